@@ -1,0 +1,56 @@
+"""idn_core: cooperative inference strategies in Inference Delivery Networks.
+
+The library behind the IDN Book. Model outputs are computed once (``zoo``), delivery
+is evaluated many times on the resulting :class:`OutputsTable` with array functions.
+"""
+
+from idn_core.data import (
+    DATASETS,
+    Dataset,
+    load_dataset,
+    partition_by_shares,
+    partition_dirichlet,
+    partition_iid,
+    partition_quantity,
+)
+from idn_core.deployment import Placement
+from idn_core.models import CNN1d, MLP, ModelProfile, ModelSpec, profile_model
+from idn_core.outputs import OutputsTable, softmax
+from idn_core.scenario import Scenario, load_scenario
+from idn_core.topology import TIERS, Link, Node, Topology, path_topology, tree_topology
+from idn_core.training import TrainedModel, fit, train_model
+from idn_core.zoo import Zoo, build_zoo, zoo_specs
+
+__all__ = [
+    "CNN1d",
+    "DATASETS",
+    "Dataset",
+    "Link",
+    "MLP",
+    "ModelProfile",
+    "ModelSpec",
+    "Node",
+    "OutputsTable",
+    "Placement",
+    "Scenario",
+    "TIERS",
+    "Topology",
+    "TrainedModel",
+    "Zoo",
+    "build_zoo",
+    "fit",
+    "load_dataset",
+    "load_scenario",
+    "partition_by_shares",
+    "partition_dirichlet",
+    "partition_iid",
+    "partition_quantity",
+    "path_topology",
+    "profile_model",
+    "softmax",
+    "train_model",
+    "tree_topology",
+    "zoo_specs",
+]
+
+__version__ = "0.1.0"

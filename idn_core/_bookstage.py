@@ -1,0 +1,121 @@
+"""Staging and Sphinx steps of :mod:`idn_core.bookbuild`.
+
+The stage (``_build/stage/<profile>/``) is a throw-away copy of the book's sources in which
+every notebook of ``_toc.yml`` is replaced by its executed copy, plus the generated
+execution-statistics page and a ``_vendor`` link to the vendored browser assets.
+jupyter-book then renders the stage with its own execution off.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from idn_core import _bookcache as cache
+from idn_core._bookparams import BookBuildError
+
+if TYPE_CHECKING:
+    from idn_core.bookbuild import NotebookRun
+
+STAGE_DIR = "_build/stage"
+VENDOR_STATIC = ".cache/vendor/static"
+STATS_PAGE = "book/execution_stats.md"
+ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*m")
+STAGE_IGNORE = shutil.ignore_patterns("*.ipynb", "__pycache__", ".ipynb_checkpoints")
+
+
+class SphinxBuildError(BookBuildError):
+    """``jupyter-book build`` failed (warnings count as errors)."""
+
+
+def stats_markdown(runs: list[NotebookRun], profile: str) -> str:
+    """Return the execution-statistics page for ``runs``."""
+    lines = [
+        "# Execution statistics",
+        "",
+        f"This book was built with the `{profile}` profile. Every chapter below was executed"
+        " by papermill before Sphinx rendered it; Sphinx itself executes nothing. A cached"
+        " chapter was not re-executed because none of its inputs (the notebook, its"
+        " parameters, the profile, the `idn_core` sources, `requirements.txt`) changed since"
+        " the run that produced it, whose duration is shown.",
+        "",
+        "| Notebook | Profile | Parameters | Seconds | Cached | Executed at |",
+        "| --- | --- | --- | ---: | --- | --- |",
+    ]
+    for run in runs:
+        link = os.path.relpath(run.notebook.rel, os.path.dirname(STATS_PAGE))
+        params = ", ".join(f"`{k}={v!r}`" for k, v in run.parameters.items()) or "defaults"
+        cached = "yes" if run.cached else "no"
+        lines.append(
+            f"| [{run.notebook.stem}]({link}) | {run.profile} | {params} "
+            f"| {run.seconds:.1f} | {cached} | {run.executed_at} |"
+        )
+    total = sum(run.seconds for run in runs)
+    now = sum(run.seconds for run in runs if not run.cached)
+    lines += ["", f"Total execution time: {total:.1f} s, of which {now:.1f} s in this build.", ""]
+    return "\n".join(lines)
+
+
+def _staged_notebook(run: NotebookRun) -> bytes:
+    """The executed notebook, with a note saying which profile overrode its defaults."""
+    import nbformat
+
+    nb = nbformat.read(run.path, as_version=4)
+    for index, cell in enumerate(nb.cells):
+        if "injected-parameters" in cell.get("metadata", {}).get("tags", []):
+            stats = os.path.relpath(STATS_PAGE, os.path.dirname(run.notebook.rel))
+            note = (
+                f"```{{note}}\nThis page was built with the `{run.profile}` profile: the next"
+                f" cell overrides the defaults above ([execution statistics]({stats})).\n```"
+            )
+            nb.cells.insert(index, nbformat.v4.new_markdown_cell(note))
+            break
+    return nbformat.writes(nb).encode()
+
+
+def stage_book(runs: list[NotebookRun], profile: str, root: Path) -> Path:
+    """Assemble the book's sources with the executed notebooks in ``_build/stage/<profile>``."""
+    vendor = root / VENDOR_STATIC
+    if not (vendor / "vendor" / "plotly.min.js").is_file():
+        raise BookBuildError(f"vendored assets missing in {vendor}: run `make vendor`")
+    stage = root / STAGE_DIR / profile
+    shutil.rmtree(stage, ignore_errors=True)
+    stage.mkdir(parents=True)
+    for name in ("_config.yml", "_toc.yml"):
+        shutil.copy2(root / name, stage / name)
+    folders = {"book"} | {str(Path(run.notebook.rel).parent) for run in runs}
+    for folder in sorted(folders):
+        if (root / folder).is_dir():
+            shutil.copytree(root / folder, stage / folder, ignore=STAGE_IGNORE, dirs_exist_ok=True)
+    for run in runs:
+        cache.atomic_write(stage / run.notebook.rel, _staged_notebook(run))
+    cache.atomic_write(stage / STATS_PAGE, stats_markdown(runs, profile).encode())
+    (stage / "_vendor").symlink_to(vendor.resolve(), target_is_directory=True)
+    return stage
+
+
+def _jupyter_book() -> str:
+    """The ``jupyter-book`` executable of this environment."""
+    beside = Path(sys.executable).with_name("jupyter-book")
+    return str(beside) if beside.exists() else (shutil.which("jupyter-book") or "jupyter-book")
+
+
+def run_sphinx(stage: Path, output: Path) -> Path:
+    """Run ``jupyter-book build -W --keep-going --all`` on ``stage``; return the HTML folder."""
+    cmd = [_jupyter_book(), "build", str(stage), "--path-output", str(output)]
+    cmd += ["--all", "-W", "--keep-going"]
+    print(f"[bookbuild] {' '.join(cmd)}", flush=True)
+    env = {**os.environ, "NO_COLOR": "1"}
+    proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+    sys.stdout.write(proc.stdout)
+    if proc.returncode != 0:
+        text = ANSI_ESCAPE.sub("", proc.stdout)
+        keep = [ln for ln in text.splitlines() if "WARNING" in ln or "ERROR" in ln]
+        summary = "\n".join(keep) or text[-3000:]
+        raise SphinxBuildError(f"jupyter-book build failed ({proc.returncode}):\n{summary}")
+    return output / "_build" / "html"

@@ -1,0 +1,100 @@
+"""The book's running scenario: one dataset, its zoo, a 3-tier tree and a placement.
+
+Every chapter starts from :func:`load_scenario`, so all chapters share one set of
+trained models (loaded from the cache after the first run) and one topology.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from idn_core.data import Dataset, load_dataset
+from idn_core.deployment import Placement
+from idn_core.outputs import OutputsTable
+from idn_core.topology import Topology, tree_topology
+from idn_core.zoo import Zoo, build_zoo
+
+
+@dataclass
+class Scenario:
+    """Dataset, zoo, topology and placement of a running scenario, with evaluation outputs.
+
+    ``val`` and ``test`` are the outputs tables of the models on the path
+    (device, edge, cloud order); policies are tuned on ``val`` and reported on ``test``.
+    """
+
+    dataset: Dataset
+    zoo: Zoo
+    topology: Topology
+    placement: Placement
+    path_models: tuple[str, ...]
+    val: OutputsTable
+    test: OutputsTable
+
+    def latency_table(self) -> pd.DataFrame:
+        """Serving latency (ms) of each device's requests at each node of its path."""
+        rows = []
+        flops = self.zoo.flops()
+        for device in self.topology.devices:
+            for node, model in self.placement.path_models(device):
+                rows.append(
+                    {
+                        "device": device,
+                        "node": node,
+                        "tier": self.topology.node(node).tier,
+                        "model": model,
+                        "rtt_ms": self.topology.rtt_ms(device, node),
+                        "compute_ms": self.topology.node(node).compute_ms(flops[model]),
+                        "latency_ms": self.topology.serving_latency_ms(device, node, flops[model]),
+                    }
+                )
+        return pd.DataFrame(rows)
+
+    def path_latencies_ms(self, device: str | None = None) -> np.ndarray:
+        """Latency of answering at each tier of ``device``'s path (first device by default)."""
+        device = device or self.topology.devices[0]
+        table = self.latency_table()
+        return table[table.device == device].latency_ms.to_numpy()
+
+
+def load_scenario(
+    dataset: str = "mnist1d",
+    *,
+    num_samples: int | None = None,
+    epochs: int | None = None,
+    seed: int = 0,
+    n_edges: int = 2,
+    devices_per_edge: int = 2,
+    progress: bool | None = None,
+) -> Scenario:
+    """Build the running scenario; trains the zoo on the first call, loads it afterwards.
+
+    Parameters
+    ----------
+    dataset : "mnist1d" (the book's default) or "digits".
+    num_samples, epochs : smaller values give the quick CI profile; ``None`` = full quality.
+    seed : seeds data generation, splits and training.
+    n_edges, devices_per_edge : shape of the device-edge-cloud tree.
+    """
+    data = load_dataset(dataset, num_samples=num_samples, seed=seed)
+    zoo = build_zoo(data, seed, epochs=epochs, progress=progress)
+    topology = tree_topology(n_edges=n_edges, devices_per_edge=devices_per_edge)
+    by_tier = {m.spec.tier: name for name, m in zoo.models.items()}
+    assignment: dict[str, list[str]] = {}
+    for node in topology.nodes:
+        if node.tier in by_tier:
+            assignment[node.name] = [by_tier[node.tier]]
+    placement = Placement(topology, assignment, zoo.sizes_kb())
+    path = tuple(m for _, m in placement.path_models(topology.devices[0]))
+    return Scenario(
+        dataset=data,
+        zoo=zoo,
+        topology=topology,
+        placement=placement,
+        path_models=path,
+        val=zoo.outputs("val").select(path),
+        test=zoo.outputs("test").select(path),
+    )

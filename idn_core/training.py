@@ -1,0 +1,163 @@
+"""Seeded training of zoo models with a disk cache keyed by everything that matters."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+from idn_core.cache import cache_key, cached
+from idn_core.data import Dataset
+from idn_core.models import ModelProfile, ModelSpec, profile_model
+
+
+@dataclass
+class TrainedModel:
+    """A trained network with its spec, cost profile and validation accuracy."""
+
+    spec: ModelSpec
+    module: nn.Module
+    profile: ModelProfile
+    val_accuracy: float
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    def predict_logits(self, x: np.ndarray, batch_size: int = 4096) -> np.ndarray:
+        """Logits ``(n, n_classes)`` as float32 for inputs ``(n, length)``."""
+        return predict_logits(self.module, x, batch_size)
+
+
+def predict_logits(module: nn.Module, x: np.ndarray, batch_size: int = 4096) -> np.ndarray:
+    """Evaluate ``module`` in eval mode on ``x`` in batches; returns float32 logits."""
+    module.eval()
+    out = []
+    with torch.inference_mode():
+        for start in range(0, len(x), batch_size):
+            out.append(module(torch.as_tensor(x[start : start + batch_size])).numpy())
+    return np.concatenate(out).astype(np.float32)
+
+
+def fit(
+    module: nn.Module,
+    x: np.ndarray,
+    y: np.ndarray,
+    spec: ModelSpec,
+    seed: int,
+    sample_weight: np.ndarray | None = None,
+    progress: bool | None = None,
+) -> nn.Module:
+    """Train ``module`` in place with Adam and cosine decay; returns it in eval mode.
+
+    ``sample_weight`` (non-negative, any scale) reweights the per-sample loss, which
+    is how boosting and delivery-aware training emphasise some samples.
+    ``spec.shift_augment`` > 0 applies random circular shifts of up to that many steps.
+    """
+    if len(x) != len(y):
+        raise ValueError(f"x has {len(x)} samples but y has {len(y)}")
+    weights = _normalised_weights(sample_weight, len(y))
+    torch.manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    xt, yt, wt = torch.as_tensor(x), torch.as_tensor(y), torch.as_tensor(weights)
+    opt = torch.optim.Adam(module.parameters(), lr=spec.lr, weight_decay=spec.weight_decay)
+    steps_per_epoch = max(1, int(np.ceil(len(y) / spec.batch_size)))
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, spec.epochs * steps_per_epoch)
+    loss_fn = nn.CrossEntropyLoss(reduction="none")
+    show = _show_progress() if progress is None else progress
+    module.train()
+    for _ in tqdm(range(spec.epochs), desc=f"train {spec.name}", disable=not show, leave=False):
+        order = torch.as_tensor(rng.permutation(len(y)))
+        for start in range(0, len(y), spec.batch_size):
+            idx = order[start : start + spec.batch_size]
+            if len(idx) < 2:  # batch norm needs two samples
+                continue
+            xb = xt[idx]
+            if spec.shift_augment:
+                xb = random_circular_shift(xb, spec.shift_augment, rng)
+            loss = (loss_fn(module(xb), yt[idx]) * wt[idx]).mean()
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            sched.step()
+    return module.eval()
+
+
+def train_model(
+    spec: ModelSpec,
+    dataset: Dataset,
+    seed: int = 0,
+    *,
+    train_indices: np.ndarray | None = None,
+    sample_weight: np.ndarray | None = None,
+    cache_dir: str | os.PathLike | None = None,
+    progress: bool | None = None,
+) -> TrainedModel:
+    """Train ``spec`` on ``dataset``'s training split (or a subset), cached on disk.
+
+    The cache key covers the dataset's generation config and split, the spec, the
+    seed, the subset and the sample weights, so a rerun with the same inputs loads
+    the weights instead of training. Validation accuracy is measured on the full
+    validation split.
+    """
+    x, y = dataset.x_train, dataset.y_train
+    if train_indices is not None:
+        train_indices = np.asarray(train_indices, dtype=np.int64)
+        if train_indices.size == 0:
+            raise ValueError(f"{spec.name}: train_indices is empty (a node without data)")
+        x, y = x[train_indices], y[train_indices]
+    if sample_weight is not None and len(sample_weight) != len(y):
+        raise ValueError(f"sample_weight has {len(sample_weight)} entries for {len(y)} samples")
+    key = cache_key(
+        "model",
+        dataset.config,
+        spec.to_dict(),
+        seed,
+        _digest(train_indices),
+        _digest(None if sample_weight is None else np.asarray(sample_weight, np.float64)),
+    )
+
+    def build() -> dict:
+        module = spec.build(dataset.input_length, dataset.n_classes)
+        fit(module, x, y, spec, seed, sample_weight, progress)
+        profile = profile_model(module, dataset.input_length)
+        return {"state": module.state_dict(), "profile": profile}
+
+    entry = cached("models", key, build, cache_dir)
+    module = spec.build(dataset.input_length, dataset.n_classes)
+    module.load_state_dict(entry["state"])
+    module.eval()
+    val_acc = float((predict_logits(module, dataset.x_val).argmax(1) == dataset.y_val).mean())
+    return TrainedModel(spec, module, entry["profile"], val_acc)
+
+
+def random_circular_shift(x: torch.Tensor, max_shift: int, rng: np.random.Generator) -> torch.Tensor:
+    """Shift each row of ``x`` circularly by its own random offset in ``[-max_shift, max_shift]``."""
+    length = x.shape[1]
+    shifts = torch.as_tensor(rng.integers(-max_shift, max_shift + 1, size=len(x)))
+    index = (torch.arange(length)[None, :] - shifts[:, None]) % length
+    return torch.gather(x, 1, index)
+
+
+def _normalised_weights(sample_weight: np.ndarray | None, n: int) -> np.ndarray:
+    if sample_weight is None:
+        return np.ones(n, dtype=np.float32)
+    w = np.asarray(sample_weight, dtype=np.float64)
+    if w.shape != (n,) or not np.isfinite(w).all() or (w < 0).any() or w.sum() <= 0:
+        raise ValueError("sample_weight must be finite, non-negative, not all zero, one per sample")
+    return (w * n / w.sum()).astype(np.float32)
+
+
+def _digest(arr: np.ndarray | None) -> str | None:
+    if arr is None:
+        return None
+    return hashlib.sha256(np.ascontiguousarray(arr).tobytes()).hexdigest()[:16]
+
+
+def _show_progress() -> bool:
+    return os.environ.get("IDN_PROGRESS", "1") != "0"

@@ -1,0 +1,119 @@
+"""The model zoo: graded-size classifiers per dataset, trained once and cached.
+
+A zoo is shaped like a real IDN catalogue: every tier has a useful model that fits
+its memory (see :data:`idn_core.topology.TIER_DEFAULTS`), and larger models are
+more accurate. :meth:`Zoo.outputs` gathers every model's logits on a split into the
+:class:`~idn_core.outputs.OutputsTable` that later chapters evaluate policies on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+import pandas as pd
+
+from idn_core._validation import check_choice, check_positive_int
+from idn_core.data import DATASETS, Dataset
+from idn_core.models import ModelSpec
+from idn_core.outputs import OutputsTable
+from idn_core.training import TrainedModel, train_model
+
+_ZOO_SPECS: dict[str, list[ModelSpec]] = {
+    # 1-D CNNs from a 630-parameter sensor-class model to a 224k-parameter cloud model.
+    "mnist1d": [
+        ModelSpec("cnn-device", "device", "cnn1d", {"channels": [4, 8, 8]}, epochs=30),
+        ModelSpec("cnn-edge", "edge", "cnn1d", {"channels": [16, 32, 32]}, epochs=30, shift_augment=4),
+        ModelSpec(
+            "cnn-regional", "regional", "cnn1d", {"channels": [32, 64, 64], "hidden": 32}, epochs=30, shift_augment=4
+        ),
+        ModelSpec(
+            "cnn-cloud", "cloud", "cnn1d", {"channels": [64, 128, 128, 128], "hidden": 128}, epochs=40, shift_augment=4
+        ),
+    ],
+    # MLPs on 8x8 digits, from logistic regression to two hidden layers.
+    "digits": [
+        ModelSpec("mlp-device", "device", "mlp", {"hidden": []}, epochs=40, batch_size=64, lr=1e-2),
+        ModelSpec("mlp-edge", "edge", "mlp", {"hidden": [16]}, epochs=60, batch_size=64),
+        ModelSpec("mlp-regional", "regional", "mlp", {"hidden": [64]}, epochs=60, batch_size=64),
+        ModelSpec("mlp-cloud", "cloud", "mlp", {"hidden": [256, 128]}, epochs=60, batch_size=64),
+    ],
+}
+
+
+def zoo_specs(dataset: str, epochs: int | None = None) -> list[ModelSpec]:
+    """The zoo's model specs for ``dataset``, smallest first.
+
+    ``epochs`` overrides every model's epoch count (small values for quick CI runs).
+    """
+    check_choice("dataset", dataset, DATASETS)
+    specs = _ZOO_SPECS[dataset]
+    if epochs is not None:
+        check_positive_int("epochs", epochs)
+        specs = [replace(s, epochs=epochs) for s in specs]
+    return list(specs)
+
+
+@dataclass
+class Zoo:
+    """Trained models of one dataset, smallest first, with their evaluation outputs."""
+
+    dataset: Dataset
+    models: dict[str, TrainedModel]
+
+    @property
+    def names(self) -> list[str]:
+        return list(self.models)
+
+    def __getitem__(self, name: str) -> TrainedModel:
+        if name not in self.models:
+            raise KeyError(f"unknown model {name!r}; the zoo holds {self.names}")
+        return self.models[name]
+
+    def outputs(self, split: str = "test") -> OutputsTable:
+        """Logits of every model on ``split`` (``"val"`` or ``"test"``) as an outputs table."""
+        check_choice("split", split, ("val", "test"))
+        x, y = self.dataset.split(split)
+        logits = np.stack([m.predict_logits(x) for m in self.models.values()])
+        return OutputsTable(tuple(self.models), logits, y, split)
+
+    def sizes_kb(self) -> dict[str, float]:
+        """Memory of each model in KiB."""
+        return {n: m.profile.memory_kb for n, m in self.models.items()}
+
+    def flops(self) -> dict[str, int]:
+        """FLOPs per sample of each model."""
+        return {n: m.profile.flops for n, m in self.models.items()}
+
+    def table(self) -> pd.DataFrame:
+        """One row per model: tier, parameters, FLOPs, memory, CPU latency, accuracies."""
+        test_acc = self.outputs("test").accuracy()
+        rows = []
+        for name, m in self.models.items():
+            rows.append(
+                {
+                    "model": name,
+                    "tier": m.spec.tier,
+                    "params": m.profile.params,
+                    "flops": m.profile.flops,
+                    "memory_kb": round(m.profile.memory_kb, 2),
+                    "cpu_latency_ms": round(m.profile.cpu_latency_ms, 4),
+                    "val_acc": m.val_accuracy,
+                    "test_acc": test_acc[name],
+                }
+            )
+        return pd.DataFrame(rows).set_index("model")
+
+
+def build_zoo(
+    dataset: Dataset,
+    seed: int = 0,
+    *,
+    epochs: int | None = None,
+    specs: list[ModelSpec] | None = None,
+    progress: bool | None = None,
+) -> Zoo:
+    """Train (or load from the cache) every model of ``dataset``'s zoo with ``seed``."""
+    specs = specs if specs is not None else zoo_specs(dataset.name, epochs)
+    models = {s.name: train_model(s, dataset, seed, progress=progress) for s in specs}
+    return Zoo(dataset, models)
