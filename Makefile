@@ -1,0 +1,95 @@
+# The IDN Book: environment, vendored browser assets, book build and tests.
+#
+#   make book               execute every notebook of _toc.yml (papermill, PROFILE=full) and build _build/html
+#   make book PROFILE=quick the same with the small CI parameters of notebooks/profiles.yaml
+#   make test               ruff + pytest (runs every notebook once, quick profile, and builds the book)
+#
+# Executed notebooks are cached in _build/executed/<profile>/: a rebuild re-executes nothing
+# unless a notebook, its parameters, idn_core or requirements.txt changed.
+
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+MAKEFLAGS += --no-builtin-rules
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+VENV_STAMP := $(VENV)/.idn-book-installed
+PROFILE ?= full
+PYTEST_ARGS ?=
+
+# Browser assets served by the book itself (never from a CDN), fetched once from the npm registry.
+VENDOR_DIR := .cache/vendor
+VENDOR_NPM := $(VENDOR_DIR)/npm
+VENDOR_OUT := $(VENDOR_DIR)/static/vendor
+VENDOR_STAMP := $(VENDOR_DIR)/.stamp
+REQUIREJS_VERSION := 2.3.8
+HTML_MANAGER_VERSION := 1.0.15
+MATHJAX_VERSION := 3.2.2
+
+.PHONY: help venv vendor book execute test test-fast lint format clean distclean
+
+help:
+	@echo "targets: venv vendor book [PROFILE=full|quick] execute test test-fast lint format clean distclean"
+
+venv: $(VENV_STAMP)
+
+$(VENV_STAMP): requirements.txt pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q -r requirements.txt
+	$(PY) -m pip install -q -e . --no-deps
+	@touch $@
+
+vendor: $(VENDOR_STAMP)
+
+$(VENDOR_STAMP): Makefile requirements.txt | $(VENV_STAMP)
+	@mkdir -p $(VENDOR_NPM)
+	@cd $(VENDOR_NPM) && for spec in requirejs@$(REQUIREJS_VERSION) \
+	    @jupyter-widgets/html-manager@$(HTML_MANAGER_VERSION) mathjax@$(MATHJAX_VERSION); do \
+	  tgz=$$(echo "$${spec#@}" | sed -e 's|/|-|' -e 's|@|-|').tgz; \
+	  test -s "$$tgz" || { echo "npm pack $$spec"; npm pack --silent "$$spec" >/dev/null; }; \
+	done
+	@rm -rf $(VENDOR_DIR)/unpacked $(VENDOR_DIR)/static
+	@mkdir -p $(VENDOR_DIR)/unpacked $(VENDOR_OUT)/widgets $(VENDOR_OUT)/mathjax
+	@for tgz in $(VENDOR_NPM)/*.tgz; do \
+	  d=$(VENDOR_DIR)/unpacked/$$(basename $$tgz .tgz); mkdir -p $$d; tar -xzf $$tgz -C $$d; \
+	done
+	@cp $(VENDOR_DIR)/unpacked/requirejs-$(REQUIREJS_VERSION)/package/require.js $(VENDOR_OUT)/require.js
+	@cd $(VENDOR_DIR)/unpacked/jupyter-widgets-html-manager-$(HTML_MANAGER_VERSION)/package/dist && \
+	  cp embed-amd.js *.woff2 *.woff *.ttf *.eot *.svg $(CURDIR)/$(VENDOR_OUT)/widgets/
+	@cd $(VENDOR_DIR)/unpacked/mathjax-$(MATHJAX_VERSION)/package/es5 && \
+	  cp -r tex-mml-chtml.js a11y adaptors input sre ui $(CURDIR)/$(VENDOR_OUT)/mathjax/ && \
+	  mkdir -p $(CURDIR)/$(VENDOR_OUT)/mathjax/output && \
+	  cp -r output/chtml output/chtml.js $(CURDIR)/$(VENDOR_OUT)/mathjax/output/
+	@cp "$$($(PY) -c 'import plotly, pathlib; print(pathlib.Path(plotly.__file__).parent / "package_data" / "plotly.min.js")')" $(VENDOR_OUT)/plotly.min.js
+	@rm -rf $(VENDOR_DIR)/unpacked
+	@echo "vendored into $(VENDOR_OUT): $$(du -sh $(VENDOR_OUT) | cut -f1)"
+	@touch $@
+
+execute: venv vendor
+	$(PY) -m idn_core.bookbuild execute --profile $(PROFILE)
+
+book: venv vendor
+	$(PY) -m idn_core.bookbuild build --profile $(PROFILE)
+
+lint: venv
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+format: venv
+	$(PY) -m ruff check --fix .
+	$(PY) -m ruff format .
+
+test: venv vendor lint
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+test-fast: venv lint
+	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
+
+clean:
+	rm -rf _build .pytest_cache .ruff_cache
+	find . -path ./.venv -prune -o -name __pycache__ -type d -exec rm -rf {} +
+
+distclean: clean
+	rm -rf .cache $(VENV)
