@@ -1,0 +1,48 @@
+"""Shared fixtures: a tiny throw-away book repository for the build tests."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import nbformat
+import pytest
+
+
+def write_notebook(path: Path, parameters: str, body: str) -> Path:
+    """Write a notebook with a ``parameters`` cell and one code cell."""
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    params = nbformat.v4.new_code_cell(parameters)
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [nbformat.v4.new_markdown_cell("# Title"), params, nbformat.v4.new_code_cell(body)]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, path)
+    return path
+
+
+@pytest.fixture
+def fake_book(tmp_path: Path) -> Callable[..., Path]:
+    """Return a factory of minimal book repositories (toc, notebooks, profiles, library)."""
+
+    def make(profiles: str = "quick:\n  a: {n: 2}\n", body: str = "print(n * scale)") -> Path:
+        root = tmp_path / "repo"
+        (root / "idn_core").mkdir(parents=True)
+        (root / "idn_core" / "lib.py").write_text("X = 1\n")
+        (root / "requirements.txt").write_text("numpy==2.0\n")
+        (root / "_toc.yml").write_text(
+            "format: jb-book\nroot: book/intro\nchapters:\n"
+            "  - file: notebooks/a\n  - file: book/page\n  - file: notebooks/b.ipynb\n"
+        )
+        write_notebook(
+            root / "notebooks" / "a.ipynb", "n = 10\nscale: float = 1.5\nname = None", body
+        )
+        write_notebook(root / "notebooks" / "b.ipynb", "flag = True\nitems = [1, 2]", "print(flag)")
+        (root / "notebooks" / "profiles.yaml").write_text(profiles)
+        return root
+
+    return make

@@ -1,0 +1,101 @@
+"""Build the book (quick profile) from the executed notebooks and check the pages."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from idn_core import bookbuild
+
+pytestmark = pytest.mark.slow
+
+SCRIPT_SRC = re.compile(r"<script\b[^>]*\bsrc=\"([^\"]+)\"", re.IGNORECASE)
+CHROMIUM = "/usr/bin/chromium"
+DRAWN = """() => {
+  const divs = [...document.querySelectorAll('.plotly-graph-div')];
+  return divs.length > 0 && divs.every(gd => gd._fullLayout && gd.querySelector('.main-svg'));
+}"""
+
+
+@pytest.fixture(scope="module")
+def html(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The book's HTML folder; the build fails on any Sphinx warning (-W --keep-going)."""
+    return bookbuild.build_book("quick", output=tmp_path_factory.mktemp("book"))
+
+
+def pages(html: Path) -> list[Path]:
+    return sorted(p for p in html.rglob("*.html") if "_static" not in p.parts)
+
+
+def test_a_page_for_every_toc_entry(html: Path) -> None:
+    root = bookbuild.default_root()
+    toc = yaml.safe_load((root / "_toc.yml").read_text(encoding="utf-8"))
+    for entry in bookbuild._toc_files(toc):
+        page = html / (entry.removesuffix(".ipynb").removesuffix(".md") + ".html")
+        assert page.is_file(), f"no page for toc entry {entry}"
+
+
+def test_no_script_from_a_cdn_or_the_network(html: Path) -> None:
+    for page in pages(html):
+        for src in SCRIPT_SRC.findall(page.read_text(encoding="utf-8")):
+            assert "://" not in src and not src.startswith("//"), f"{page.name} loads {src}"
+            assert "cdn." not in src, f"{page.name} loads {src}"
+
+
+def test_plotly_js_at_most_once_and_only_where_a_figure_is(html: Path) -> None:
+    with_figure = 0
+    for page in pages(html):
+        text = page.read_text(encoding="utf-8")
+        plotly = [s for s in SCRIPT_SRC.findall(text) if "plotly" in s.lower()]
+        assert len(plotly) <= 1, f"{page.name} loads plotly.js {len(plotly)} times"
+        assert "cdn.plot.ly" not in text and "application/vnd.plotly.v1+json" not in text
+        if "Plotly.newPlot" in text:
+            with_figure += 1
+            assert len(plotly) == 1 and "_static/vendor/plotly.min.js" in plotly[0], page.name
+            assert text.index("plotly.min.js") < text.index("Plotly.newPlot")
+        else:
+            assert not plotly, f"{page.name} loads plotly.js without a figure"
+    assert with_figure >= 1, "no page has a plotly figure"
+
+
+def test_offline_assets_are_served_by_the_book(html: Path) -> None:
+    vendor = html / "_static" / "vendor"
+    for rel in ("plotly.min.js", "require.js", "widgets/embed-amd.js", "mathjax/tex-mml-chtml.js"):
+        assert (vendor / rel).is_file(), rel
+    assert (html / "_static" / "favicon.svg").is_file()
+
+
+def test_execution_stats_page_lists_every_notebook(html: Path) -> None:
+    text = (html / "book" / "execution_stats.html").read_text(encoding="utf-8")
+    assert "quick" in text
+    for nb in bookbuild.toc_notebooks():
+        assert nb.stem in text
+
+
+@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed")
+def test_figures_draw_in_a_browser_offline(html: Path) -> None:
+    from playwright.sync_api import sync_playwright
+
+    args = "--no-sandbox --disable-gpu --disable-background-networking"
+    args += " --disable-component-update --disable-sync --no-first-run"
+    figure_pages = [p for p in pages(html) if "Plotly.newPlot" in p.read_text(encoding="utf-8")]
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=args.split())
+        try:
+            page = browser.new_page()
+            remote: list[str] = []
+            errors: list[str] = []
+            page.on("request", lambda request: remote.append(request.url))
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            for path in figure_pages:
+                page.goto(path.as_uri())
+                page.wait_for_function(DRAWN, timeout=30_000)
+            assert not [e for e in errors if "THEBE_JS_URL" not in e], (
+                errors
+            )  # sphinx-thebe 0.3.1 noise
+            assert not [url for url in remote if not url.startswith("file:")], remote
+        finally:
+            browser.close()

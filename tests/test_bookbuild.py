@@ -1,0 +1,258 @@
+"""Unit tests of the papermill-first book build: profiles, parameter checks, cache, writes."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from idn_core import _bookcache as cache
+from idn_core import bookbuild
+from idn_core._bookparams import (
+    ParameterError,
+    ProfileError,
+    load_profiles,
+    notebook_parameters,
+    profile_parameters,
+    validate_parameters,
+)
+
+# --- profiles ----------------------------------------------------------------------------
+
+
+def test_missing_profiles_file_means_only_full(tmp_path: Path) -> None:
+    assert load_profiles(tmp_path / "absent.yaml") == {"full": {}}
+
+
+def test_profiles_are_read_and_full_is_implicit(tmp_path: Path) -> None:
+    path = tmp_path / "profiles.yaml"
+    path.write_text("quick:\n  a: {n: 2}\n  b:\n")
+    profiles = load_profiles(path)
+    assert profiles == {"full": {}, "quick": {"a": {"n": 2}, "b": {}}}
+    assert profile_parameters(profiles, "quick", ["a", "b", "c"]) == {
+        "a": {"n": 2},
+        "b": {},
+        "c": {},
+    }
+    assert profile_parameters(profiles, "full", ["a"]) == {"a": {}}
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("- quick\n", "expected a mapping"),
+        ("quick: [a, b]\n", "must map notebook stems"),
+        ("quick:\n  a: 3\n", "quick.a must be a mapping"),
+        ("full:\n  a: {n: 1}\n", "notebook defaults"),
+    ],
+)
+def test_malformed_profiles_are_errors(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "profiles.yaml"
+    path.write_text(text)
+    with pytest.raises(ProfileError, match=message):
+        load_profiles(path)
+
+
+def test_unknown_profile_and_unknown_notebook_are_errors() -> None:
+    profiles = {"full": {}, "quick": {"a": {}, "typo": {"n": 1}}}
+    with pytest.raises(ProfileError, match="unknown profile 'fast'.*full, quick"):
+        profile_parameters(profiles, "fast", ["a"])
+    with pytest.raises(ProfileError, match="not in _toc.yml: typo"):
+        profile_parameters(profiles, "quick", ["a"])
+
+
+# --- parameter checks --------------------------------------------------------------------
+
+
+def test_parameter_types_are_inferred(fake_book) -> None:
+    specs = notebook_parameters(fake_book() / "notebooks" / "a.ipynb")
+    assert specs["n"].type_name == "int"
+    assert specs["scale"].type_name == "float"  # from the annotation
+    assert specs["name"].types == ()  # default None: anything goes
+
+
+@pytest.mark.parametrize(
+    ("given", "message"),
+    [
+        (
+            {"m": 1},
+            r"notebook a: unknown parameter 'm' \(the notebook's parameters: n, scale, name\)",
+        ),
+        ({"n": "ten"}, "notebook a: parameter 'n' expects int, given str 'ten'"),
+        ({"n": 2.5}, "parameter 'n' expects int, given float 2.5"),
+        ({"n": True}, "parameter 'n' expects int, given bool True"),
+        ({"scale": "1e-3"}, "expects float, given str '1e-3' .YAML reads 1e-3 as a string"),
+        ({"n": None}, "parameter 'n' expects int, given NoneType"),
+    ],
+)
+def test_bad_parameters_are_clear_errors(fake_book, given: dict, message: str) -> None:
+    specs = notebook_parameters(fake_book() / "notebooks" / "a.ipynb")
+    with pytest.raises(ParameterError, match=message):
+        validate_parameters("a", specs, given)
+
+
+def test_good_parameters_pass(fake_book) -> None:
+    specs = notebook_parameters(fake_book() / "notebooks" / "a.ipynb")
+    validate_parameters("a", specs, {"n": 3, "scale": 2, "name": "x"})  # int accepted as float
+    validate_parameters("a", specs, {"scale": 0.5, "name": None})
+
+
+def test_every_problem_is_reported_at_once(fake_book) -> None:
+    specs = notebook_parameters(fake_book() / "notebooks" / "a.ipynb")
+    with pytest.raises(ParameterError, match="unknown parameter 'zz'.*parameter 'n' expects int"):
+        validate_parameters("a", specs, {"zz": 1, "n": "x"})
+
+
+def test_plan_validates_every_notebook_before_running(fake_book) -> None:
+    root = fake_book(profiles="quick:\n  b: {flag: 1}\n")
+    with pytest.raises(
+        ParameterError, match="notebook b: parameter 'flag' expects bool, given int"
+    ):
+        bookbuild.plan("quick", root)
+    assert not (root / bookbuild.EXECUTED_DIR).exists()
+
+
+# --- table of contents -------------------------------------------------------------------
+
+
+def test_toc_notebooks_in_book_order(fake_book) -> None:
+    notebooks = bookbuild.toc_notebooks(fake_book())
+    assert [(nb.stem, nb.rel) for nb in notebooks] == [
+        ("a", "notebooks/a.ipynb"),
+        ("b", "notebooks/b.ipynb"),
+    ]
+
+
+def test_repository_toc_has_the_generated_pages() -> None:
+    root = bookbuild.default_root()
+    files = list(
+        bookbuild._toc_files(__import__("yaml").safe_load((root / "_toc.yml").read_text()))
+    )
+    assert files[0] == "book/intro"
+    assert "book/execution_stats" in files and "book/bibliography" in files
+    assert bookbuild.toc_notebooks(root), "the book has at least one notebook"
+
+
+def test_repository_quick_profile_is_valid() -> None:
+    plan = bookbuild.plan("quick")  # raises on unknown notebooks, parameters or types
+    assert {nb.stem for nb, _ in plan} == {nb.stem for nb in bookbuild.toc_notebooks()}
+
+
+# --- cache keys --------------------------------------------------------------------------
+
+
+def test_cache_key_depends_on_each_input_and_nothing_else() -> None:
+    base = cache.cache_key(b"nb", {"a": 1, "b": 2}, "quick", "lib")
+    assert base == cache.cache_key(b"nb", {"b": 2, "a": 1}, "quick", "lib")  # order-free
+    assert base != cache.cache_key(b"nb2", {"a": 1, "b": 2}, "quick", "lib")
+    assert base != cache.cache_key(b"nb", {"a": 1, "b": 3}, "quick", "lib")
+    assert base != cache.cache_key(b"nb", {"a": 1.0, "b": 2}, "quick", "lib")
+    assert base != cache.cache_key(b"nb", {"a": 1, "b": 2}, "full", "lib")
+    assert base != cache.cache_key(b"nb", {"a": 1, "b": 2}, "quick", "lib2")
+
+
+def test_library_digest_tracks_sources_and_requirements(fake_book) -> None:
+    root = fake_book()
+    before = cache.library_digest(root)
+    (root / "notebooks" / "notes.txt").write_text("not an input")
+    (root / "idn_core" / "data.csv").write_text("not python")
+    assert cache.library_digest(root) == before
+    for change in (
+        lambda: (root / "idn_core" / "lib.py").write_text("X = 2\n"),
+        lambda: (root / "idn_core" / "sub").mkdir() or (root / "idn_core" / "sub" / "m.py").touch(),
+        lambda: (root / "requirements.txt").write_text("numpy==2.1\n"),
+    ):
+        change()
+        after = cache.library_digest(root)
+        assert after != before
+        before = after
+
+
+def test_record_is_fresh_only_for_its_key(tmp_path: Path) -> None:
+    executed = tmp_path / "x.ipynb"
+    assert not cache.is_fresh(executed, "k")
+    executed.write_text("{}")
+    assert not cache.is_fresh(executed, "k")  # no record
+    cache.write_record(executed, {"key": "k", "seconds": 1.0})
+    assert cache.is_fresh(executed, "k")
+    assert not cache.is_fresh(executed, "other")
+    cache.record_path(executed).write_text("{corrupt")
+    assert not cache.is_fresh(executed, "k")
+
+
+# --- atomic writes -----------------------------------------------------------------------
+
+
+def test_atomic_write_replaces_whole_file(tmp_path: Path) -> None:
+    target = tmp_path / "sub" / "out.ipynb"
+    cache.atomic_write(target, b"first")
+    cache.atomic_write(target, b"second")
+    assert target.read_bytes() == b"second"
+    assert sorted(p.name for p in target.parent.iterdir()) == ["out.ipynb"]
+
+
+def test_interrupted_atomic_write_keeps_old_file(tmp_path: Path, monkeypatch) -> None:
+    target = tmp_path / "out.ipynb"
+    target.write_bytes(b"old")
+
+    def interrupted(src: str, dst: str) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(os, "replace", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        cache.atomic_write(target, b"new")
+    assert target.read_bytes() == b"old"
+    assert [p.name for p in tmp_path.iterdir()] == ["out.ipynb"]
+
+
+# --- execution (runs papermill on tiny notebooks) ----------------------------------------
+
+
+@pytest.mark.slow
+def test_execution_is_cached_until_an_input_changes(fake_book) -> None:
+    root = fake_book()
+    first = bookbuild.execute_all("quick", root=root)
+    assert [(r.notebook.stem, r.cached) for r in first] == [("a", False), ("b", False)]
+    out = first[0].path
+    assert out == root / "_build/executed/quick/notebooks/a.ipynb"
+    assert "3.0" in out.read_text()  # n=2 injected, scale 1.5
+    assert cache.read_record(out)["parameters"] == {"n": 2}
+
+    second = bookbuild.execute_all("quick", root=root)
+    assert [r.cached for r in second] == [True, True]
+    assert second[0].seconds == first[0].seconds
+
+    (root / "notebooks" / "profiles.yaml").write_text("quick:\n  a: {n: 4}\n")
+    third = bookbuild.execute_all("quick", root=root)
+    assert [r.cached for r in third] == [False, True]
+    assert "6.0" in out.read_text()
+
+    (root / "idn_core" / "lib.py").write_text("X = 3\n")
+    assert [r.cached for r in bookbuild.execute_all("quick", root=root)] == [False, False]
+    leftovers = [p.name for p in out.parent.iterdir() if p.name.startswith(".")]
+    assert leftovers == []
+
+
+@pytest.mark.slow
+def test_notebook_error_names_notebook_and_cell(fake_book) -> None:
+    root = fake_book(body="x = 1\nraise ValueError('boom in chapter')")
+    with pytest.raises(bookbuild.NotebookError) as info:
+        bookbuild.execute_all("quick", root=root)
+    message = str(info.value)
+    assert "notebook a (notebooks/a.ipynb, profile quick) failed" in message
+    assert "ValueError: boom in chapter" in message
+    assert "raise ValueError" in message  # the cell's source
+    executed = root / "_build/executed/quick/notebooks"
+    assert (executed / "a.failed.ipynb").is_file()
+    assert not (executed / "a.ipynb").exists()
+    assert (executed / "b.ipynb").is_file()  # the other notebooks still ran
+
+
+@pytest.mark.slow
+def test_build_environment_variables_reach_the_kernel(fake_book) -> None:
+    body = "import os\nprint('ENV', os.environ['IDN_BOOK_BUILD'], os.environ['IDN_BOOK_PROFILE'])"
+    root = fake_book(body=body)
+    path = bookbuild.execute_notebook("a", "quick", root=root)
+    assert "ENV 1 quick" in path.read_text()
+    assert "IDN_BOOK_BUILD" not in os.environ

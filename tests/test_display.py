@@ -1,0 +1,45 @@
+"""Tests of idn_core.display: book HTML inside the build, plotly's own show outside it."""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+import pytest
+
+from idn_core import display
+
+
+@pytest.fixture
+def fig() -> go.Figure:
+    frames = [go.Frame(data=[go.Scatter(y=[1, 0])], name="f1")]
+    return go.Figure(go.Scatter(y=[0, 1]), frames=frames)
+
+
+def test_figure_html_has_no_plotlyjs_and_does_not_autoplay(fig: go.Figure) -> None:
+    html = display.figure_html(fig)
+    assert "Plotly.newPlot" in html
+    assert "<script src" not in html and "cdn.plot.ly" not in html
+    assert "<html" not in html
+    assert "Plotly.animate" not in html
+
+
+def test_show_emits_html_in_book_build(fig: go.Figure, monkeypatch) -> None:
+    shown = []
+    monkeypatch.setenv(display.BUILD_ENV_VAR, "1")
+    monkeypatch.setattr("IPython.display.display", lambda obj: shown.append(obj))
+    monkeypatch.setattr(go.Figure, "show", lambda self: pytest.fail("fig.show() in the build"))
+    display.show(fig)
+    (obj,) = shown
+    bundle = obj._repr_mimebundle_() if hasattr(obj, "_repr_mimebundle_") else None
+    html = obj._repr_html_()
+    assert "Plotly.newPlot" in html
+    assert bundle is None or "application/vnd.plotly.v1+json" not in bundle
+
+
+@pytest.mark.parametrize("value", ["", "0"])
+def test_show_falls_back_to_plotly_outside_the_build(fig, monkeypatch, value: str) -> None:
+    calls = []
+    monkeypatch.setenv(display.BUILD_ENV_VAR, value)
+    monkeypatch.setattr(go.Figure, "show", lambda self: calls.append(self))
+    display.show(fig)
+    assert calls == [fig]
+    assert not display.in_book_build()
