@@ -14,7 +14,7 @@ from idn_core.data import (
     partition_quantity,
 )
 from idn_core.deployment import Placement
-from idn_core.models import CNN1d, MLP, ModelProfile, ModelSpec, profile_model
+from idn_core.models import MLP, CNN1d, ModelProfile, ModelSpec, profile_model
 from idn_core.outputs import OutputsTable, softmax
 from idn_core.scenario import Scenario, load_scenario
 from idn_core.topology import TIERS, Link, Node, Topology, path_topology, tree_topology

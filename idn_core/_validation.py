@@ -54,7 +54,9 @@ def check_positive_int(name: str, value: int, minimum: int = 1) -> int:
     return int(value)
 
 
-def check_fraction(name: str, value: float, *, open_low: bool = False, open_high: bool = False) -> float:
+def check_fraction(
+    name: str, value: float, *, open_low: bool = False, open_high: bool = False
+) -> float:
     """Return ``value``, raising unless it lies in [0, 1] (ends optionally open)."""
     value = check_finite(name, value)
     low_ok = value > 0 if open_low else value >= 0

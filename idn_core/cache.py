@@ -21,7 +21,7 @@ import torch
 T = TypeVar("T")
 
 #: Bump when a change of code (not of inputs) changes what cached entries contain.
-CACHE_VERSION = "1"
+CACHE_VERSION = "2"
 
 
 def default_cache_dir() -> Path:

@@ -19,7 +19,6 @@ from typing import Any
 
 import numpy as np
 
-from idn_core.cache import cache_key, cached
 from idn_core._validation import (
     check_choice,
     check_fraction,
@@ -27,6 +26,7 @@ from idn_core._validation import (
     check_positive_int,
     check_type,
 )
+from idn_core.cache import cache_key, cached
 
 DATASETS = ("mnist1d", "digits")
 
@@ -113,11 +113,15 @@ def load_dataset(
         raise ValueError(
             f"val_fraction + test_fraction must be < 1, got {val_fraction} + {test_fraction}"
         )
-    key = cache_key("dataset", name, num_samples, val_fraction, test_fraction, seed, generator_kwargs)
+    key = cache_key(
+        "dataset", name, num_samples, val_fraction, test_fraction, seed, generator_kwargs
+    )
     return cached(
         "datasets",
         key,
-        lambda: _build_dataset(name, num_samples, val_fraction, test_fraction, seed, generator_kwargs),
+        lambda: _build_dataset(
+            name, num_samples, val_fraction, test_fraction, seed, generator_kwargs
+        ),
     )
 
 
@@ -153,7 +157,9 @@ def _digits(num_samples: int | None, seed: int) -> tuple[np.ndarray, np.ndarray,
     if num_samples is not None:
         check_positive_int("num_samples", num_samples, minimum=50)
         if num_samples > len(y):
-            raise ValueError(f"digits has only {len(y)} samples; num_samples={num_samples} is impossible")
+            raise ValueError(
+                f"digits has only {len(y)} samples; num_samples={num_samples} is impossible"
+            )
         keep = np.sort(np.random.default_rng(seed).permutation(len(y))[:num_samples])
         x, y = x[keep], y[keep]
     return x, y, {"dataset": "digits", "num_samples": len(y)}
@@ -167,7 +173,9 @@ def _mnist1d(
     args = get_dataset_args(as_dict=True)
     unknown = set(overrides) - set(args) - {"num_samples"}
     if unknown or "url" in overrides:
-        raise TypeError(f"unknown MNIST-1D generator arguments {sorted(unknown | {'url'} & set(overrides))}")
+        raise TypeError(
+            f"unknown MNIST-1D generator arguments {sorted(unknown | {'url'} & set(overrides))}"
+        )
     settings = {**MNIST1D_SCENARIO, **overrides}
     if num_samples is not None:
         settings["num_samples"] = num_samples
@@ -176,11 +184,11 @@ def _mnist1d(
         if key in settings:
             check_positive(key, settings[key]) if settings[key] != 0 else None
     args.update(settings, seed=seed, train_split=1.0)  # one call; we split ourselves
-    state = np.random.get_state()  # the generator reseeds numpy's global state; restore it
+    state = np.random.get_state()  # noqa: NPY002 -- the generator reseeds numpy's global state; restore it
     try:
         generated = make_dataset(_ArgsView(args))
     finally:
-        np.random.set_state(state)
+        np.random.set_state(state)  # noqa: NPY002
     x = np.asarray(generated["x"], dtype=np.float32)
     y = np.asarray(generated["y"], dtype=np.int64)
     config = {"dataset": "mnist1d", **{k: v for k, v in args.items() if k != "url"}}
@@ -239,7 +247,9 @@ def partition_dirichlet(
                 part.extend(chunk.tolist())
         if min(len(p) for p in parts) >= min_size:
             return [np.sort(np.asarray(p, dtype=np.int64)) for p in parts]
-    raise ValueError(f"could not give each of {n_parts} parts {min_size} samples with alpha={alpha}")
+    raise ValueError(
+        f"could not give each of {n_parts} parts {min_size} samples with alpha={alpha}"
+    )
 
 
 def partition_quantity(

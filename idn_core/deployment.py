@@ -36,7 +36,9 @@ class Placement:
             models = tuple(models)
             for m in models:
                 if m not in self.model_sizes_kb:
-                    raise KeyError(f"unknown model {m!r} placed on {node_name!r}; known: {sorted(self.model_sizes_kb)}")
+                    raise KeyError(
+                        f"unknown model {m!r} placed on {node_name!r}; known: {sorted(self.model_sizes_kb)}"
+                    )
                 if self.model_sizes_kb[m] > node.memory_kb:
                     raise ValueError(
                         f"model {m!r} needs {self.model_sizes_kb[m]:.1f} KiB, more than the "

@@ -42,7 +42,9 @@ class CNN1d(nn.Module):
         for i, out_ch in enumerate(channels):
             stride = 1 if i == 0 else 2
             layers += [
-                nn.Conv1d(in_ch, out_ch, kernel_size, stride=stride, padding=kernel_size // 2, bias=False),
+                nn.Conv1d(
+                    in_ch, out_ch, kernel_size, stride=stride, padding=kernel_size // 2, bias=False
+                ),
                 nn.BatchNorm1d(out_ch),
                 nn.ReLU(),
             ]

@@ -41,21 +41,31 @@ class OutputsTable:
     def __post_init__(self) -> None:
         logits = np.asarray(self.logits)
         if logits.ndim != 3:
-            raise ValueError(f"logits must have shape (models, samples, classes), got {logits.shape}")
+            raise ValueError(
+                f"logits must have shape (models, samples, classes), got {logits.shape}"
+            )
         if len(self.models) != logits.shape[0]:
-            raise ValueError(f"{len(self.models)} model names for {logits.shape[0]} models of logits")
+            raise ValueError(
+                f"{len(self.models)} model names for {logits.shape[0]} models of logits"
+            )
         if len(set(self.models)) != len(self.models):
             raise ValueError(f"model names must be unique, got {self.models}")
         if np.shape(self.labels) != (logits.shape[1],):
-            raise ValueError(f"labels must have shape ({logits.shape[1]},), got {np.shape(self.labels)}")
+            raise ValueError(
+                f"labels must have shape ({logits.shape[1]},), got {np.shape(self.labels)}"
+            )
         if not np.isfinite(logits).all():
             raise ValueError("logits contain NaN or infinity")
         labels = np.asarray(self.labels)
         if labels.min() < 0 or labels.max() >= logits.shape[2]:
-            raise ValueError(f"labels must lie in [0, {logits.shape[2]}), got range [{labels.min()}, {labels.max()}]")
+            raise ValueError(
+                f"labels must lie in [0, {logits.shape[2]}), got range [{labels.min()}, {labels.max()}]"
+            )
 
     @classmethod
-    def from_probs(cls, models: tuple[str, ...], probs: np.ndarray, labels: np.ndarray, split: str = "test") -> OutputsTable:
+    def from_probs(
+        cls, models: tuple[str, ...], probs: np.ndarray, labels: np.ndarray, split: str = "test"
+    ) -> OutputsTable:
         """Build a table from probabilities (validated: non-negative, rows summing to one)."""
         probs = check_probabilities("probs", probs)
         return cls(tuple(models), np.log(np.clip(probs, 1e-12, None)), np.asarray(labels), split)
@@ -77,7 +87,9 @@ class OutputsTable:
         try:
             return self.models.index(model)
         except ValueError:
-            raise KeyError(f"unknown model {model!r}; the table holds {list(self.models)}") from None
+            raise KeyError(
+                f"unknown model {model!r}; the table holds {list(self.models)}"
+            ) from None
 
     def probs(self, temperatures: np.ndarray | None = None) -> np.ndarray:
         """Probabilities ``(M, N, C)``, optionally with one temperature per model."""
@@ -85,7 +97,9 @@ class OutputsTable:
             return softmax(self.logits)
         t = np.asarray(temperatures, dtype=float).reshape(-1, 1, 1)
         if t.shape[0] != self.n_models or (t <= 0).any():
-            raise ValueError(f"need {self.n_models} positive temperatures, got {np.ravel(temperatures)}")
+            raise ValueError(
+                f"need {self.n_models} positive temperatures, got {np.ravel(temperatures)}"
+            )
         return softmax(self.logits / t)
 
     def predictions(self) -> np.ndarray:

@@ -125,7 +125,9 @@ class Topology:
     def nodes(self) -> list[Node]:
         """All nodes, devices first, cloud last."""
         order = {t: i for i, t in enumerate(TIERS)}
-        return sorted((d for _, d in self.graph.nodes(data="node")), key=lambda n: (order[n.tier], n.name))
+        return sorted(
+            (d for _, d in self.graph.nodes(data="node")), key=lambda n: (order[n.tier], n.name)
+        )
 
     @property
     def devices(self) -> list[str]:
@@ -151,7 +153,10 @@ class Topology:
         if node not in path:
             raise ValueError(f"node {node!r} is not on the path of {device!r}: {path}")
         hops = path[: path.index(node) + 1]
-        up = sum(self.link(a, b).transfer_ms(self.payload_bytes) for a, b in zip(hops, hops[1:], strict=False))
+        up = sum(
+            self.link(a, b).transfer_ms(self.payload_bytes)
+            for a, b in zip(hops, hops[1:], strict=False)
+        )
         down = sum(self.link(a, b).transfer_ms(8.0) for a, b in zip(hops, hops[1:], strict=False))
         return up + down
 
@@ -163,8 +168,10 @@ class Topology:
         """A copy with the latency of link ``a``-``b`` changed (for what-if sliders)."""
         old = self.link(a, b)
         links = [
-            Link(old.a, old.b, latency_ms, old.bandwidth_mbps) if {l.a, l.b} == {a, b} else l
-            for l in self.links
+            Link(old.a, old.b, latency_ms, old.bandwidth_mbps)
+            if {link.a, link.b} == {a, b}
+            else link
+            for link in self.links
         ]
         return Topology(self.nodes, links, self.payload_bytes)
 
@@ -182,9 +189,9 @@ class Topology:
 #: A device is a microcontroller-class sensor node, an edge node a small server at the
 #: access network, a regional data centre and the cloud have ample memory and speed.
 TIER_DEFAULTS = {
-    "device": {"memory_kb": 16.0, "compute_gflops": 0.05},
-    "edge": {"memory_kb": 256.0, "compute_gflops": 2.0},
-    "regional": {"memory_kb": 4096.0, "compute_gflops": 10.0},
+    "device": {"memory_kb": 4.0, "compute_gflops": 0.05},
+    "edge": {"memory_kb": 64.0, "compute_gflops": 2.0},
+    "regional": {"memory_kb": 512.0, "compute_gflops": 10.0},
     "cloud": {"memory_kb": 1.0e6, "compute_gflops": 50.0},
 }
 
@@ -201,10 +208,12 @@ def path_topology(
         raise ValueError(f"a path must end at the cloud, got tiers {tiers}")
     latencies = latencies_ms or tuple(UPLINK_LATENCY_MS[t] for t in tiers[:-1])
     if len(latencies) != len(tiers) - 1:
-        raise ValueError(f"{len(tiers)} tiers need {len(tiers) - 1} link latencies, got {len(latencies)}")
+        raise ValueError(
+            f"{len(tiers)} tiers need {len(tiers) - 1} link latencies, got {len(latencies)}"
+        )
     names = [t if t == "cloud" else f"{t}-0" for t in tiers]
     nodes = [Node(n, t, **TIER_DEFAULTS[t]) for n, t in zip(names, tiers, strict=True)]
-    links = [Link(a, b, lat) for a, b, lat in zip(names, names[1:], latencies, strict=True)]
+    links = [Link(a, b, lat) for a, b, lat in zip(names[:-1], names[1:], latencies, strict=True)]
     return Topology(nodes, links)
 
 

@@ -123,6 +123,7 @@ def train_model(
     )
 
     def build() -> dict:
+        torch.manual_seed(seed)  # the initial weights are part of what the seed fixes
         module = spec.build(dataset.input_length, dataset.n_classes)
         fit(module, x, y, spec, seed, sample_weight, progress)
         profile = profile_model(module, dataset.input_length)
@@ -136,7 +137,9 @@ def train_model(
     return TrainedModel(spec, module, entry["profile"], val_acc)
 
 
-def random_circular_shift(x: torch.Tensor, max_shift: int, rng: np.random.Generator) -> torch.Tensor:
+def random_circular_shift(
+    x: torch.Tensor, max_shift: int, rng: np.random.Generator
+) -> torch.Tensor:
     """Shift each row of ``x`` circularly by its own random offset in ``[-max_shift, max_shift]``."""
     length = x.shape[1]
     shifts = torch.as_tensor(rng.integers(-max_shift, max_shift + 1, size=len(x)))

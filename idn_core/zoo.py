@@ -20,15 +20,28 @@ from idn_core.outputs import OutputsTable
 from idn_core.training import TrainedModel, train_model
 
 _ZOO_SPECS: dict[str, list[ModelSpec]] = {
-    # 1-D CNNs from a 630-parameter sensor-class model to a 224k-parameter cloud model.
+    # 1-D CNNs from a 630-parameter sensor-class model to a 224k-parameter cloud model;
+    # each fits the memory of its tier and not of the tier below.
     "mnist1d": [
         ModelSpec("cnn-device", "device", "cnn1d", {"channels": [4, 8, 8]}, epochs=30),
-        ModelSpec("cnn-edge", "edge", "cnn1d", {"channels": [16, 32, 32]}, epochs=30, shift_augment=4),
         ModelSpec(
-            "cnn-regional", "regional", "cnn1d", {"channels": [32, 64, 64], "hidden": 32}, epochs=30, shift_augment=4
+            "cnn-edge", "edge", "cnn1d", {"channels": [8, 16, 16]}, epochs=30, shift_augment=4
         ),
         ModelSpec(
-            "cnn-cloud", "cloud", "cnn1d", {"channels": [64, 128, 128, 128], "hidden": 128}, epochs=40, shift_augment=4
+            "cnn-regional",
+            "regional",
+            "cnn1d",
+            {"channels": [32, 64, 64], "hidden": 32},
+            epochs=30,
+            shift_augment=4,
+        ),
+        ModelSpec(
+            "cnn-cloud",
+            "cloud",
+            "cnn1d",
+            {"channels": [64, 128, 128, 128], "hidden": 128},
+            epochs=40,
+            shift_augment=4,
         ),
     ],
     # MLPs on 8x8 digits, from logistic regression to two hidden layers.

@@ -1,0 +1,120 @@
+"""Tests of the disk cache and cached, seeded training."""
+
+import numpy as np
+import pytest
+import torch
+
+from idn_core import training
+from idn_core.cache import atomic_save, cache_key, cached, load_entry
+from idn_core.data import load_dataset
+from idn_core.models import ModelSpec
+
+
+@pytest.fixture
+def cache_dir(tmp_path, monkeypatch):
+    monkeypatch.setenv("IDN_CACHE_DIR", str(tmp_path))
+    return tmp_path
+
+
+@pytest.fixture
+def small_data(cache_dir):
+    return load_dataset("mnist1d", num_samples=600, seed=0)
+
+
+SPEC = ModelSpec("tiny", "device", "cnn1d", {"channels": [4, 8]}, epochs=2)
+
+
+def test_cache_key_is_stable_and_sensitive():
+    assert cache_key({"a": 1, "b": 2}) == cache_key({"b": 2, "a": 1})
+    assert cache_key({"a": 1}) != cache_key({"a": 2})
+
+
+def test_second_load_does_not_retrain(small_data, monkeypatch):
+    first = training.train_model(SPEC, small_data, seed=0, progress=False)
+    calls = []
+    monkeypatch.setattr(training, "fit", lambda *a, **k: calls.append(1))
+
+    second = training.train_model(SPEC, small_data, seed=0, progress=False)
+
+    assert calls == []
+    for a, b in zip(
+        first.module.state_dict().values(), second.module.state_dict().values(), strict=True
+    ):
+        torch.testing.assert_close(a, b)
+
+
+def test_same_seed_same_weights_without_cache(small_data, monkeypatch):
+    monkeypatch.setenv("IDN_NO_CACHE", "1")
+
+    a = training.train_model(SPEC, small_data, seed=5, progress=False)
+    b = training.train_model(SPEC, small_data, seed=5, progress=False)
+    c = training.train_model(SPEC, small_data, seed=6, progress=False)
+
+    x = small_data.x_test
+    np.testing.assert_array_equal(a.predict_logits(x), b.predict_logits(x))
+    assert not np.array_equal(a.predict_logits(x), c.predict_logits(x))
+
+
+def test_truncated_cache_file_is_rebuilt(small_data, cache_dir):
+    training.train_model(SPEC, small_data, seed=0, progress=False)
+    (entry,) = (cache_dir / "models").glob("*.pt")
+    entry.write_bytes(entry.read_bytes()[:100])
+
+    model = training.train_model(SPEC, small_data, seed=0, progress=False)
+
+    assert model.val_accuracy > 0
+    assert load_entry(entry, entry.stem) is not None
+
+
+def test_interrupted_write_leaves_no_entry(tmp_path):
+    class Boom:
+        def __reduce__(self):
+            raise RuntimeError("interrupted")
+
+    target = tmp_path / "x" / "entry.pt"
+    with pytest.raises(RuntimeError, match="interrupted"):
+        atomic_save({"key": "k", "payload": Boom()}, target)
+
+    assert not target.exists()
+    assert list(target.parent.iterdir()) == []
+
+
+def test_cached_builds_once(tmp_path):
+    calls = []
+
+    def build():
+        calls.append(1)
+        return {"value": 42}
+
+    assert cached("things", "abc", build, tmp_path) == {"value": 42}
+    assert cached("things", "abc", build, tmp_path) == {"value": 42}
+    assert len(calls) == 1
+
+
+def test_sample_weights_and_subsets_change_the_cache_key(small_data, cache_dir):
+    training.train_model(SPEC, small_data, seed=0, progress=False)
+    training.train_model(SPEC, small_data, seed=0, train_indices=np.arange(200), progress=False)
+    weights = np.ones(len(small_data.y_train))
+    weights[:10] = 5.0
+    training.train_model(SPEC, small_data, seed=0, sample_weight=weights, progress=False)
+
+    assert len(list((cache_dir / "models").glob("*.pt"))) == 3
+
+
+def test_training_errors_name_the_problem(small_data):
+    with pytest.raises(ValueError, match="without data"):
+        training.train_model(SPEC, small_data, train_indices=np.array([], dtype=int))
+    with pytest.raises(ValueError, match="sample_weight"):
+        training.train_model(SPEC, small_data, sample_weight=np.ones(3))
+    with pytest.raises(ValueError, match="unknown architecture"):
+        ModelSpec("x", "device", "transformer")
+
+
+def test_shift_augmentation_shifts_each_row_independently():
+    x = torch.arange(20, dtype=torch.float32).reshape(2, 10)
+    rng = np.random.default_rng(0)
+
+    shifted = training.random_circular_shift(x, 3, rng)
+
+    for row, out in zip(x, shifted, strict=True):
+        assert sorted(out.tolist()) == sorted(row.tolist())

@@ -1,0 +1,79 @@
+"""Tests of the outputs table and the running scenario."""
+
+import numpy as np
+import pytest
+
+from idn_core.outputs import OutputsTable, softmax
+from idn_core.scenario import load_scenario
+
+
+def test_softmax_rows_sum_to_one_and_temperature_flattens():
+    logits = np.array([[2.0, 0.0, -1.0]])
+
+    sharp, flat = softmax(logits), softmax(logits, temperature=5.0)
+
+    np.testing.assert_allclose(sharp.sum(-1), 1.0)
+    assert flat.max() < sharp.max()
+
+
+def test_table_accuracy_and_selection():
+    probs = np.array([[[0.9, 0.1], [0.2, 0.8]], [[0.3, 0.7], [0.4, 0.6]]])
+    table = OutputsTable.from_probs(("a", "b"), probs, np.array([0, 1]))
+
+    assert table.accuracy() == {"a": 1.0, "b": 0.5}
+    assert table.select(["b"]).models == ("b",)
+    np.testing.assert_allclose(table.probs(), probs, atol=1e-9)
+
+
+@pytest.mark.parametrize(
+    ("probs", "match"),
+    [
+        (np.array([[[0.5, 0.6]]]), "sum to one"),
+        (np.array([[[1.2, -0.2]]]), "negative"),
+        (np.array([[[np.nan, 1.0]]]), "NaN"),
+    ],
+)
+def test_bad_probabilities_are_rejected(probs, match):
+    with pytest.raises(ValueError, match=match):
+        OutputsTable.from_probs(("a",), probs, np.array([0]))
+
+
+def test_shape_mismatches_are_named():
+    with pytest.raises(ValueError, match="labels must have shape"):
+        OutputsTable(("a",), np.zeros((1, 3, 2)), np.zeros(2, dtype=int))
+    with pytest.raises(ValueError, match="2 model names for 1 models"):
+        OutputsTable(("a", "b"), np.zeros((1, 3, 2)), np.zeros(3, dtype=int))
+    with pytest.raises(KeyError, match="unknown model 'z'"):
+        OutputsTable(("a",), np.zeros((1, 3, 2)), np.zeros(3, dtype=int)).index("z")
+
+
+@pytest.fixture(scope="module")
+def quick_scenario(tmp_path_factory):
+    mp = pytest.MonkeyPatch()
+    mp.setenv("IDN_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+    yield load_scenario(num_samples=600, epochs=1, progress=False)
+    mp.undo()
+
+
+def test_scenario_places_one_model_per_tier(quick_scenario):
+    s = quick_scenario
+
+    assert s.path_models == ("cnn-device", "cnn-edge", "cnn-cloud")
+    assert s.val.split == "val" and s.test.split == "test"
+    assert s.test.logits.shape == (3, len(s.dataset.y_test), 10)
+    assert s.placement.models_on("edge-1") == ("cnn-edge",)
+
+
+def test_scenario_latency_grows_up_the_path(quick_scenario):
+    latencies = quick_scenario.path_latencies_ms()
+
+    assert latencies.shape == (3,)
+    assert np.all(np.diff(latencies) > 0)
+
+
+def test_zoo_table_lists_costs(quick_scenario):
+    table = quick_scenario.zoo.table()
+
+    assert list(table.index) == ["cnn-device", "cnn-edge", "cnn-regional", "cnn-cloud"]
+    assert table.params.is_monotonic_increasing
+    assert (table.cpu_latency_ms > 0).all()
