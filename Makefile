@@ -81,8 +81,13 @@ format: venv
 	$(PY) -m ruff check --fix .
 	$(PY) -m ruff format .
 
-test: venv vendor lint
-	$(PY) -m pytest $(PYTEST_ARGS)
+# Runs lint and every test even if one part fails, then fails if any did.
+test: venv vendor
+	@status=0; \
+	$(PY) -m ruff check . || status=1; \
+	$(PY) -m ruff format --check . || status=1; \
+	$(PY) -m pytest $(PYTEST_ARGS) || status=1; \
+	exit $$status
 
 test-fast: venv lint
 	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)

@@ -44,15 +44,15 @@ def stats_markdown(runs: list[NotebookRun], profile: str) -> str:
         " parameters, the profile, the `idn_core` sources, `requirements.txt`) changed since"
         " the run that produced it, whose duration is shown.",
         "",
-        "| Notebook | Profile | Parameters | Seconds | Cached | Executed at |",
-        "| --- | --- | --- | ---: | --- | --- |",
+        "| Chapter | Notebook | Profile | Parameters | Seconds | Cached | Executed at |",
+        "| --- | --- | --- | --- | ---: | --- | --- |",
     ]
     for run in runs:
         link = os.path.relpath(run.notebook.rel, os.path.dirname(STATS_PAGE))
         params = ", ".join(f"`{k}={v!r}`" for k, v in run.parameters.items()) or "defaults"
         cached = "yes" if run.cached else "no"
         lines.append(
-            f"| [{run.notebook.stem}]({link}) | {run.profile} | {params} "
+            f"| [](<{link}>) | `{run.notebook.stem}` | {run.profile} | {params} "
             f"| {run.seconds:.1f} | {cached} | {run.executed_at} |"
         )
     total = sum(run.seconds for run in runs)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,14 @@ pytestmark = pytest.mark.slow
 
 SCRIPT_SRC = re.compile(r"<script\b[^>]*\bsrc=\"([^\"]+)\"", re.IGNORECASE)
 CHROMIUM = "/usr/bin/chromium"
+BROWSER_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 DRAWN = """() => {
   const divs = [...document.querySelectorAll('.plotly-graph-div')];
   return divs.length > 0 && divs.every(gd => gd._fullLayout && gd.querySelector('.main-svg'));
@@ -79,11 +88,9 @@ def test_execution_stats_page_lists_every_notebook(html: Path) -> None:
 def test_figures_draw_in_a_browser_offline(html: Path) -> None:
     from playwright.sync_api import sync_playwright
 
-    args = "--no-sandbox --disable-gpu --disable-background-networking"
-    args += " --disable-component-update --disable-sync --no-first-run"
     figure_pages = [p for p in pages(html) if "Plotly.newPlot" in p.read_text(encoding="utf-8")]
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=args.split())
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
         try:
             page = browser.new_page()
             remote: list[str] = []
@@ -97,5 +104,84 @@ def test_figures_draw_in_a_browser_offline(html: Path) -> None:
                 errors
             )  # sphinx-thebe 0.3.1 noise
             assert not [url for url in remote if not url.startswith("file:")], remote
+        finally:
+            browser.close()
+
+
+WIDGET_NOTEBOOK_CELLS = [
+    (
+        "markdown",
+        "# Widgets and maths\n\nInline $a^2$ and\n\n$$\\sum_i x_i$$\n\nSee {numref}`fig-glued`.",
+    ),
+    (
+        "code",
+        "import ipywidgets as w\nfrom IPython.display import display\n\ndisplay(w.IntSlider(3))",
+    ),
+    (
+        "code",
+        "import plotly.graph_objects as go\n\nfrom idn_core.display import glue_figure\n\n"
+        "glue_figure('glued', go.Figure(go.Bar(x=[1, 2], y=[3, 1])))",
+    ),
+    ("markdown", "```{glue:figure} glued\n:name: fig-glued\n\nA glued figure.\n```"),
+]
+
+
+@pytest.fixture(scope="module")
+def widget_book(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A scratch book with the real configuration and one page of widgets, maths and a glue."""
+    import nbformat
+
+    repo = bookbuild.default_root()
+    root = tmp_path_factory.mktemp("widget-book")
+    shutil.copy(repo / "_config.yml", root)
+    shutil.copytree(repo / "book", root / "book", ignore=shutil.ignore_patterns("__pycache__"))
+    (root / ".cache").mkdir()
+    (root / ".cache" / "vendor").symlink_to(repo / ".cache" / "vendor")
+    (root / "_toc.yml").write_text(
+        "format: jb-book\nroot: book/intro\nchapters:\n  - file: notebooks/widgets\n"
+        "  - file: book/execution_stats\n  - file: book/bibliography\n"
+    )
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    make = {"markdown": nbformat.v4.new_markdown_cell, "code": nbformat.v4.new_code_cell}
+    nb.cells = [make[kind](source) for kind, source in WIDGET_NOTEBOOK_CELLS]
+    (root / "notebooks").mkdir()
+    nbformat.write(nb, root / "notebooks" / "widgets.ipynb")
+    return bookbuild.build_book("full", root=root)
+
+
+def test_widget_page_uses_local_assets(widget_book: Path) -> None:
+    text = (widget_book / "notebooks" / "widgets.html").read_text(encoding="utf-8")
+    sources = SCRIPT_SRC.findall(text)
+    for name in ("vendor/require.js", "vendor/widgets/embed-amd.js", "vendor/mathjax/"):
+        assert any(name in src for src in sources), name
+    assert not [src for src in sources if "://" in src or src.startswith("//")]
+    assert text.index("var require = {paths") < text.index("vendor/require.js")
+
+
+@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed")
+def test_widgets_maths_and_glued_figure_render_offline(widget_book: Path) -> None:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
+        try:
+            page = browser.new_page()
+            failed: list[str] = []
+            errors: list[str] = []
+            page.on("requestfailed", lambda request: failed.append(request.url))
+            page.on("request", lambda r: failed.append(r.url) if r.url.startswith("http") else None)
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.goto((widget_book / "notebooks" / "widgets.html").as_uri())
+            page.wait_for_function(DRAWN, timeout=30_000)
+            page.wait_for_selector(".widget-slider", timeout=30_000)
+            page.wait_for_selector("mjx-container", timeout=30_000)
+            page.wait_for_load_state("load")
+            assert not failed, failed
+            assert not [e for e in errors if "THEBE_JS_URL" not in e], errors
         finally:
             browser.close()

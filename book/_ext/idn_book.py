@@ -4,6 +4,10 @@ Figures are emitted by :func:`idn_core.display.show` as HTML fragments that call
 ``Plotly.newPlot`` without embedding plotly.js. This extension adds one ``<script>`` for the
 book's own copy (``_static/vendor/plotly.min.js``, vendored by ``make vendor``) to the
 ``<head>`` of exactly those pages, without ``defer`` so it runs before the inline figure code.
+
+On pages with saved widgets it also points require.js at the local widget manager's
+folder (so its icon fonts load from ``_static/vendor/widgets``, not from beside the page)
+and gives MathJax 3 the ``MathJax.Hub.Queue`` call that the widget manager still makes.
 """
 
 from __future__ import annotations
@@ -16,6 +20,22 @@ from sphinx.errors import ConfigError
 
 PLOTLY_JS = "vendor/plotly.min.js"
 FIGURE_MARKERS = ("Plotly.newPlot", "plotly-graph-div")
+WIDGET_MARKER = "application/vnd.jupyter.widget-view+json"
+WIDGETS_DIR = "_static/vendor/widgets"
+# require.js configuration read when require.js loads: the widget manager's module folder,
+# which its webpack public path (icon fonts) follows.
+REQUIRE_PATHS = 'var require = {paths: {"@jupyter-widgets/html-manager/dist": "%s"}};'
+# The widget manager typesets labels with the MathJax 2 API when MathJax is on the page.
+MATHJAX2_SHIM = """(function () {
+  var config = (window.MathJax = window.MathJax || {});
+  config.startup = config.startup || {};
+  config.startup.ready = function () {
+    MathJax.startup.defaultReady();
+    MathJax.Hub = MathJax.Hub || {Queue: function (job) {
+      if (Array.isArray(job) && job[2]) { MathJax.typesetPromise([job[2]]); }
+    }};
+  };
+})();"""
 
 
 def _check_assets(app: Sphinx) -> None:
@@ -37,6 +57,12 @@ def _add_plotly(
     body = context.get("body") or ""
     if any(marker in body for marker in FIGURE_MARKERS):
         app.add_js_file(PLOTLY_JS, priority=100)
+    if WIDGET_MARKER in body:
+        # Before require.js and embed-amd.js, which myst-nb adds with priority 500.
+        widgets_dir = context["pathto"](WIDGETS_DIR, 1)
+        app.add_js_file(None, body=REQUIRE_PATHS % widgets_dir, priority=499)
+        if app.env.get_domain("math").has_equations(pagename):  # type: ignore[attr-defined]
+            app.add_js_file(None, body=MATHJAX2_SHIM, priority=501)
 
 
 def setup(app: Sphinx) -> dict[str, Any]:
