@@ -53,6 +53,31 @@ class Scenario:
                 )
         return pd.DataFrame(rows)
 
+    def tier_summary(self, topology: Topology | None = None) -> pd.DataFrame:
+        """Accuracy and mean latency of serving every request at one tier of the path.
+
+        One row per tier of the path (local-only, edge-only, cloud-only); latency is
+        averaged over devices. Pass a modified ``topology`` to ask what-if questions.
+        """
+        topo = topology or self.topology
+        flops = self.zoo.flops()
+        accuracy = self.test.accuracy()
+        rows = []
+        for position, model in enumerate(self.path_models):
+            latencies = []
+            for device in topo.devices:
+                node = topo.path(device)[position]
+                latencies.append(topo.serving_latency_ms(device, node, flops[model]))
+            rows.append(
+                {
+                    "tier": self.zoo[model].spec.tier,
+                    "model": model,
+                    "accuracy": accuracy[model],
+                    "latency_ms": float(np.mean(latencies)),
+                }
+            )
+        return pd.DataFrame(rows)
+
     def path_latencies_ms(self, device: str | None = None) -> np.ndarray:
         """Latency of answering at each tier of ``device``'s path (first device by default)."""
         device = device or self.topology.devices[0]
