@@ -4,6 +4,7 @@ The library behind the IDN Book. Model outputs are computed once (``zoo``), deli
 is evaluated many times on the resulting :class:`OutputsTable` with array functions.
 """
 
+from idn_core.confidence import SCORES, confidence, fit_temperatures, reliability_curve
 from idn_core.data import (
     DATASETS,
     Dataset,
@@ -14,14 +15,63 @@ from idn_core.data import (
     partition_quantity,
 )
 from idn_core.deployment import Placement
+from idn_core.evaluate import (
+    Decision,
+    Outcome,
+    RequestStream,
+    evaluate,
+    make_requests,
+    pareto_front,
+    summarize,
+)
 from idn_core.models import MLP, CNN1d, ModelProfile, ModelSpec, profile_model
 from idn_core.outputs import OutputsTable, softmax
+from idn_core.path_latency import PathLatency, scenario_latency
+from idn_core.policies import (
+    GainAwareForwarding,
+    LearnedForwarding,
+    cascade_decision,
+    forward_to,
+    local_only,
+    oracle_decision,
+)
+from idn_core.policy_search import (
+    cascade_grid,
+    oracle_frontier,
+    request_weights,
+    threshold_candidates,
+    uniform_weights,
+)
 from idn_core.scenario import Scenario, load_scenario
 from idn_core.topology import TIERS, Link, Node, Topology, path_topology, tree_topology
 from idn_core.training import TrainedModel, fit, train_model
 from idn_core.zoo import Zoo, build_zoo, zoo_specs
 
 __all__ = [
+    "SCORES",
+    "confidence",
+    "fit_temperatures",
+    "reliability_curve",
+    "Decision",
+    "Outcome",
+    "RequestStream",
+    "evaluate",
+    "make_requests",
+    "pareto_front",
+    "summarize",
+    "PathLatency",
+    "scenario_latency",
+    "GainAwareForwarding",
+    "LearnedForwarding",
+    "cascade_decision",
+    "forward_to",
+    "local_only",
+    "oracle_decision",
+    "cascade_grid",
+    "oracle_frontier",
+    "request_weights",
+    "threshold_candidates",
+    "uniform_weights",
     "CNN1d",
     "DATASETS",
     "Dataset",

@@ -1,0 +1,261 @@
+"""Vectorised evaluation of delivery policies on a request stream.
+
+A policy only has to say, for every sample of a split, **which tiers of the path it
+queries** and **whose answer it returns** (a :class:`Decision`). The evaluator turns
+that into a per-request :class:`Outcome` (answering tier and node, correctness, latency,
+models queried) for a seeded :class:`RequestStream` of samples arriving at devices, with
+latencies from each device's path (:class:`PathLatency`). Cascades (chapter 2) and
+ensembles (chapter 3) share this evaluator, so they land on the same trade-off plots.
+
+Latencies come from :mod:`idn_core.path_latency`; sequential queries by default.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from idn_core._validation import check_positive_int
+from idn_core.outputs import OutputsTable
+from idn_core.path_latency import PathLatency, path_latency, pattern_codes, scenario_latency
+
+__all__ = [
+    "Decision",
+    "Outcome",
+    "PathLatency",
+    "RequestStream",
+    "evaluate",
+    "make_requests",
+    "pareto_front",
+    "path_latency",
+    "pattern_codes",
+    "scenario_latency",
+    "summarize",
+]
+
+
+@dataclass(frozen=True)
+class Decision:
+    """A policy's choice for every sample of a split (optionally per device).
+
+    Attributes
+    ----------
+    queried : bool ``(N, K)``, or ``(D, N, K)`` when the choice depends on the device:
+        which of the path's ``K`` models are evaluated.
+    answer_tier : int ``(N,)`` or ``(D, N)``: the tier whose node returns the answer
+        (must be queried).
+    prediction : optional int array like ``answer_tier``: the returned class when it is
+        not simply the answering tier's own prediction (ensembles combine several).
+    """
+
+    queried: np.ndarray
+    answer_tier: np.ndarray
+    prediction: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        q, a = np.asarray(self.queried), np.asarray(self.answer_tier)
+        if q.dtype != bool or q.ndim not in (2, 3):
+            raise ValueError(
+                f"queried must be a bool array (N, K) or (D, N, K), got {q.dtype} {q.shape}"
+            )
+        if a.shape != q.shape[:-1]:
+            raise ValueError(f"answer_tier must have shape {q.shape[:-1]}, got {a.shape}")
+        if a.size and (a.min() < 0 or a.max() >= q.shape[-1]):
+            raise ValueError(f"answer_tier must lie in [0, {q.shape[-1]})")
+        if not np.take_along_axis(q, a[..., None], axis=-1).all():
+            raise ValueError("every answering tier must be among the queried tiers")
+        if self.prediction is not None and np.shape(self.prediction) != a.shape:
+            raise ValueError(
+                f"prediction must have shape {a.shape}, got {np.shape(self.prediction)}"
+            )
+
+    @property
+    def n_tiers(self) -> int:
+        return int(self.queried.shape[-1])
+
+    @property
+    def per_device(self) -> bool:
+        return self.queried.ndim == 3
+
+
+@dataclass(frozen=True)
+class RequestStream:
+    """Requests: which sample of the split arrives at which device, in arrival order.
+
+    Attributes
+    ----------
+    sample : int ``(R,)``, index into the split's samples.
+    device : int ``(R,)``, index into ``devices``.
+    devices : device names.
+    n_samples : size of the split the samples are drawn from.
+    """
+
+    sample: np.ndarray
+    device: np.ndarray
+    devices: tuple[str, ...]
+    n_samples: int
+
+    def __len__(self) -> int:
+        return int(self.sample.shape[0])
+
+    def counts(self) -> np.ndarray:
+        """Number of requests per (device, sample), float ``(D, N)``: exact weights for aggregates."""
+        flat = self.device.astype(np.int64) * self.n_samples + self.sample
+        c = np.bincount(flat, minlength=len(self.devices) * self.n_samples)
+        return c.reshape(len(self.devices), self.n_samples).astype(float)
+
+
+def make_requests(
+    n_requests: int,
+    n_samples: int,
+    devices: tuple[str, ...] | list[str],
+    seed: int = 0,
+    device_shares: np.ndarray | None = None,
+) -> RequestStream:
+    """A seeded stream: samples drawn uniformly with replacement, devices by ``device_shares``.
+
+    Parameters
+    ----------
+    n_requests : number of requests ``R``.
+    n_samples : size ``N`` of the split the requests are drawn from.
+    devices : names of the devices where requests arrive.
+    seed : seed of the ``np.random.Generator``.
+    device_shares : optional probabilities ``(D,)`` of a request arriving at each device.
+    """
+    check_positive_int("n_requests", n_requests)
+    check_positive_int("n_samples", n_samples)
+    devices = tuple(devices)
+    if not devices:
+        raise ValueError("need at least one device")
+    rng = np.random.default_rng(seed)
+    if device_shares is not None:
+        shares = np.asarray(device_shares, dtype=float)
+        if shares.shape != (len(devices),) or (shares < 0).any() or abs(shares.sum() - 1) > 1e-9:
+            raise ValueError(f"device_shares must be {len(devices)} probabilities summing to one")
+    else:
+        shares = None
+    sample = rng.integers(0, n_samples, size=n_requests, dtype=np.int64)
+    device = rng.choice(len(devices), size=n_requests, p=shares).astype(np.int64)
+    return RequestStream(sample, device, devices, n_samples)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """Per-request outcome of a policy: the record every chapter reports and plots.
+
+    Attributes (arrays of length ``R`` unless stated)
+    ----------
+    device, sample : where the request arrived and which sample it carried.
+    answer_tier : tier whose node answered; ``answer_node`` gives its name.
+    prediction : returned class.
+    correct : bool, prediction equals the label.
+    latency_ms : end-to-end latency.
+    queried : bool ``(R, K)``, models evaluated for the request.
+    nodes : str ``(D, K)``, node of each tier on each device's path.
+    """
+
+    device: np.ndarray
+    sample: np.ndarray
+    answer_tier: np.ndarray
+    prediction: np.ndarray
+    correct: np.ndarray
+    latency_ms: np.ndarray
+    queried: np.ndarray
+    nodes: np.ndarray
+
+    @property
+    def n_queried(self) -> np.ndarray:
+        """Number of models evaluated per request."""
+        return self.queried.sum(axis=1)
+
+    @property
+    def answer_node(self) -> np.ndarray:
+        """Name of the answering node per request."""
+        return self.nodes[self.device, self.answer_tier]
+
+
+def evaluate(
+    decision: Decision,
+    table: OutputsTable,
+    requests: RequestStream,
+    latency: PathLatency,
+    parallel: bool = False,
+) -> Outcome:
+    """Evaluate ``decision`` on every request of ``requests`` (vectorised, exact).
+
+    Parameters
+    ----------
+    decision : per-sample (or per device and sample) choice of queried and answering tiers.
+    table : outputs of the path's ``K`` models on the split the requests draw from.
+    requests : the request stream (``requests.n_samples`` must equal ``table.n_samples``).
+    latency : path latencies; its devices must be ``requests.devices``.
+    parallel : latency of parallel instead of sequential queries.
+    """
+    if decision.n_tiers != table.n_models or latency.n_tiers != table.n_models:
+        raise ValueError(
+            f"decision ({decision.n_tiers}), latency ({latency.n_tiers}) and table "
+            f"({table.n_models}) must have the same number of tiers"
+        )
+    if requests.n_samples != table.n_samples or decision.queried.shape[-2] != table.n_samples:
+        raise ValueError(f"requests and decision must cover the table's {table.n_samples} samples")
+    if tuple(requests.devices) != tuple(latency.devices):
+        raise ValueError(
+            f"requests devices {requests.devices} differ from latency devices {latency.devices}"
+        )
+    codes = pattern_codes(decision.queried)
+    answer = np.asarray(decision.answer_tier)
+    if decision.prediction is None:
+        pred = table.predictions()[answer, np.arange(table.n_samples)]
+    else:
+        pred = np.asarray(decision.prediction)
+    s, d = requests.sample, requests.device
+    idx = (d, s) if decision.per_device else (s,)
+    code_r = codes[idx]
+    pred_r = pred[idx]
+    return Outcome(
+        device=d,
+        sample=s,
+        answer_tier=answer[idx],
+        prediction=pred_r,
+        correct=pred_r == table.labels[s],
+        latency_ms=latency.pattern_table(parallel)[d, code_r],
+        queried=decision.queried[idx],
+        nodes=latency.nodes,
+    )
+
+
+def summarize(outcome: Outcome, name: str = "") -> dict[str, float | str]:
+    """Aggregate metrics of an outcome.
+
+    Returns
+    -------
+    dict with ``policy``, ``accuracy``, ``latency_ms`` (mean), ``p95_ms``, ``forwarded``
+    (fraction answered above the device tier), ``models_queried`` (mean) and one
+    ``load:<node>`` entry per node (models evaluated on that node per request).
+    """
+    row: dict[str, float | str] = {
+        "policy": name,
+        "accuracy": float(outcome.correct.mean()),
+        "latency_ms": float(outcome.latency_ms.mean()),
+        "p95_ms": float(np.percentile(outcome.latency_ms, 95)),
+        "forwarded": float((outcome.answer_tier > 0).mean()),
+        "models_queried": float(outcome.n_queried.mean()),
+    }
+    n_req = len(outcome.device)
+    per_node = outcome.nodes[outcome.device[:, None], np.arange(outcome.queried.shape[1])[None, :]]
+    names, counts = np.unique(per_node[outcome.queried], return_counts=True)
+    for node, c in zip(names.tolist(), counts.tolist(), strict=True):
+        row[f"load:{node}"] = c / n_req
+    return row
+
+
+def pareto_front(frame: pd.DataFrame, x: str = "latency_ms", y: str = "accuracy") -> pd.DataFrame:
+    """Rows of ``frame`` not dominated in (lower ``x``, higher ``y``), sorted by ``x``."""
+    if frame.empty:
+        return frame.copy()
+    ordered = frame.sort_values([x, y], ascending=[True, False])
+    best = np.maximum.accumulate(ordered[y].to_numpy())
+    keep = np.r_[True, ordered[y].to_numpy()[1:] > best[:-1]]
+    return ordered[keep].reset_index(drop=True)

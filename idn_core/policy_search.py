@@ -1,0 +1,327 @@
+"""Threshold search for cascades, exact sweeps of threshold grids, and the oracle frontier.
+
+Aggregate metrics of a request stream depend on the requests only through how many of
+them carry each sample from each device, so a sweep needs per-sample weights
+(:class:`SampleWeights`), not the requests themselves: the metrics are *exact*, not
+estimated. A cascade's answer probabilities factorise over hops, so a whole grid of
+per-hop thresholds is a few matrix products (``np.einsum``): a 100 x 100 grid over 10^6
+requests takes milliseconds.
+
+Thresholds are searched on **quantiles of the observed confidences** (an overconfident
+model piles its confidences near 1, where a linear grid has few points), chosen on the
+validation split and reported on the test split.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from idn_core._validation import check_fraction, check_non_negative, check_positive_int
+from idn_core.evaluate import PathLatency, RequestStream, pattern_codes
+from idn_core.policies import cascade_answer, check_thresholds, effective_thresholds, oracle_answer
+
+
+@dataclass(frozen=True)
+class SampleWeights:
+    """Exact weights of a request mix, per sample.
+
+    Attributes
+    ----------
+    count : ``(N,)`` share of requests carrying each sample (sums to one).
+    pattern_latency : ``(N, 2**K)``: latency of querying tier set ``p`` (bit code), summed
+        over the sample's requests and divided by the number of requests. The mean latency
+        of a policy with per-sample codes ``c_n`` is ``sum_n pattern_latency[n, c_n]``.
+    """
+
+    count: np.ndarray
+    pattern_latency: np.ndarray
+
+    @property
+    def n_tiers(self) -> int:
+        return int(np.log2(self.pattern_latency.shape[1]))
+
+    def cascade_latency(self) -> np.ndarray:
+        """``(N, K)`` weighted latency of a cascade answering at tier ``k`` (tiers ``0..k`` queried)."""
+        return self.pattern_latency[:, (1 << np.arange(1, self.n_tiers + 1)) - 1]
+
+    @property
+    def n_effective(self) -> float:
+        """Effective number of samples ``1 / sum(count**2)`` (``N`` for uniform weights)."""
+        return float(1.0 / np.square(self.count).sum())
+
+
+def request_weights(
+    requests: RequestStream, latency: PathLatency, parallel: bool = False
+) -> SampleWeights:
+    """Weights of a concrete request stream (exact aggregates of :func:`~idn_core.evaluate.evaluate`)."""
+    w = requests.counts() / len(requests)  # (D, N)
+    return SampleWeights(w.sum(axis=0), w.T @ latency.pattern_table(parallel))
+
+
+def uniform_weights(
+    n_samples: int,
+    latency: PathLatency,
+    device_shares: np.ndarray | None = None,
+    parallel: bool = False,
+) -> SampleWeights:
+    """Every sample once, devices mixed by ``device_shares`` (uniform by default): for validation."""
+    check_positive_int("n_samples", n_samples)
+    n_dev = len(latency.devices)
+    shares = (
+        np.full(n_dev, 1.0 / n_dev) if device_shares is None else np.asarray(device_shares, float)
+    )
+    per_pattern = shares @ latency.pattern_table(parallel)
+    return SampleWeights(
+        np.full(n_samples, 1.0 / n_samples), np.tile(per_pattern / n_samples, (n_samples, 1))
+    )
+
+
+def decision_metrics(
+    queried: np.ndarray, correct: np.ndarray, weights: SampleWeights
+) -> dict[str, float]:
+    """Exact accuracy, mean latency and mean models queried of per-sample choices.
+
+    ``queried`` is bool ``(N, K)``; ``correct`` bool ``(N,)`` (is the returned answer right).
+    """
+    codes = pattern_codes(queried)
+    n = np.arange(len(codes))
+    return {
+        "accuracy": float(weights.count @ np.asarray(correct, float)),
+        "latency_ms": float(weights.pattern_latency[n, codes].sum()),
+        "models_queried": float(weights.count @ queried.sum(axis=1)),
+    }
+
+
+def threshold_candidates(conf: np.ndarray, n: int = 100) -> np.ndarray:
+    """Up to ``n`` thresholds at quantiles of observed confidences, from 0 (always answer) to 1 (always forward)."""
+    check_positive_int("n", n, minimum=2)
+    c = np.asarray(conf, dtype=float)
+    inner = np.quantile(c, np.linspace(0, 1, n)[1:-1], method="higher") if n > 2 else np.empty(0)
+    inner = inner[(inner > 0) & (inner < 1)]
+    return np.unique(np.r_[0.0, inner, 1.0])
+
+
+@dataclass(frozen=True)
+class CascadeGrid:
+    """Exact metrics of a threshold cascade for every combination of per-hop thresholds.
+
+    Arrays have one axis per hop, of the lengths of ``thresholds``. ``gap_lcb`` is the
+    one-sided lower confidence bound of the accuracy gap to a reference policy (if given).
+    """
+
+    thresholds: tuple[np.ndarray, ...]
+    accuracy: np.ndarray
+    latency_ms: np.ndarray
+    forwarded: np.ndarray
+    models_queried: np.ndarray
+    gap: np.ndarray | None = None
+    gap_lcb: np.ndarray | None = None
+
+    def at(self, index: tuple[int, ...]) -> np.ndarray:
+        """Thresholds ``(H,)`` of grid cell ``index``."""
+        return np.array([t[i] for t, i in zip(self.thresholds, index, strict=True)])
+
+    def frame(self) -> pd.DataFrame:
+        """Long table: one row per cell, columns ``t0..`` and the metrics."""
+        mesh = np.meshgrid(*self.thresholds, indexing="ij")
+        cols = {f"t{h}": m.ravel() for h, m in enumerate(mesh)}
+        for name in ("accuracy", "latency_ms", "forwarded", "models_queried", "gap", "gap_lcb"):
+            if getattr(self, name) is not None:
+                cols[name] = getattr(self, name).ravel()
+        return pd.DataFrame(cols)
+
+    def best_under_latency(self, budget_ms: float) -> np.ndarray:
+        """Thresholds maximising accuracy with mean latency ``<= budget_ms`` (ties: lower latency)."""
+        check_non_negative("budget_ms", budget_ms)
+        ok = self.latency_ms <= budget_ms + 1e-9
+        if not ok.any():
+            raise ValueError(
+                f"no threshold pair meets the {budget_ms} ms budget (min {self.latency_ms.min():.3f} ms)"
+            )
+        score = np.where(ok, self.accuracy - 1e-12 * self.latency_ms, -np.inf)
+        return self.at(np.unravel_index(np.argmax(score), score.shape))
+
+    def cheapest_reaching(
+        self, min_accuracy: float | None = None, use_bound: bool = False, tolerance: float = 0.005
+    ) -> np.ndarray:
+        """Thresholds of least mean latency whose accuracy reaches ``min_accuracy`` (ties: higher accuracy).
+
+        With ``use_bound`` the condition is instead ``gap_lcb >= -tolerance`` (the one-sided
+        confidence bound of the gap to the reference must stay within ``tolerance``).
+        """
+        if use_bound:
+            if self.gap_lcb is None:
+                raise ValueError(
+                    "the grid was computed without a reference; pass reference= to cascade_grid"
+                )
+            ok = self.gap_lcb >= -check_fraction("tolerance", tolerance)
+        else:
+            ok = self.accuracy >= check_fraction("min_accuracy", min_accuracy) - 1e-12
+        if not ok.any():
+            raise ValueError("no threshold combination reaches the accuracy target")
+        score = np.where(ok, self.latency_ms - 1e-9 * self.accuracy, np.inf)
+        return self.at(np.unravel_index(np.argmin(score), score.shape))
+
+
+def cascade_grid(
+    conf: np.ndarray,
+    correct: np.ndarray,
+    weights: SampleWeights,
+    grids: list[np.ndarray] | tuple[np.ndarray, ...],
+    reference: np.ndarray | None = None,
+    z: float = 1.645,
+) -> CascadeGrid:
+    """Exact metrics of a ``K``-tier threshold cascade over a grid of per-hop thresholds.
+
+    Parameters
+    ----------
+    conf : ``(K-1, N)`` confidences in ``[0, 1]`` of the tiers that may forward.
+    correct : bool ``(K, N)``: is tier ``k`` right on sample ``n``.
+    weights : request weights of the split (:func:`request_weights` or :func:`uniform_weights`).
+    grids : ``K-1`` arrays of thresholds in ``[0, 1]``, one per hop.
+    reference : optional bool ``(N,)`` correctness of a reference policy (e.g. cloud only);
+        adds the accuracy gap and its one-sided lower confidence bound at level ``z``
+        (paired per-sample differences, standard error over ``weights.n_effective`` samples).
+    """
+    corr = np.asarray(correct, dtype=float)
+    k = corr.shape[0]
+    c = np.asarray(conf, dtype=float)[: k - 1]
+    if len(grids) != k - 1 or c.shape != (k - 1, corr.shape[1]):
+        raise ValueError(f"need {k - 1} threshold grids and confidences ({k - 1}, {corr.shape[1]})")
+    fwd = []
+    for h, g in enumerate(grids):
+        t = effective_thresholds(check_thresholds(np.asarray(g, float)[:, None], 1)[:, 0])
+        fwd.append((c[h][None, :] < t[:, None]).astype(float))
+    letters = "abcdefghijklm"[: k - 1]
+    shape = tuple(len(g) for g in grids)
+
+    def total(values: np.ndarray) -> np.ndarray:
+        """``sum_k sum_n values[k, n] * P(answer = k | thresholds, n)`` over the grid."""
+        out = np.zeros(shape)
+        for tier in range(k):
+            ops, subs = [], []
+            for h in range(min(tier, k - 1)):
+                ops.append(fwd[h])
+                subs.append(letters[h] + "n")
+            if tier < k - 1:
+                ops.append(1.0 - fwd[tier])
+                subs.append(letters[tier] + "n")
+            ops.append(values[tier])
+            subs.append("n")
+            axes = letters[: min(tier + 1, k - 1)]
+            term = np.einsum(",".join(subs) + "->" + axes, *ops, optimize=True)
+            out += term.reshape(term.shape + (1,) * (k - 1 - len(axes)))
+        return out
+
+    w = weights.count
+    acc = total(corr * w)
+    result = dict(
+        accuracy=acc,
+        latency_ms=total(weights.cascade_latency().T),
+        forwarded=total(np.vstack([np.zeros_like(w), np.tile(w, (k - 1, 1))])),
+        models_queried=total(np.arange(1, k + 1)[:, None] * w),
+    )
+    if reference is not None:
+        ref = np.asarray(reference, dtype=float)
+        gap = acc - w @ ref
+        second = total(np.abs(corr - ref) * w)  # E[d^2] of the paired difference d in {-1, 0, 1}
+        se = np.sqrt(np.maximum(second - gap**2, 0.0) / weights.n_effective)
+        result.update(gap=gap, gap_lcb=gap - z * se)
+    return CascadeGrid(tuple(np.asarray(g, float) for g in grids), **result)
+
+
+def cascade_metrics(
+    conf: np.ndarray, correct: np.ndarray, weights: SampleWeights, thresholds: np.ndarray
+) -> pd.DataFrame:
+    """Exact metrics of ``P`` threshold settings ``(P, K-1)`` (e.g. a validation Pareto front on test)."""
+    corr = np.asarray(correct, dtype=bool)
+    t = np.atleast_2d(thresholds)
+    answer = cascade_answer(
+        np.repeat(np.asarray(conf, float)[: corr.shape[0] - 1, None], len(t), 1), t
+    )
+    n = np.arange(corr.shape[1])
+    lat = weights.cascade_latency()
+    rows = {
+        "accuracy": (corr[answer, n] * weights.count).sum(1),
+        "latency_ms": lat[n, answer].sum(1),
+        "forwarded": ((answer > 0) * weights.count).sum(1),
+        "models_queried": ((answer + 1) * weights.count).sum(1),
+    }
+    frame = pd.DataFrame(rows)
+    for h in range(t.shape[1]):
+        frame.insert(h, f"t{h}", t[:, h])
+    return frame
+
+
+def oracle_frontier(correct: np.ndarray, weights: SampleWeights, skip: bool = True) -> pd.DataFrame:
+    """Best accuracy reachable at each mean latency: the oracle forwards the cheapest helpful requests first.
+
+    Starting from local-only, each sample whose device answer is wrong but some tier above
+    is right gains its weight in accuracy for the latency of forwarding it to the first
+    right tier (querying only that tier with ``skip``). Sorting by cost per gain traces the
+    upper concave frontier; returns columns ``latency_ms``, ``accuracy``, ``forwarded``.
+    """
+    corr = np.asarray(correct, dtype=bool)
+    k, n_samples = corr.shape
+    answer = oracle_answer(corr)
+    helps = answer > 0
+    codes = (1 | (1 << answer)) if skip else (1 << (answer + 1)) - 1
+    rows = np.arange(n_samples)
+    base_lat = weights.pattern_latency[:, 1]
+    cost = weights.pattern_latency[rows, codes] - base_lat
+    gain = weights.count
+    idx = np.flatnonzero(helps & (gain > 0))
+    idx = idx[np.argsort(cost[idx] / gain[idx], kind="stable")]
+    lat0, acc0 = base_lat.sum(), float(gain @ corr[0])
+    return pd.DataFrame(
+        {
+            "latency_ms": lat0 + np.r_[0.0, np.cumsum(cost[idx])],
+            "accuracy": acc0 + np.r_[0.0, np.cumsum(gain[idx])],
+            "forwarded": np.r_[0.0, np.cumsum(gain[idx])],
+        }
+    )
+
+
+def oracle_accuracy_at(frontier: pd.DataFrame, latency_ms: float) -> float:
+    """Oracle accuracy at a mean latency (linear interpolation on the frontier, flat beyond it)."""
+    return float(np.interp(latency_ms, frontier["latency_ms"], frontier["accuracy"]))
+
+
+def oracle_latency_for(frontier: pd.DataFrame, accuracy: float) -> float:
+    """Least mean latency at which the oracle reaches ``accuracy`` (``inf`` if it never does)."""
+    acc = frontier["accuracy"].to_numpy()
+    if accuracy > acc[-1] + 1e-12:
+        return float("inf")
+    if accuracy <= acc[0]:
+        return float(frontier["latency_ms"].iloc[0])
+    return float(np.interp(accuracy, acc, frontier["latency_ms"]))
+
+
+def oracle_accuracy_at_fraction(
+    correct: np.ndarray, weights: SampleWeights, fraction: float
+) -> float:
+    """Most accuracy any policy can have when it forwards a share ``fraction`` of requests."""
+    corr = np.asarray(correct, dtype=bool)
+    check_fraction("fraction", fraction)
+    local = float(weights.count @ corr[0])
+    helpful = float(weights.count @ (~corr[0] & corr[1:].any(axis=0)))
+    return local + min(fraction, helpful)
+
+
+__all__ = [
+    "CascadeGrid",
+    "SampleWeights",
+    "cascade_grid",
+    "cascade_metrics",
+    "decision_metrics",
+    "oracle_accuracy_at",
+    "oracle_accuracy_at_fraction",
+    "oracle_frontier",
+    "oracle_latency_for",
+    "request_weights",
+    "threshold_candidates",
+    "uniform_weights",
+]

@@ -1,0 +1,96 @@
+"""Plain per-request reference implementations of delivery, for checking the vectorised evaluator.
+
+Written the obvious way, one request at a time, walking the device's path. They share no
+code with :mod:`idn_core.evaluate` beyond the latency numbers of the path (``rtt_ms`` and
+``compute_ms``), and add them in the same order, so outcomes must be *identical*.
+Also used by ``benchmarks/cascades.py`` (loaded by file path) to time the loop.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def _latency(rtt_row, compute_row, queried: list[int], parallel: bool = False) -> float:
+    if parallel:
+        return max(rtt_row[j] + compute_row[j] for j in queried)
+    value = rtt_row[queried[-1]]
+    for j in queried:
+        value += compute_row[j]
+    return value
+
+
+def reference_cascade(conf, thresholds, predictions, labels, sample, device, rtt_ms, compute_ms):
+    """Threshold cascade request by request: answer at the first tier with confidence >= threshold.
+
+    A threshold of 1 means "always forward". Returns a dict of per-request lists.
+    """
+    n_tiers = predictions.shape[0]
+    out = {"answer_tier": [], "prediction": [], "correct": [], "latency_ms": [], "n_queried": []}
+    for s, d in zip(sample.tolist(), device.tolist(), strict=True):
+        queried = []
+        tier = 0
+        while True:
+            queried.append(tier)
+            if tier == n_tiers - 1:
+                break
+            t = thresholds[d][tier] if np.ndim(thresholds) == 2 else thresholds[tier]
+            if t < 1.0 and conf[tier][s] >= t:
+                break
+            tier += 1
+        pred = int(predictions[tier][s])
+        out["answer_tier"].append(tier)
+        out["prediction"].append(pred)
+        out["correct"].append(pred == int(labels[s]))
+        out["latency_ms"].append(_latency(rtt_ms[d], compute_ms[d], queried))
+        out["n_queried"].append(len(queried))
+    return out
+
+
+def reference_oracle(correct, predictions, labels, sample, device, rtt_ms, compute_ms, skip=True):
+    """The oracle request by request: keep the device's answer if right, else go to the first right tier."""
+    n_tiers = predictions.shape[0]
+    out = {"answer_tier": [], "prediction": [], "correct": [], "latency_ms": [], "n_queried": []}
+    for s, d in zip(sample.tolist(), device.tolist(), strict=True):
+        tier = 0
+        if not correct[0][s]:
+            for k in range(1, n_tiers):
+                if correct[k][s]:
+                    tier = k
+                    break
+        queried = sorted({0, tier}) if skip else list(range(tier + 1))
+        pred = int(predictions[tier][s])
+        out["answer_tier"].append(tier)
+        out["prediction"].append(pred)
+        out["correct"].append(pred == int(labels[s]))
+        out["latency_ms"].append(_latency(rtt_ms[d], compute_ms[d], queried))
+        out["n_queried"].append(len(queried))
+    return out
+
+
+def reference_decision(
+    queried, answer_tier, predictions, labels, sample, device, rtt_ms, compute_ms, parallel=False
+):
+    """Any per-sample (or per device and sample) decision, request by request."""
+    per_device = np.ndim(answer_tier) == 2
+    out = {"answer_tier": [], "prediction": [], "correct": [], "latency_ms": [], "n_queried": []}
+    for s, d in zip(sample.tolist(), device.tolist(), strict=True):
+        row = queried[d][s] if per_device else queried[s]
+        tier = int(answer_tier[d][s] if per_device else answer_tier[s])
+        tiers = [k for k in range(len(row)) if row[k]]
+        pred = int(predictions[tier][s])
+        out["answer_tier"].append(tier)
+        out["prediction"].append(pred)
+        out["correct"].append(pred == int(labels[s]))
+        out["latency_ms"].append(_latency(rtt_ms[d], compute_ms[d], tiers, parallel))
+        out["n_queried"].append(len(tiers))
+    return out
+
+
+def assert_same_outcomes(outcome, reference) -> None:
+    """Per-request equality (exact, latencies included) of a vectorised outcome and a reference."""
+    np.testing.assert_array_equal(outcome.answer_tier, reference["answer_tier"])
+    np.testing.assert_array_equal(outcome.prediction, reference["prediction"])
+    np.testing.assert_array_equal(outcome.correct, reference["correct"])
+    np.testing.assert_array_equal(outcome.latency_ms, reference["latency_ms"])
+    np.testing.assert_array_equal(outcome.n_queried, reference["n_queried"])

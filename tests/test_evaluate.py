@@ -1,0 +1,263 @@
+"""Tests of the vectorised evaluator against the plain per-request reference, and of exact sweeps."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from reference_delivery import (
+    assert_same_outcomes,
+    reference_cascade,
+    reference_decision,
+    reference_oracle,
+)
+
+from idn_core.deployment import Placement
+from idn_core.evaluate import (
+    Decision,
+    PathLatency,
+    evaluate,
+    make_requests,
+    pareto_front,
+    path_latency,
+    summarize,
+)
+from idn_core.outputs import OutputsTable
+from idn_core.policies import cascade_decision, oracle_decision
+from idn_core.policy_search import (
+    cascade_grid,
+    cascade_metrics,
+    decision_metrics,
+    request_weights,
+    threshold_candidates,
+)
+from idn_core.topology import path_topology
+
+
+def synthetic(
+    seed: int,
+    n_tiers: int = 3,
+    n_samples: int = 60,
+    n_classes: int = 4,
+    n_devices: int = 3,
+    low: float = 0.2,
+    high: float = 2.5,
+):
+    """A random outputs table, path latencies and confidences (models better up the path)."""
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, n_classes, n_samples)
+    logits = rng.normal(size=(n_tiers, n_samples, n_classes))
+    logits[np.arange(n_tiers)[:, None], np.arange(n_samples)[None, :], labels[None, :]] += (
+        np.linspace(low, high, n_tiers)[:, None]
+    )
+    table = OutputsTable(tuple(f"m{k}" for k in range(n_tiers)), logits, labels, "test")
+    rtt = np.cumsum(rng.uniform(0.5, 20.0, size=(n_devices, n_tiers)), axis=1)
+    rtt[:, 0] = 0.0
+    comp = rng.uniform(0.01, 3.0, size=(n_devices, n_tiers))
+    nodes = np.array([[f"d{d}-t{k}" for k in range(n_tiers)] for d in range(n_devices)])
+    lat = PathLatency(
+        tuple(f"dev{d}" for d in range(n_devices)),
+        nodes,
+        tuple(f"t{k}" for k in range(n_tiers)),
+        rtt,
+        comp,
+    )
+    conf = table.probs().max(axis=-1)
+    conf = (conf - 1 / n_classes) / (1 - 1 / n_classes)
+    return table, lat, np.clip(conf, 0, 1)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    seed=st.integers(0, 10_000),
+    n_tiers=st.integers(2, 4),
+    thresholds=st.lists(
+        st.sampled_from([0.0, 0.1, 0.3, 0.5, 0.7, 0.9, 1.0]), min_size=3, max_size=3
+    ),
+)
+def test_cascade_outcomes_identical_to_per_request_reference(seed, n_tiers, thresholds):
+    table, lat, conf = synthetic(seed, n_tiers)
+    t = np.array(thresholds[: n_tiers - 1])
+    requests = make_requests(500, table.n_samples, lat.devices, seed=seed)
+
+    out = evaluate(cascade_decision(conf, t), table, requests, lat)
+    ref = reference_cascade(
+        conf,
+        t,
+        table.predictions(),
+        table.labels,
+        requests.sample,
+        requests.device,
+        lat.rtt_ms,
+        lat.compute_ms,
+    )
+
+    assert_same_outcomes(out, ref)
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 10_000), n_tiers=st.integers(2, 4), skip=st.booleans())
+def test_oracle_outcomes_identical_to_per_request_reference(seed, n_tiers, skip):
+    table, lat, _ = synthetic(seed, n_tiers)
+    requests = make_requests(400, table.n_samples, lat.devices, seed=seed + 1)
+
+    out = evaluate(oracle_decision(table.correct(), skip=skip), table, requests, lat)
+    ref = reference_oracle(
+        table.correct(),
+        table.predictions(),
+        table.labels,
+        requests.sample,
+        requests.device,
+        lat.rtt_ms,
+        lat.compute_ms,
+        skip,
+    )
+
+    assert_same_outcomes(out, ref)
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 10_000), parallel=st.booleans())
+def test_per_device_arbitrary_decisions_identical_to_reference(seed, parallel):
+    table, lat, _ = synthetic(seed, 3)
+    rng = np.random.default_rng(seed)
+    n_dev, n = len(lat.devices), table.n_samples
+    queried = rng.random((n_dev, n, 3)) < 0.5
+    answer = rng.integers(0, 3, (n_dev, n))
+    queried[np.arange(n_dev)[:, None], np.arange(n)[None, :], answer] = True
+    requests = make_requests(300, n, lat.devices, seed=seed)
+
+    out = evaluate(Decision(queried, answer), table, requests, lat, parallel=parallel)
+    ref = reference_decision(
+        queried,
+        answer,
+        table.predictions(),
+        table.labels,
+        requests.sample,
+        requests.device,
+        lat.rtt_ms,
+        lat.compute_ms,
+        parallel,
+    )
+
+    assert_same_outcomes(out, ref)
+
+
+def test_grid_sweep_equals_aggregates_of_per_request_evaluation():
+    table, lat, conf = synthetic(3, 3, n_samples=80)
+    requests = make_requests(3000, table.n_samples, lat.devices, seed=7)
+    weights = request_weights(requests, lat)
+    grids = [threshold_candidates(conf[0], 6), threshold_candidates(conf[1], 5)]
+
+    grid = cascade_grid(conf[:2], table.correct(), weights, grids)
+
+    for i, t0 in enumerate(grids[0]):
+        for j, t1 in enumerate(grids[1]):
+            row = summarize(evaluate(cascade_decision(conf, [t0, t1]), table, requests, lat))
+            assert grid.accuracy[i, j] == pytest.approx(row["accuracy"], abs=1e-12)
+            assert grid.latency_ms[i, j] == pytest.approx(row["latency_ms"], rel=1e-12)
+            assert grid.forwarded[i, j] == pytest.approx(row["forwarded"], abs=1e-12)
+            assert grid.models_queried[i, j] == pytest.approx(row["models_queried"], rel=1e-12)
+    pts = cascade_metrics(conf, table.correct(), weights, grid.at((2, 3)))
+    assert pts.accuracy.iloc[0] == pytest.approx(grid.accuracy[2, 3])
+
+
+def test_decision_metrics_match_evaluator():
+    table, lat, _ = synthetic(5, 3)
+    requests = make_requests(2000, table.n_samples, lat.devices, seed=1)
+    dec = oracle_decision(table.correct())
+
+    exact = decision_metrics(
+        dec.queried,
+        table.correct()[dec.answer_tier, np.arange(table.n_samples)],
+        request_weights(requests, lat),
+    )
+    row = summarize(evaluate(dec, table, requests, lat))
+
+    assert exact["accuracy"] == pytest.approx(row["accuracy"])
+    assert exact["latency_ms"] == pytest.approx(row["latency_ms"])
+    assert exact["models_queried"] == pytest.approx(row["models_queried"])
+
+
+def test_latency_from_a_real_topology_is_round_trip_plus_compute_of_queried_models():
+    topo = path_topology()
+    placement = Placement(
+        topo,
+        {"device-0": ["a"], "edge-0": ["b"], "cloud": ["c"]},
+        {"a": 1.0, "b": 10.0, "c": 100.0},
+    )
+    flops = {"a": 1000, "b": 50_000, "c": 1_000_000}
+
+    lat = path_latency(topo, placement, flops)
+
+    full = lat.pattern_table()[0, 0b111]
+    expected = topo.rtt_ms("device-0", "cloud") + sum(
+        topo.node(n).compute_ms(flops[m]) for n, m in placement.path_models("device-0")
+    )
+    assert full == pytest.approx(expected)
+    assert lat.pattern_table()[0, 0b100] == pytest.approx(
+        topo.serving_latency_ms("device-0", "cloud", flops["c"])
+    )
+
+
+def test_summary_loads_add_up_to_models_queried():
+    table, lat, conf = synthetic(11, 3)
+    requests = make_requests(1000, table.n_samples, lat.devices, seed=2)
+
+    row = summarize(evaluate(cascade_decision(conf, [0.5, 0.5]), table, requests, lat), "c")
+
+    loads = sum(v for k, v in row.items() if k.startswith("load:"))
+    assert loads == pytest.approx(row["models_queried"])
+    assert row["p95_ms"] >= row["latency_ms"] * 0 and row["policy"] == "c"
+
+
+def test_requests_are_seeded_and_follow_device_shares():
+    a = make_requests(20_000, 50, ("x", "y"), seed=3, device_shares=[0.8, 0.2])
+    b = make_requests(20_000, 50, ("x", "y"), seed=3, device_shares=[0.8, 0.2])
+
+    np.testing.assert_array_equal(a.sample, b.sample)
+    assert (a.device == 0).mean() == pytest.approx(0.8, abs=0.02)
+    assert a.counts().sum() == 20_000
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"n_requests": 0}, "n_requests"),
+        ({"device_shares": [0.5, 0.6]}, "device_shares"),
+        ({"devices": ()}, "at least one device"),
+    ],
+)
+def test_bad_request_streams_are_rejected(kwargs, match):
+    args = {"n_requests": 10, "n_samples": 5, "devices": ("x", "y"), **kwargs}
+    with pytest.raises((ValueError, TypeError), match=match):
+        make_requests(**args)
+
+
+def test_bad_decisions_and_mismatched_inputs_are_rejected():
+    table, lat, conf = synthetic(1, 3)
+    requests = make_requests(10, table.n_samples, lat.devices)
+    with pytest.raises(ValueError, match="bool"):
+        Decision(np.ones((4, 3)), np.zeros(4, int))
+    with pytest.raises(ValueError, match="among the queried"):
+        Decision(np.array([[True, False, False]]), np.array([2]))
+    with pytest.raises(ValueError, match="answer_tier must have shape"):
+        Decision(np.ones((4, 3), bool), np.zeros(5, int))
+    with pytest.raises(ValueError, match="same number of tiers"):
+        evaluate(cascade_decision(conf[:1], [0.5]), table, requests, lat)
+    short = make_requests(10, table.n_samples - 1, lat.devices)
+    with pytest.raises(ValueError, match="cover the table"):
+        evaluate(cascade_decision(conf, [0.5, 0.5]), table, short, lat)
+    with pytest.raises(ValueError, match="rtt_ms must be finite"):
+        PathLatency(lat.devices, lat.nodes, lat.tiers, lat.rtt_ms * np.nan, lat.compute_ms)
+
+
+def test_pareto_front_keeps_only_non_dominated_points():
+    frame = pd.DataFrame({"latency_ms": [1, 2, 2, 3, 4], "accuracy": [0.5, 0.4, 0.7, 0.6, 0.8]})
+
+    front = pareto_front(frame)
+
+    assert front.latency_ms.tolist() == [1, 2, 4]
+    assert front.accuracy.tolist() == [0.5, 0.7, 0.8]
