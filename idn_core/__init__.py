@@ -14,6 +14,7 @@ from idn_core.data import (
     partition_iid,
     partition_quantity,
 )
+from idn_core.demand import SimulationResult, make_loads, simulate
 from idn_core.deployment import Placement
 from idn_core.evaluate import (
     Decision,
@@ -24,9 +25,17 @@ from idn_core.evaluate import (
     pareto_front,
     summarize,
 )
+from idn_core.infida import Infida, depround, project_capped_simplex
 from idn_core.models import MLP, CNN1d, ModelProfile, ModelSpec, profile_model
 from idn_core.outputs import OutputsTable, softmax
 from idn_core.path_latency import PathLatency, scenario_latency
+from idn_core.placement import (
+    CatalogueModel,
+    PlacementInstance,
+    build_instance,
+    catalogue_from_zoos,
+)
+from idn_core.placement_baselines import LocalGreedy, greedy_static, optimal_static
 from idn_core.policies import (
     GainAwareForwarding,
     LearnedForwarding,
@@ -48,6 +57,19 @@ from idn_core.training import TrainedModel, fit, train_model
 from idn_core.zoo import Zoo, build_zoo, zoo_specs
 
 __all__ = [
+    "CatalogueModel",
+    "Infida",
+    "LocalGreedy",
+    "PlacementInstance",
+    "SimulationResult",
+    "build_instance",
+    "catalogue_from_zoos",
+    "depround",
+    "greedy_static",
+    "make_loads",
+    "optimal_static",
+    "project_capped_simplex",
+    "simulate",
     "SCORES",
     "confidence",
     "fit_temperatures",

@@ -1,0 +1,243 @@
+"""INFIDA: online model placement by mirror ascent and dependent rounding.
+
+Each node ``v`` keeps a fractional allocation ``y_v`` in the budget-weighted capped simplex
+``{y in [0, 1]^M : sum_m s_m y_m = b_v}`` (``b_v`` capped at what the node can hold at all,
+models that do not fit are fixed to 0). Every ``period`` slots it ascends the concave
+relaxation of the gain with the weighted negative entropy ``sum_m s_m y_m log y_m`` as
+mirror map: ``z_m = y_m exp(eta g_m / s_m)``, followed by the exact KL (Bregman) projection
+``y_m = min(1, c z_m)`` whose threshold ``c`` is found by sort-and-threshold. The models
+actually stored are drawn by dependent rounding (DepRound) of ``y_v``, which preserves every
+marginal and, with equal sizes, meets the budget exactly. With unequal sizes one entry
+may stay fractional; it is rounded down, so the budget is never exceeded and that entry's
+marginal is biased low (:func:`depround_bias` measures it). Si Salem et al. (2024).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from idn_core._validation import check_positive, check_positive_int
+from idn_core.placement import PlacementInstance, subgradient
+
+_EPS = 1e-9
+_TINY = 1e-300  # floor inside the logarithm only: an entropic state is never exactly 0
+
+
+def _as_arrays(
+    sizes: np.ndarray, budgets: np.ndarray, allowed: np.ndarray | None, shape: tuple[int, int]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    s = np.asarray(sizes, dtype=float)
+    b = np.asarray(budgets, dtype=float)
+    if s.shape != (shape[1],) or b.shape != (shape[0],):
+        raise ValueError(
+            f"sizes must be ({shape[1]},) and budgets ({shape[0]},) for a {shape} state"
+        )
+    if (s <= 0).any() or not np.isfinite(s).all():
+        raise ValueError("model sizes must be finite and > 0")
+    if (b < 0).any() or not np.isfinite(b).all():
+        raise ValueError("budgets must be finite and >= 0")
+    a = np.ones(shape, bool) if allowed is None else np.asarray(allowed, bool)
+    return s, b, a & (s[None, :] <= b[:, None])
+
+
+def effective_budgets(sizes: np.ndarray, budgets: np.ndarray, allowed: np.ndarray) -> np.ndarray:
+    """``min(b_v, total size of the models v may hold)``: the level ``sum s y`` is set to."""
+    return np.minimum(budgets, (allowed * sizes[None, :]).sum(axis=1))
+
+
+def integral_levels(
+    sizes: np.ndarray, budgets: np.ndarray, allowed: np.ndarray, resolution_kb: float = 1e-3
+) -> np.ndarray:
+    """Largest total size of allowed models that fits each budget, ``(V,)`` KiB.
+
+    Used as the level of the capped simplex: no integral allocation uses more, and by
+    monotonicity of the gain nothing is lost by asking the fractional state for exactly this
+    much (it is at most ``budget``). Subset sums by a bitset over sizes rounded up to
+    ``resolution_kb`` (so the level may exceed a true subset sum by ``M * resolution_kb``).
+    """
+    s = np.asarray(sizes, dtype=float)
+    b = np.asarray(budgets, dtype=float)
+    units = np.ceil(s / resolution_kb - 1e-9).astype(int)
+    out = np.zeros(len(b))
+    for v in range(len(b)):
+        cap = int(np.floor(b[v] / resolution_kb + 1e-9))
+        mask = (1 << (cap + 1)) - 1
+        reach = 1
+        for u in units[np.asarray(allowed[v], bool)]:
+            reach |= (reach << int(u)) & mask
+        out[v] = min(b[v], (reach.bit_length() - 1) * resolution_kb)
+    return out
+
+
+def project_capped_simplex(
+    z: np.ndarray, sizes: np.ndarray, budgets: np.ndarray, allowed: np.ndarray | None = None
+) -> np.ndarray:
+    """Exact KL projection of positive ``z`` ``(V, M)`` onto the weighted capped simplices.
+
+    Solves, for every row, ``min_y sum_m s_m (y_m log(y_m / z_m) - y_m + z_m)`` subject to
+    ``sum_m s_m y_m = min(b_v, sum of allowed s)``, ``0 <= y <= 1``, ``y = 0`` off ``allowed``.
+    The KKT conditions give ``y_m = min(1, c_v z_m)``; ``c_v`` comes from sorting ``z``
+    and testing each number of capped entries (O(M log M) per row, vectorised over rows).
+    """
+    z = np.asarray(z, dtype=float)
+    s, b, a = _as_arrays(sizes, budgets, allowed, z.shape)
+    if (z[a] <= 0).any() or not np.isfinite(z[a]).all():
+        raise ValueError("z must be finite and > 0 where models are allowed")
+    level = effective_budgets(s, b, a)
+    zz = np.where(a, z, 0.0)
+    order = np.argsort(-zz, axis=1, kind="stable")
+    zs = np.take_along_axis(zz, order, axis=1)
+    ss = s[order] * (zs > 0)
+    capped_mass = np.concatenate([np.zeros((len(z), 1)), np.cumsum(ss, axis=1)], axis=1)
+    w = ss * zs
+    rest = np.concatenate([np.cumsum(w[:, ::-1], axis=1)[:, ::-1], np.zeros((len(z), 1))], axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        c = (level[:, None] - capped_mass) / rest  # (V, M + 1): k entries capped
+        zpad = np.concatenate([zs, np.zeros((len(z), 1))], axis=1)
+        prev = np.concatenate([np.full((len(z), 1), np.inf), zs], axis=1)
+        ok = (c >= 0) & np.isfinite(c) & (c * zpad <= 1 + 1e-12) & (c * prev >= 1 - 1e-12)
+    k = np.where(ok.any(axis=1), ok.argmax(axis=1), 0)
+    cv = np.take_along_axis(c, k[:, None], axis=1)
+    y = np.minimum(1.0, np.where(np.isfinite(cv), cv, 0.0) * zz)
+    full = level >= (a * s[None, :]).sum(axis=1) - 1e-12  # everything fits: y = 1 on allowed
+    y[full] = a[full].astype(float)
+    return np.where(a, y, 0.0)
+
+
+def depround(
+    y: np.ndarray, sizes: np.ndarray, budgets: np.ndarray, rng: np.random.Generator
+) -> np.ndarray:
+    """Dependent rounding of fractional rows ``y`` ``(V, M)`` into 0/1 allocations.
+
+    Two fractional entries ``i, j`` of a row (the two largest models) trade size-weighted
+    mass: with probability ``beta / (alpha + beta)`` ``y_i`` gains ``alpha / s_i`` and ``y_j``
+    loses ``alpha / s_j``, else the reverse with ``beta``, where ``alpha, beta`` are the
+    largest moves keeping both in [0, 1]. Each step makes one entry integral and keeps
+    ``E[y]`` and ``sum s y``. A last fractional entry (only with unequal sizes) is rounded
+    down, so ``sum s x <= b`` always holds (up to the input's own excess).
+    """
+    x = np.array(y, dtype=float)
+    s = np.asarray(sizes, dtype=float)
+    if x.ndim != 2 or s.shape != (x.shape[1],):
+        raise ValueError(f"y must be (V, M) and sizes (M,), got {x.shape} and {s.shape}")
+    if not np.isfinite(x).all() or (x < -_EPS).any() or (x > 1 + _EPS).any():
+        raise ValueError("y must lie in [0, 1]")
+    b = np.asarray(budgets, dtype=float)
+    if ((x * s).sum(axis=1) > b * (1 + 1e-9) + 1e-9).any():
+        raise ValueError("y exceeds a budget before rounding")
+    rank = np.argsort(np.argsort(-s, kind="stable"), kind="stable")  # 0 = largest model
+    rows = np.arange(len(x))
+    for _ in range(x.shape[1]):
+        x[x < _EPS] = 0.0
+        x[x > 1 - _EPS] = 1.0
+        frac = (x > 0) & (x < 1)
+        todo = frac.sum(axis=1) >= 2
+        if not todo.any():
+            break
+        key = np.where(frac, rank[None, :], x.shape[1])
+        i = key.argmin(axis=1)
+        key[rows, i] = x.shape[1]
+        j = key.argmin(axis=1)
+        r, i, j = rows[todo], i[todo], j[todo]
+        xi, xj, si, sj = x[r, i], x[r, j], s[i], s[j]
+        up = np.minimum((1 - xi) * si, xj * sj)
+        down = np.minimum(xi * si, (1 - xj) * sj)
+        move = np.where(rng.random(len(r)) * (up + down) < down, up, -down)
+        x[r, i] = xi + move / si
+        x[r, j] = xj - move / sj
+    x[x < 1 - _EPS] = 0.0
+    x[x >= 1 - _EPS] = 1.0
+    return x
+
+
+def depround_bias(
+    y: np.ndarray, sizes: np.ndarray, budgets: np.ndarray, n: int, seed: int = 0
+) -> dict[str, np.ndarray]:
+    """Monte-Carlo check of DepRound on ``y``: mean of ``n`` roundings, bias, budget use.
+
+    Returns ``mean`` ``(V, M)``, ``bias = mean - y``, ``used`` ``(n, V)`` KiB per draw.
+    """
+    check_positive_int("n", n)
+    rng = np.random.default_rng(seed)
+    draws = np.stack([depround(y, sizes, budgets, rng) for _ in range(n)])
+    mean = draws.mean(axis=0)
+    return {"mean": mean, "bias": mean - np.asarray(y), "used": draws @ np.asarray(sizes)}
+
+
+def theory_learning_rate(inst: PlacementInstance, horizon: int, max_load: float) -> float:
+    """Step ``eta = sqrt(2 D / (sigma^2 T))`` of the mirror-ascent regret bound.
+
+    ``D = sum_v b_v log(S_v / b_v)`` bounds the Bregman divergence from the uniform start
+    (``S_v`` = size of the models ``v`` may hold); ``sigma^2 = sum_v b_v max_m (g_vm / s_m)^2``
+    bounds the squared dual norm of a subgradient whose entries are at most
+    ``sum_rho min(capacity, max_load) * (gamma_repo - gamma)``. Of order ``1 / sqrt(T)``.
+    """
+    check_positive_int("horizon", horizon)
+    check_positive("max_load", max_load)
+    V, M = inst.shape
+    level = effective_budgets(inst.sizes_kb, inst.budgets_kb, inst.allowed)
+    total = (inst.allowed * inst.sizes_kb[None, :]).sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        D = float(np.nansum(np.where(level > 0, level * np.log(total / level), 0.0)))
+    w = np.minimum(inst.cand_cap, max_load) * (inst.gamma[:, -1:] - inst.gamma[:, :-1])
+    g = np.bincount(inst.cand.ravel(), w.ravel(), minlength=V * M + 1)[:-1].reshape(V, M)
+    sigma2 = float((level * ((g / inst.sizes_kb[None, :]) ** 2).max(axis=1)).sum())
+    if sigma2 == 0 or D == 0:
+        return 1.0
+    return float(np.sqrt(2 * D / (sigma2 * horizon)))
+
+
+class Infida:
+    """The INFIDA policy on a :class:`PlacementInstance`.
+
+    Parameters
+    ----------
+    inst : the placement problem.
+    learning_rate : mirror-ascent step ``eta`` (> 0), e.g. :func:`theory_learning_rate`.
+    period : slots between updates; subgradients of the slots in between are summed.
+    seed : seeds DepRound.
+
+    Use: ``x = policy.allocation()`` before a slot, ``policy.observe(loads)`` after it.
+    """
+
+    name = "INFIDA"
+
+    def __init__(
+        self, inst: PlacementInstance, learning_rate: float, *, period: int = 1, seed: int = 0
+    ) -> None:
+        self.inst = inst
+        self.eta = check_positive("learning_rate", learning_rate)
+        self.period = check_positive_int("period", period)
+        self.rng = np.random.default_rng(seed)
+        a = inst.allowed
+        self.levels = integral_levels(inst.sizes_kb, inst.budgets_kb, a)
+        self.y = project_capped_simplex(np.where(a, 1.0, 0.0), inst.sizes_kb, self.levels, a)
+        self._grad = np.zeros(inst.shape)
+        self._seen = 0
+        self.x = depround(self.y, inst.sizes_kb, inst.budgets_kb, self.rng)
+
+    def allocation(self) -> np.ndarray:
+        """The integral allocation ``(V, M)`` in force for the coming slot."""
+        return self.x
+
+    def fractional(self) -> np.ndarray:
+        """The fractional state ``y`` ``(V, M)``."""
+        return self.y
+
+    def observe(self, loads: np.ndarray) -> None:
+        """Account for one slot's loads ``(R,)``; update and re-round every ``period`` slots."""
+        self._grad += subgradient(self.inst, self.y, loads)
+        self._seen += 1
+        if self._seen % self.period:
+            return
+        a = self.inst.allowed
+        logz = (
+            np.log(np.maximum(self.y, _TINY)) + self.eta * self._grad / self.inst.sizes_kb[None, :]
+        )
+        logz = np.where(a, logz, -np.inf)
+        top = np.max(np.where(a, logz, -np.inf), axis=1, keepdims=True)
+        z = np.where(a, np.exp(logz - np.where(np.isfinite(top), top, 0.0)), 0.0)
+        z = np.where(a, np.maximum(z, _TINY), 0.0)
+        self.y = project_capped_simplex(z, self.inst.sizes_kb, self.levels, a)
+        self.x = depround(self.y, self.inst.sizes_kb, self.inst.budgets_kb, self.rng)
+        self._grad[:] = 0.0
