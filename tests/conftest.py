@@ -46,3 +46,8 @@ def fake_book(tmp_path: Path) -> Callable[..., Path]:
         return root
 
     return make
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run the notebooks before the book build that reuses them, so a failure names its notebook."""
+    items.sort(key=lambda item: item.path.name == "test_book.py")
