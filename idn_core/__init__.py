@@ -14,8 +14,17 @@ from idn_core.data import (
     partition_iid,
     partition_quantity,
 )
+from idn_core.delivery_training import DeliveryTrainingResult, run_delivery_training
 from idn_core.demand import SimulationResult, make_loads, simulate
 from idn_core.deployment import Placement
+from idn_core.early_exit import EarlyExitNet
+from idn_core.early_exit_training import (
+    EarlyExitConfig,
+    EarlyExitResult,
+    evaluate_serving,
+    run_early_exit,
+    sweep_early_exit,
+)
 from idn_core.evaluate import (
     Decision,
     Outcome,
@@ -25,6 +34,8 @@ from idn_core.evaluate import (
     pareto_front,
     summarize,
 )
+from idn_core.exit_weights import WEIGHTINGS, aggregate_exit_updates, lambda_tilde
+from idn_core.federated import FedAvgResult, client_update, run_fedavg, weighted_average
 from idn_core.infida import Infida, depround, project_capped_simplex
 from idn_core.models import MLP, CNN1d, ModelProfile, ModelSpec, profile_model
 from idn_core.outputs import OutputsTable, softmax
@@ -57,6 +68,21 @@ from idn_core.training import TrainedModel, fit, train_model
 from idn_core.zoo import Zoo, build_zoo, zoo_specs
 
 __all__ = [
+    "DeliveryTrainingResult",
+    "EarlyExitConfig",
+    "EarlyExitNet",
+    "EarlyExitResult",
+    "FedAvgResult",
+    "WEIGHTINGS",
+    "aggregate_exit_updates",
+    "client_update",
+    "evaluate_serving",
+    "lambda_tilde",
+    "run_delivery_training",
+    "run_early_exit",
+    "run_fedavg",
+    "sweep_early_exit",
+    "weighted_average",
     "CatalogueModel",
     "Infida",
     "LocalGreedy",

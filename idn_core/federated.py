@@ -1,0 +1,269 @@
+"""Federated averaging (FedAvg) over nodes' local data, with the maths as pure functions.
+
+A model's weights travel as a *state*: an ordered ``dict`` from parameter name to a numpy
+array (what :meth:`torch.nn.Module.state_dict` holds, detached). Three pure pieces make a
+round, so that another engine (e.g. a Flower ``Strategy`` and ``ClientApp``) can call the
+very same code:
+
+* :func:`sample_clients`: which clients take part in a round (seeded);
+* :func:`client_update`: one client's local training from the global state;
+* :func:`weighted_average`: the server's sample-weighted average of client states.
+
+:func:`run_fedavg` chains them over rounds, with a progress bar and an evaluation hook
+(McMahan et al. 2017).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+from idn_core._validation import check_fraction, check_positive_int
+from idn_core.models import ModelSpec
+from idn_core.training import _show_progress, fit, predict_logits
+
+State = dict[str, np.ndarray]
+"""Model weights: parameter (and buffer) name -> array, in the module's order."""
+
+
+def module_state(module: nn.Module) -> State:
+    """Copy ``module``'s weights and buffers into a :data:`State` of numpy arrays."""
+    return {k: v.detach().cpu().numpy().copy() for k, v in module.state_dict().items()}
+
+
+def load_state(module: nn.Module, state: State) -> nn.Module:
+    """Load ``state`` into ``module`` (in place, strict names and shapes); returns it."""
+    module.load_state_dict({k: torch.as_tensor(np.asarray(v)) for k, v in state.items()})
+    return module
+
+
+def weighted_average(states: Sequence[State], weights: Sequence[float]) -> State:
+    """Average client states with non-negative ``weights`` (e.g. their sample counts).
+
+    Floating arrays are averaged with weights normalised to sum to one; integer buffers
+    (batch-norm step counters) take the maximum. Pure: inputs are not modified.
+
+    Parameters
+    ----------
+    states : client states with identical names and shapes.
+    weights : one weight per state; not all zero.
+
+    Examples
+    --------
+    >>> a, b = {"w": np.array([0.0, 2.0])}, {"w": np.array([4.0, 2.0])}
+    >>> weighted_average([a, b], [3, 1])["w"].tolist()
+    [1.0, 2.0]
+    """
+    if not states:
+        raise ValueError("weighted_average needs at least one client state")
+    w = np.asarray(weights, dtype=np.float64)
+    if w.shape != (len(states),):
+        raise ValueError(f"need one weight per state: {len(states)} states, weights {w.shape}")
+    if not np.isfinite(w).all() or (w < 0).any() or w.sum() <= 0:
+        raise ValueError(f"weights must be finite, non-negative and not all zero, got {w.tolist()}")
+    w = w / w.sum()
+    names = list(states[0])
+    for i, s in enumerate(states[1:], start=1):
+        if list(s) != names:
+            raise ValueError(
+                f"client state {i} has names {list(s)[:3]}..., expected {names[:3]}..."
+            )
+    out: State = {}
+    for name in names:
+        arrays = [np.asarray(s[name]) for s in states]
+        if np.issubdtype(arrays[0].dtype, np.floating):
+            out[name] = sum(wi * a.astype(np.float64) for wi, a in zip(w, arrays, strict=True))
+            out[name] = out[name].astype(arrays[0].dtype)
+        else:
+            out[name] = np.max(arrays, axis=0)
+    return out
+
+
+def sample_clients(n_clients: int, fraction: float, rng: np.random.Generator) -> np.ndarray:
+    """Indices (sorted) of ``max(1, round(fraction * n_clients))`` clients drawn without replacement."""
+    check_positive_int("n_clients", n_clients)
+    check_fraction("fraction", fraction, open_low=True)
+    m = max(1, round(fraction * n_clients))
+    return np.sort(rng.choice(n_clients, size=m, replace=False))
+
+
+def client_seed(seed: int, round_: int, client: int) -> int:
+    """Seed of ``client``'s local training in round ``round_``: independent streams per pair."""
+    return int(np.random.SeedSequence([seed, round_, client]).generate_state(1)[0])
+
+
+@dataclass(frozen=True)
+class ClientUpdate:
+    """What a client returns to the server: its new state and its aggregation weight."""
+
+    state: State
+    weight: float
+    n_samples: int
+
+
+def client_update(
+    global_state: State,
+    spec: ModelSpec,
+    x: np.ndarray,
+    y: np.ndarray,
+    *,
+    input_length: int,
+    n_classes: int,
+    local_epochs: int,
+    seed: int,
+    sample_weight: np.ndarray | None = None,
+) -> ClientUpdate:
+    """Train a copy of the global model on one client's data with :func:`idn_core.fit`.
+
+    The aggregation weight is the client's number of samples, or the sum of its
+    ``sample_weight`` (so that FedAvg minimises the globally weighted loss).
+
+    Parameters
+    ----------
+    global_state : the server's current weights.
+    spec : architecture and optimiser recipe; ``spec.epochs`` is replaced by ``local_epochs``.
+    x, y : the client's inputs ``(n, length)`` and labels ``(n,)``; ``n >= 1``.
+    sample_weight : optional non-negative weights ``(n,)``.
+    """
+    if len(y) == 0:
+        raise ValueError("a client without data cannot train; give every node samples")
+    module = load_state(spec.build(input_length, n_classes), global_state)
+    weight = float(len(y)) if sample_weight is None else float(np.sum(sample_weight))
+    if weight > 0:
+        fit(module, x, y, replace(spec, epochs=local_epochs), seed, sample_weight, progress=False)
+    return ClientUpdate(module_state(module), weight, len(y))
+
+
+@dataclass
+class FedAvgResult:
+    """Final global weights and one history row per round (clients, samples, metrics)."""
+
+    spec: ModelSpec
+    state: State
+    history: pd.DataFrame
+    input_length: int
+    n_classes: int
+
+    def module(self) -> nn.Module:
+        """A fresh module holding the final global weights, in eval mode."""
+        return load_state(self.spec.build(self.input_length, self.n_classes), self.state).eval()
+
+    def predict_logits(self, x: np.ndarray) -> np.ndarray:
+        """Logits ``(n, n_classes)`` of the global model."""
+        return predict_logits(self.module(), x)
+
+
+def run_fedavg(
+    spec: ModelSpec,
+    x: np.ndarray,
+    y: np.ndarray,
+    partitions: Sequence[np.ndarray],
+    *,
+    rounds: int,
+    local_epochs: int = 1,
+    fraction: float = 1.0,
+    seed: int = 0,
+    n_classes: int = 10,
+    sample_weight: np.ndarray | None = None,
+    init_state: State | None = None,
+    evaluate: Callable[[State], dict[str, float]] | None = None,
+    progress: bool | None = None,
+) -> FedAvgResult:
+    """Federated averaging of ``spec`` over clients holding ``x[partitions[k]]``.
+
+    Each round samples ``fraction`` of the clients, trains each locally for
+    ``local_epochs`` from the global state, and replaces the global state by the
+    sample-weighted average of the returned states.
+
+    Parameters
+    ----------
+    x, y : the pooled training inputs ``(n, length)`` and labels ``(n,)``.
+    partitions : one index array per client (e.g. from :func:`idn_core.partition_dirichlet`).
+    sample_weight : optional importance weights ``(n,)`` over the pooled samples.
+    init_state : start from these weights instead of a seeded initialisation.
+    evaluate : called with the global state after each round; its dict joins the history.
+    """
+    check_positive_int("rounds", rounds)
+    check_positive_int("local_epochs", local_epochs)
+    parts = [np.asarray(p, dtype=np.int64) for p in partitions]
+    for k, p in enumerate(parts):
+        if p.size == 0:
+            raise ValueError(f"client {k} has no data; every node in FedAvg needs samples")
+    if sample_weight is not None and np.shape(sample_weight) != (len(y),):
+        raise ValueError(
+            f"sample_weight must have shape ({len(y)},), got {np.shape(sample_weight)}"
+        )
+    torch.manual_seed(seed)
+    state = init_state or module_state(spec.build(x.shape[1], n_classes))
+    rng = np.random.default_rng(seed)
+    rows = []
+    show = _show_progress() if progress is None else progress
+    for r in tqdm(range(rounds), desc=f"FedAvg {spec.name}", disable=not show, leave=False):
+        chosen = sample_clients(len(parts), fraction, rng)
+        updates = [
+            client_update(
+                state,
+                spec,
+                x[parts[k]],
+                y[parts[k]],
+                input_length=x.shape[1],
+                n_classes=n_classes,
+                local_epochs=local_epochs,
+                seed=client_seed(seed, r, int(k)),
+                sample_weight=None if sample_weight is None else sample_weight[parts[k]],
+            )
+            for k in chosen
+        ]
+        if sum(u.weight for u in updates) > 0:
+            state = weighted_average([u.state for u in updates], [u.weight for u in updates])
+        row = {"round": r + 1, "clients": len(chosen), "samples": sum(u.n_samples for u in updates)}
+        if evaluate is not None:
+            row.update(evaluate(state))
+        rows.append(row)
+    return FedAvgResult(spec, state, pd.DataFrame(rows), x.shape[1], n_classes)
+
+
+def node_test_indices(
+    train_labels: Sequence[np.ndarray], test_labels: np.ndarray, size: int, seed: int = 0
+) -> list[np.ndarray]:
+    """Test indices per node drawn with that node's training label mix (its own distribution).
+
+    Parameters
+    ----------
+    train_labels : each node's training labels.
+    test_labels : labels of the shared test split, ``(n_test,)``.
+    size : test samples per node (drawn without replacement within each class when possible).
+    """
+    check_positive_int("size", size)
+    rng = np.random.default_rng(seed)
+    test_labels = np.asarray(test_labels)
+    classes = np.unique(test_labels)
+    by_class = {c: np.flatnonzero(test_labels == c) for c in classes}
+    out = []
+    for k, labels in enumerate(train_labels):
+        labels = np.asarray(labels)
+        if labels.size == 0:
+            raise ValueError(f"node {k} has no training labels to match")
+        mix = np.array([(labels == c).mean() for c in classes])
+        counts = rng.multinomial(size, mix / mix.sum())
+        idx = [
+            rng.choice(by_class[c], size=n, replace=n > len(by_class[c]))
+            for c, n in zip(classes, counts, strict=True)
+            if n
+        ]
+        out.append(np.sort(np.concatenate(idx)))
+    return out
+
+
+def per_node_accuracy(
+    logits: np.ndarray, labels: np.ndarray, node_indices: Sequence[np.ndarray]
+) -> np.ndarray:
+    """Accuracy ``(n_nodes,)`` of predictions ``logits`` ``(n, C)`` on each node's index set."""
+    correct = np.asarray(logits).argmax(axis=1) == np.asarray(labels)
+    return np.array([correct[np.asarray(idx)].mean() for idx in node_indices])

@@ -1,0 +1,228 @@
+"""Tests of federated early-exit networks: weightings, aggregation, serving and training."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from idn_core import load_dataset, tree_topology
+from idn_core.early_exit import EarlyExitNet, exit_flops, exit_parameter_names, local_exit_update
+from idn_core.early_exit_training import (
+    LOWER_EXITS,
+    EarlyExitConfig,
+    evaluate_serving,
+    node_depths,
+    run_early_exit,
+    sweep_early_exit,
+)
+from idn_core.exit_serving import assign_devices, normalised_entropy, serve_on_tree
+from idn_core.exit_weights import (
+    aggregate_exit_updates,
+    check_participation,
+    check_serving_split,
+    exit_data_shares,
+    lambda_tilde,
+    variance_weights,
+)
+from idn_core.federated import module_state
+
+torch.set_num_threads(1)
+
+TINY = {"rounds": 2, "local_steps": 2, "batch_size": 16, "channels": (4, 8, 8)}
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return load_dataset("digits", seed=0)
+
+
+# ----------------------------------------------------------------------------- weightings
+
+
+def test_variance_adjusted_rule_matches_the_paper_example():
+    sigma, sum_p2 = [0.00374, 0.00224, 0.00101], [0.25, 0.5, 1.0]
+    np.testing.assert_allclose(variance_weights(sigma, sum_p2), [0.172, 0.239, 0.589], atol=1e-3)
+    lam = lambda_tilde("variance", [0.8, 0.15, 0.05], sigma=sigma, sum_p2=sum_p2)
+    np.testing.assert_allclose(lam, [0.486, 0.195, 0.319], atol=1e-3)
+
+
+def test_other_weightings():
+    split = [0.05, 0.15, 0.8]
+    np.testing.assert_allclose(lambda_tilde("equal", split), [1 / 3] * 3)
+    np.testing.assert_allclose(lambda_tilde("serving", split), split)
+    np.testing.assert_allclose(lambda_tilde("flops", split, flops=[1, 3, 6]), [0.1, 0.3, 0.6])
+    with pytest.raises(ValueError, match="sigma"):
+        lambda_tilde("variance", split)
+    with pytest.raises(ValueError, match="unknown weighting"):
+        lambda_tilde("median", split)
+
+
+@pytest.mark.parametrize("split", [(0.8, 0.15, 0.1), (0.5, 0.5), (1.1, -0.05, -0.05)])
+def test_serving_split_must_sum_to_one(split):
+    with pytest.raises(ValueError, match="serving"):
+        check_serving_split(split, 3)
+    with pytest.raises(ValueError, match="serving"):
+        EarlyExitConfig(serving_split=split)
+
+
+def test_participation_outside_unit_interval_is_rejected(digits):
+    holds = np.array([[True, False, False], [True, True, True]])
+    with pytest.raises(ValueError, match="participation probability of cloud for exit 1"):
+        check_participation(np.array([[1, 0, 0], [1.5, 1, 1]]), holds, ["device-0", "cloud"])
+    bad = ((1.0, 0.0, 0.0), (-0.2, 1.0, 0.0), (0.0, 0.0, 1.0))
+    with pytest.raises(ValueError, match="edge-0 for exit 1"):
+        run_early_exit(digits, EarlyExitConfig(participation=bad, **TINY), progress=False)
+
+
+def test_exits_a_node_does_not_hold_are_rejected(digits):
+    bad = ((1.0, 0.5, 0.0), (0.0, 1.0, 0.0), (0.0, 0.0, 1.0))
+    with pytest.raises(
+        ValueError, match=r"device-0 holds exits \[1\] only; it cannot train exit 2"
+    ):
+        run_early_exit(digits, EarlyExitConfig(participation=bad, **TINY), progress=False)
+    net = EarlyExitNet(64, 10, (4, 8, 8))
+    with pytest.raises(ValueError, match="exit 3 does not exist"):
+        exit_parameter_names(net, 3)
+
+
+def test_nodes_without_data_are_rejected(digits):
+    parts = [np.arange(10 * i, 10 * i + 10) for i in range(7)]
+    parts[5] = np.array([], dtype=int)
+    with pytest.raises(ValueError, match="node edge-1 has no training data"):
+        run_early_exit(digits, EarlyExitConfig(**TINY), node_data=parts, progress=False)
+    with pytest.raises(ValueError, match="no training data"):
+        exit_data_shares([5, 0], np.ones((2, 1), bool))
+    with pytest.raises(ValueError, match="no data"):
+        local_exit_update(
+            EarlyExitNet(64, 10, (4, 8, 8)),
+            module_state(EarlyExitNet(64, 10, (4, 8, 8))),
+            digits.x_train[:0],
+            digits.y_train[:0],
+            node=0,
+            exit_=0,
+            steps=2,
+            batch_size=4,
+            lr=0.1,
+            seed=0,
+        )
+
+
+def test_exit_data_shares_and_paper_sum_of_squares():
+    depths = node_depths(tree_topology(n_edges=2, devices_per_edge=2), 3)
+    assert depths.tolist() == [0, 0, 0, 0, 1, 1, 2]
+    eligible = depths[:, None] == np.arange(3)[None, :]
+    p = exit_data_shares(np.full(7, 100), eligible)
+    np.testing.assert_allclose((p**2).sum(axis=0), [0.25, 0.5, 1.0])
+    np.testing.assert_allclose(p.sum(axis=0), 1.0)
+
+
+# ----------------------------------------------------------------------------- aggregation
+
+
+def test_aggregation_scales_by_lambda_share_and_participation():
+    state = {"a": np.zeros(2), "b": np.ones(1)}
+    shares = np.array([[0.5, 0.0], [0.5, 1.0]])
+    q = np.array([[1.0, 0.0], [0.5, 1.0]])
+    updates = [
+        (0, 0, {"a": np.array([1.0, 1.0])}),
+        (1, 0, {"a": np.array([2.0, 0.0])}),
+        (1, 1, {"a": np.array([0.0, 4.0]), "b": np.array([1.0])}),
+    ]
+    out = aggregate_exit_updates(state, updates, shares, q, [0.6, 0.4])
+    # exit 0: 0.6 * (0.5 * [1, 1] + 0.5 / 0.5 * [2, 0]); exit 1: 0.4 * [0, 4]
+    np.testing.assert_allclose(out["a"], [0.6 * 2.5, 0.6 * 0.5 + 1.6])
+    np.testing.assert_allclose(out["b"], [1.4])
+    assert state["a"].tolist() == [0.0, 0.0]
+    with pytest.raises(ValueError, match="does not train"):
+        aggregate_exit_updates(state, [(0, 1, {"a": np.ones(2)})], shares, q, [0.6, 0.4])
+
+
+def test_local_update_touches_only_layers_up_to_its_exit(digits):
+    net = EarlyExitNet(64, 10, (4, 8, 8))
+    state = module_state(net)
+    up = local_exit_update(
+        net,
+        state,
+        digits.x_train[:200],
+        digits.y_train[:200],
+        node=0,
+        exit_=1,
+        steps=3,
+        batch_size=16,
+        lr=0.1,
+        seed=0,
+    )
+    assert set(up.delta) == set(exit_parameter_names(net, 1))
+    assert not any(k.startswith(("blocks.2.", "exits.0.", "exits.2.")) for k in up.delta)
+    assert all(np.abs(d).sum() > 0 for d in up.delta.values())
+    assert up.grad_sigma > 0
+    flops = exit_flops(net)
+    assert (np.diff(flops) > 0).all()
+
+
+# ----------------------------------------------------------------------------- serving
+
+
+def test_each_node_serves_its_lowest_entropy_requests_up_to_its_rate():
+    topo = tree_topology(n_edges=2, devices_per_edge=2)
+    rng = np.random.default_rng(0)
+    ent = rng.random((3, 4000))
+    arrival = assign_devices(4000, topo.devices, seed=1)
+    served = serve_on_tree(ent, arrival, topo, [0.5, 0.3, 0.2])
+    np.testing.assert_allclose(np.bincount(served) / 4000, [0.5, 0.3, 0.2], atol=2e-3)
+    for d in range(4):
+        mine = arrival == d
+        assert ent[0, mine & (served == 0)].max() <= ent[0, mine & (served > 0)].min()
+    edge0 = np.isin(arrival, [0, 1])  # devices 0 and 1 sit under edge-0
+    assert ent[1, edge0 & (served == 1)].max() <= ent[1, edge0 & (served == 2)].min()
+    with pytest.raises(ValueError, match="sum to one"):
+        serve_on_tree(ent, arrival, topo, [0.5, 0.3, 0.3])
+
+
+def test_normalised_entropy_bounds():
+    logits = np.array([[0.0, 0.0, 0.0], [50.0, 0.0, 0.0]])
+    np.testing.assert_allclose(normalised_entropy(logits), [1.0, 0.0], atol=1e-9)
+
+
+# ----------------------------------------------------------------------------- training
+
+
+def test_training_records_weightings_and_measured_variance(digits):
+    split = (0.8, 0.15, 0.05)
+    res = run_early_exit(
+        digits, EarlyExitConfig(weighting="variance", **TINY), seed=0, progress=False
+    )
+    last = res.history.iloc[-1]
+    sigma = [last[f"sigma{e}"] for e in (1, 2, 3)]
+    assert min(sigma) > 0
+    depths = np.array([0, 0, 0, 0, 1, 1, 2])
+    p = exit_data_shares(res.node_sizes, depths[:, None] == np.arange(3)[None, :])
+    expected = lambda_tilde("variance", split, sigma=sigma, sum_p2=(p**2).sum(axis=0))
+    np.testing.assert_allclose([last[f"lambda{e}"] for e in (1, 2, 3)], expected, atol=1e-9)
+    again = run_early_exit(
+        digits, EarlyExitConfig(weighting="variance", **TINY), seed=0, progress=False
+    )
+    for k in res.state:
+        np.testing.assert_array_equal(res.state[k], again.state[k])
+    m = evaluate_serving(res.logits(digits.x_test), digits.y_test, split)
+    assert m["exit1_share"] == pytest.approx(0.8, abs=0.01)
+
+
+def test_lower_exit_participation_and_flops_weighting(digits):
+    cfg = EarlyExitConfig(weighting="flops", participation=LOWER_EXITS, **TINY)
+    res = run_early_exit(digits, cfg, seed=1, progress=False)
+    assert res.history.updates.max() > 7  # edges and cloud sometimes train lower exits too
+    lam = res.history.iloc[0][["lambda1", "lambda2", "lambda3"]].to_numpy(float)
+    np.testing.assert_allclose(lam, res.flops / res.flops.sum())
+
+
+def test_sweep_trains_split_independent_weightings_once(digits):
+    configs = [
+        EarlyExitConfig(weighting="equal", serving_split=s, **TINY)
+        for s in [(0.8, 0.15, 0.05), (0.05, 0.15, 0.8)]
+    ]
+    table = sweep_early_exit(digits, configs, seeds=[0], progress=False)
+    assert len(table) == 2
+    assert table.exit1_acc.nunique() == 1  # same trained model, evaluated under two splits
+    assert table.exit1_share.round(2).tolist() == [0.8, 0.05]

@@ -1,0 +1,245 @@
+"""Tests of FedAvg (idn_core.federated) and delivery-aware training (idn_core.delivery_training)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from idn_core import ModelSpec, fit, load_dataset, partition_dirichlet, partition_iid
+from idn_core.delivery_training import (
+    check_shares,
+    max_confidence,
+    reach_weights,
+    run_delivery_training,
+    served_accuracy,
+    share_thresholds,
+    tradeoff_curve,
+)
+from idn_core.federated import (
+    client_seed,
+    client_update,
+    module_state,
+    node_test_indices,
+    per_node_accuracy,
+    run_fedavg,
+    sample_clients,
+    weighted_average,
+)
+from idn_core.policies import cascade_answer
+
+torch.set_num_threads(1)
+
+SPEC = ModelSpec("mlp-fed", "edge", "mlp", {"hidden": [16]}, batch_size=64, lr=1e-2)
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return load_dataset("digits", seed=0)
+
+
+# ----------------------------------------------------------------------------- aggregation
+
+
+def test_weighted_average_matches_hand_computation():
+    a = {"w": np.array([0.0, 2.0], np.float32), "n": np.array(3)}
+    b = {"w": np.array([4.0, 6.0], np.float32), "n": np.array(5)}
+    out = weighted_average([a, b], [3, 1])
+    np.testing.assert_allclose(out["w"], [1.0, 3.0])
+    assert out["w"].dtype == np.float32
+    assert int(out["n"]) == 5  # integer buffers take the maximum
+    assert a["w"].tolist() == [0.0, 2.0]  # inputs untouched
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(st.floats(-5, 5), min_size=2, max_size=5),
+    st.lists(st.floats(0.01, 10), min_size=5, max_size=5),
+)
+def test_weighted_average_is_a_convex_combination(values, weights):
+    states = [{"w": np.array([v])} for v in values]
+    out = weighted_average(states, weights[: len(values)])["w"][0]
+    assert min(values) - 1e-9 <= out <= max(values) + 1e-9
+    scaled = weighted_average(states, [7 * w for w in weights[: len(values)]])["w"][0]
+    assert scaled == pytest.approx(out)
+
+
+@pytest.mark.parametrize(
+    ("weights", "match"), [([0, 0], "not all zero"), ([1, -1], "non-negative"), ([1], "one weight")]
+)
+def test_weighted_average_rejects_bad_weights(weights, match):
+    s = {"w": np.zeros(2)}
+    with pytest.raises(ValueError, match=match):
+        weighted_average([s, s], weights)
+
+
+def test_weighted_average_rejects_mismatched_states():
+    with pytest.raises(ValueError, match="names"):
+        weighted_average([{"a": np.zeros(1)}, {"b": np.zeros(1)}], [1, 1])
+
+
+def test_sample_clients_is_seeded_and_without_replacement():
+    a = sample_clients(10, 0.3, np.random.default_rng(4))
+    b = sample_clients(10, 0.3, np.random.default_rng(4))
+    assert a.tolist() == b.tolist() and len(set(a.tolist())) == 3
+    assert len(sample_clients(10, 0.01, np.random.default_rng(0))) == 1
+    with pytest.raises(ValueError, match="fraction"):
+        sample_clients(10, 1.5, np.random.default_rng(0))
+
+
+def test_client_seeds_differ_per_round_and_client():
+    seeds = {client_seed(0, r, c) for r in range(5) for c in range(5)}
+    assert len(seeds) == 25
+
+
+# ----------------------------------------------------------------------------- FedAvg loop
+
+
+def test_one_client_one_round_equals_local_fit(digits):
+    x, y = digits.x_train[:300], digits.y_train[:300]
+    torch.manual_seed(3)
+    init = module_state(SPEC.build(x.shape[1], 10))
+    fed = run_fedavg(SPEC, x, y, [np.arange(300)], rounds=1, local_epochs=2, seed=3, progress=False)
+    direct = SPEC.build(x.shape[1], 10)
+    direct.load_state_dict({k: torch.as_tensor(v) for k, v in init.items()})
+    from dataclasses import replace
+
+    fit(direct, x, y, replace(SPEC, epochs=2), seed=client_seed(3, 0, 0), progress=False)
+    for k, v in module_state(direct).items():
+        np.testing.assert_allclose(fed.state[k], v, atol=1e-6)
+
+
+def test_fedavg_learns_on_non_iid_data_and_is_reproducible(digits):
+    parts = partition_dirichlet(digits.y_train, 5, alpha=0.5, seed=0, min_size=5)
+    kw = {"rounds": 5, "local_epochs": 3, "fraction": 0.6, "seed": 1, "progress": False}
+    evaluate = lambda s: {"n_params": float(sum(v.size for v in s.values()))}  # noqa: E731
+    a = run_fedavg(SPEC, digits.x_train, digits.y_train, parts, evaluate=evaluate, **kw)
+    b = run_fedavg(SPEC, digits.x_train, digits.y_train, parts, **kw)
+    acc = (a.predict_logits(digits.x_test).argmax(1) == digits.y_test).mean()
+    assert acc > 0.6  # chance is 0.1
+    assert a.history["clients"].tolist() == [3] * 5
+    assert "n_params" in a.history
+    for k in a.state:
+        np.testing.assert_array_equal(a.state[k], b.state[k])
+
+
+def test_fedavg_sample_weights_change_the_model(digits):
+    parts = partition_iid(len(digits.y_train), 3, seed=0)
+    w = (digits.y_train < 5).astype(float) + 0.01
+    kw = {"rounds": 2, "seed": 0, "progress": False}
+    plain = run_fedavg(SPEC, digits.x_train, digits.y_train, parts, **kw)
+    weighted = run_fedavg(SPEC, digits.x_train, digits.y_train, parts, sample_weight=w, **kw)
+    pred = weighted.predict_logits(digits.x_test).argmax(1)
+    plain_pred = plain.predict_logits(digits.x_test).argmax(1)
+    assert (pred < 5).mean() > (plain_pred < 5).mean()
+
+
+def test_fedavg_rejects_node_without_data(digits):
+    with pytest.raises(ValueError, match="client 1 has no data"):
+        run_fedavg(
+            SPEC, digits.x_train, digits.y_train, [np.arange(10), np.array([], int)], rounds=1
+        )
+    with pytest.raises(ValueError, match="without data"):
+        client_update(
+            {},
+            SPEC,
+            digits.x_train[:0],
+            digits.y_train[:0],
+            input_length=64,
+            n_classes=10,
+            local_epochs=1,
+            seed=0,
+        )
+
+
+def test_node_test_indices_follow_each_nodes_label_mix(digits):
+    parts = partition_dirichlet(digits.y_train, 3, alpha=0.2, seed=2, min_size=20)
+    labels = [digits.y_train[p] for p in parts]
+    idx = node_test_indices(labels, digits.y_test, size=2000, seed=0)
+    for lab, ix in zip(labels, idx, strict=True):
+        train_mix = np.bincount(lab, minlength=10) / len(lab)
+        test_mix = np.bincount(digits.y_test[ix], minlength=10) / len(ix)
+        assert np.abs(train_mix - test_mix).max() < 0.05
+    logits = np.eye(10)[digits.y_test]
+    assert per_node_accuracy(logits, digits.y_test, idx).tolist() == [1.0, 1.0, 1.0]
+
+
+# ----------------------------------------------------------------------------- delivery-aware
+
+
+def test_share_thresholds_serve_the_requested_shares():
+    rng = np.random.default_rng(0)
+    conf = rng.random((2, 10_000))
+    thr = share_thresholds(conf, [0.5, 0.3, 0.2])
+    tiers = cascade_answer(conf, thr)
+    shares = np.bincount(tiers, minlength=3) / len(tiers)
+    np.testing.assert_allclose(shares, [0.5, 0.3, 0.2], atol=2e-3)
+    assert cascade_answer(conf, share_thresholds(conf, [0.0, 0.0, 1.0])).min() == 2
+
+
+@pytest.mark.parametrize("shares", [[0.5, 0.3, 0.3], [0.5, 0.5], [1.2, -0.1, -0.1]])
+def test_shares_must_be_a_split(shares):
+    with pytest.raises(ValueError, match="serving shares"):
+        check_shares(shares, 3)
+
+
+def test_reach_weights_hard_match_the_cascade_and_decrease_along_the_path():
+    rng = np.random.default_rng(1)
+    conf = rng.random((2, 500))
+    thr = np.array([0.6, 0.4])
+    hard = reach_weights(conf, thr, temperature=0.0, floor=0.0)
+    tiers = cascade_answer(conf, thr)
+    np.testing.assert_array_equal(hard[1] > 0, tiers >= 1)
+    np.testing.assert_array_equal(hard[2] > 0, tiers >= 2)
+    soft = reach_weights(conf, thr, temperature=0.05, floor=0.1)
+    assert (soft[0] == 1).all() and (soft[1] >= soft[2]).all() and (soft >= 0.1).all()
+
+
+def test_served_accuracy_counts_each_request_at_its_tier():
+    labels = np.array([0, 1, 1, 0])
+    logits = np.stack(
+        [np.eye(2)[[0, 0, 0, 0]], np.eye(2)[[1, 1, 1, 1]]]
+    )  # tier 0 says 0, tier 1 says 1
+    out = served_accuracy(logits, labels, np.array([0, 1, 0, 1]))
+    assert out["system"] == 0.5 and out["tier0"] == 0.5 and out["tier1"] == 0.5
+    assert out["share0"] == 0.5
+
+
+def test_tradeoff_curve_spans_device_only_to_cloud_only():
+    rng = np.random.default_rng(0)
+    logits = rng.normal(size=(3, 200, 10))
+    labels = rng.integers(0, 10, 200)
+    curve = tradeoff_curve(logits, labels, [1.0, 10.0, 50.0], n_points=11)
+    assert curve.latency_ms.iloc[0] == 1.0 and curve.latency_ms.iloc[-1] == 50.0
+    assert max_confidence(logits).shape == (3, 200)
+
+
+def test_delivery_training_runs_both_arms_with_an_identical_first_tier(digits):
+    specs = [
+        ModelSpec("d", "device", "mlp", {"hidden": []}, batch_size=64, lr=1e-2),
+        ModelSpec("c", "cloud", "mlp", {"hidden": [32]}, batch_size=64, lr=1e-2),
+    ]
+    parts = partition_iid(len(digits.y_train), 3, seed=0)
+    res = run_delivery_training(
+        specs,
+        digits.x_train,
+        digits.y_train,
+        parts,
+        digits.x_val,
+        digits.y_val,
+        shares=[0.6, 0.4],
+        rounds=2,
+        alternations=1,
+        rounds_per_alternation=1,
+        seed=0,
+        progress=False,
+    )
+    h = res.history
+    assert set(h.arm) == {"plain", "delivery-aware"} and h.alternation.max() == 1
+    for k in res.plain[0]:
+        np.testing.assert_array_equal(res.plain[0][k], res.aware[0][k])
+    assert any(not np.array_equal(res.plain[1][k], res.aware[1][k]) for k in res.plain[1])
+    last = h[h.alternation == 1]
+    np.testing.assert_allclose(last.share0, 0.6, atol=0.1)
