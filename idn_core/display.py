@@ -40,18 +40,20 @@ def in_book_build() -> bool:
     return os.environ.get(BUILD_ENV_VAR, "").strip() not in ("", "0", "false", "False")
 
 
-def figure_html(fig: Any) -> str:
+def figure_html(fig: Any, config: dict[str, Any] | None = None) -> str:
     """Return the HTML fragment of a plotly figure, without plotly.js and without autoplay.
 
     Parameters
     ----------
     fig : plotly.graph_objects.Figure
         The figure (animation frames and sliders are kept; frames do not play on load).
+    config : dict, optional
+        plotly.js configuration, e.g. ``{"displayModeBar": False}``.
     """
-    return fig.to_html(include_plotlyjs=False, full_html=False, auto_play=False)
+    return fig.to_html(include_plotlyjs=False, full_html=False, auto_play=False, config=config)
 
 
-def show(fig: Any) -> None:
+def show(fig: Any, config: dict[str, Any] | None = None) -> None:
     """Display a plotly figure: book HTML during the build, ``fig.show()`` otherwise.
 
     Parameters
@@ -59,13 +61,15 @@ def show(fig: Any) -> None:
     fig : plotly.graph_objects.Figure
         The figure to display. Never emits plotly's JSON mime type in the book build,
         which myst-nb cannot render.
+    config : dict, optional
+        plotly.js configuration, e.g. ``{"displayModeBar": False}``.
     """
     if not in_book_build():
-        fig.show()
+        fig.show(config=config)
         return
     from IPython.display import HTML, display
 
-    display(HTML(figure_html(fig)))
+    display(HTML(figure_html(fig, config)))
 
 
 def glue_figure(name: str, fig: Any) -> None:

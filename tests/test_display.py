@@ -26,7 +26,9 @@ def test_show_emits_html_in_book_build(fig: go.Figure, monkeypatch) -> None:
     shown = []
     monkeypatch.setenv(display.BUILD_ENV_VAR, "1")
     monkeypatch.setattr("IPython.display.display", lambda obj: shown.append(obj))
-    monkeypatch.setattr(go.Figure, "show", lambda self: pytest.fail("fig.show() in the build"))
+    monkeypatch.setattr(
+        go.Figure, "show", lambda self, **kw: pytest.fail("fig.show() in the build")
+    )
     display.show(fig)
     (obj,) = shown
     bundle = obj._repr_mimebundle_() if hasattr(obj, "_repr_mimebundle_") else None
@@ -39,7 +41,11 @@ def test_show_emits_html_in_book_build(fig: go.Figure, monkeypatch) -> None:
 def test_show_falls_back_to_plotly_outside_the_build(fig, monkeypatch, value: str) -> None:
     calls = []
     monkeypatch.setenv(display.BUILD_ENV_VAR, value)
-    monkeypatch.setattr(go.Figure, "show", lambda self: calls.append(self))
+    monkeypatch.setattr(go.Figure, "show", lambda self, **kw: calls.append(self))
     display.show(fig)
     assert calls == [fig]
     assert not display.in_book_build()
+
+
+def test_config_reaches_plotly(fig: go.Figure) -> None:
+    assert '"displayModeBar": false' in display.figure_html(fig, {"displayModeBar": False})
