@@ -3,9 +3,9 @@
 Aggregate metrics of a request stream depend on the requests only through how many of
 them carry each sample from each device, so a sweep needs per-sample weights
 (:class:`SampleWeights`), not the requests themselves: the metrics are *exact*, not
-estimated. A cascade's answer probabilities factorise over hops, so a whole grid of
-per-hop thresholds is a few matrix products (``np.einsum``): a 100 x 100 grid over 10^6
-requests takes milliseconds.
+estimated. A cascade's answer indicator is a product of one step function per hop, so a
+whole grid of per-hop thresholds is a weighted histogram of the samples cumulated along
+each hop: a 100 x 100 grid over 10^6 requests takes milliseconds.
 
 Thresholds are searched on **quantiles of the observed confidences** (an overconfident
 model piles its confidences near 1, where a linear grid has few points), chosen on the
@@ -19,7 +19,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from idn_core._validation import check_fraction, check_non_negative, check_positive_int
+from idn_core._validation import (
+    check_fraction,
+    check_non_negative,
+    check_positive,
+    check_positive_int,
+)
 from idn_core.evaluate import PathLatency, RequestStream, pattern_codes
 from idn_core.policies import cascade_answer, check_thresholds, effective_thresholds, oracle_answer
 
@@ -173,6 +178,7 @@ def cascade_grid(
     grids: list[np.ndarray] | tuple[np.ndarray, ...],
     reference: np.ndarray | None = None,
     z: float = 1.645,
+    n_future: float | None = None,
 ) -> CascadeGrid:
     """Exact metrics of a ``K``-tier threshold cascade over a grid of per-hop thresholds.
 
@@ -185,52 +191,146 @@ def cascade_grid(
     reference : optional bool ``(N,)`` correctness of a reference policy (e.g. cloud only);
         adds the accuracy gap and its one-sided lower confidence bound at level ``z``
         (paired per-sample differences, standard error over ``weights.n_effective`` samples).
+    n_future : if given, the bound is a *prediction* bound for the gap that will be measured
+        on a future split of ``n_future`` samples (the test split): the variance of the
+        difference of the two estimates adds ``1 / n_future`` to ``1 / n_effective``.
     """
     corr = np.asarray(correct, dtype=float)
     k = corr.shape[0]
     c = np.asarray(conf, dtype=float)[: k - 1]
     if len(grids) != k - 1 or c.shape != (k - 1, corr.shape[1]):
         raise ValueError(f"need {k - 1} threshold grids and confidences ({k - 1}, {corr.shape[1]})")
-    fwd = []
+    bins, shape = [], []
     for h, g in enumerate(grids):
-        t = effective_thresholds(check_thresholds(np.asarray(g, float)[:, None], 1)[:, 0])
-        fwd.append((c[h][None, :] < t[:, None]).astype(float))
-    letters = "abcdefghijklm"[: k - 1]
-    shape = tuple(len(g) for g in grids)
+        t = check_thresholds(np.asarray(g, float)[:, None], 1)[:, 0]
+        if (np.diff(t) <= 0).any():
+            raise ValueError(f"threshold grid of hop {h} must be strictly increasing")
+        # b[n] = number of thresholds t_j <= c[n]: tier h answers at grid index j iff j < b[n].
+        bins.append(np.searchsorted(effective_thresholds(t), c[h], side="right"))
+        shape.append(len(t))
 
     def total(values: np.ndarray) -> np.ndarray:
-        """``sum_k sum_n values[k, n] * P(answer = k | thresholds, n)`` over the grid."""
-        out = np.zeros(shape)
+        """``sum_k sum_n values[q, k, n] * P(answer = k | thresholds, n)``: ``(Q, *shape)``.
+
+        The answer indicator at tier ``k`` is a product of one step function per hop up to
+        ``k`` (forward at hops ``< k``, stay at ``k``), so each tier's term is a weighted
+        histogram of the samples' bins, cumulated along each hop's axis: ``O(N + grid)``.
+        """
+        n_q = values.shape[0]
+        out = np.zeros((n_q, *shape))
         for tier in range(k):
-            ops, subs = [], []
-            for h in range(min(tier, k - 1)):
-                ops.append(fwd[h])
-                subs.append(letters[h] + "n")
-            if tier < k - 1:
-                ops.append(1.0 - fwd[tier])
-                subs.append(letters[tier] + "n")
-            ops.append(values[tier])
-            subs.append("n")
-            axes = letters[: min(tier + 1, k - 1)]
-            term = np.einsum(",".join(subs) + "->" + axes, *ops, optimize=True)
-            out += term.reshape(term.shape + (1,) * (k - 1 - len(axes)))
+            hops = list(range(min(tier + 1, k - 1)))
+            dims = [shape[h] + 1 for h in hops]
+            flat = np.ravel_multi_index([bins[h] for h in hops], dims)
+            size = int(np.prod(dims))
+            hist = np.stack(
+                [np.bincount(flat, weights=values[q, tier], minlength=size) for q in range(n_q)]
+            )
+            hist = hist.reshape(n_q, *dims)
+            for axis, h in enumerate(hops, start=1):
+                cum = np.cumsum(hist, axis=axis)
+                if h < tier:  # forward at grid index j: b <= j
+                    hist = np.take(cum, np.arange(shape[h]), axis=axis)
+                else:  # stay at grid index j: b > j
+                    last = np.take(cum, [shape[h]], axis=axis)
+                    hist = last - np.take(cum, np.arange(shape[h]), axis=axis)
+            out += hist.reshape(hist.shape + (1,) * (k - 1 - len(hops)))
         return out
 
     w = weights.count
-    acc = total(corr * w)
-    result = dict(
-        accuracy=acc,
-        latency_ms=total(weights.cascade_latency().T),
-        forwarded=total(np.vstack([np.zeros_like(w), np.tile(w, (k - 1, 1))])),
-        models_queried=total(np.arange(1, k + 1)[:, None] * w),
-    )
+    stacked = [
+        corr * w,
+        weights.cascade_latency().T,
+        np.vstack([np.zeros_like(w), np.tile(w, (k - 1, 1))]),
+        np.arange(1, k + 1)[:, None] * w,
+    ]
     if reference is not None:
         ref = np.asarray(reference, dtype=float)
+        stacked.append(np.abs(corr - ref) * w)  # E[d^2] of the paired difference d in {-1, 0, 1}
+    totals = total(np.stack(stacked))
+    acc = totals[0]
+    result = dict(accuracy=acc, latency_ms=totals[1], forwarded=totals[2], models_queried=totals[3])
+    if reference is not None:
         gap = acc - w @ ref
-        second = total(np.abs(corr - ref) * w)  # E[d^2] of the paired difference d in {-1, 0, 1}
-        se = np.sqrt(np.maximum(second - gap**2, 0.0) / weights.n_effective)
+        inv_n = 1.0 / weights.n_effective + (
+            0.0 if n_future is None else 1.0 / check_positive("n_future", n_future)
+        )
+        se = np.sqrt(np.maximum(totals[4] - gap**2, 0.0) * inv_n)
         result.update(gap=gap, gap_lcb=gap - z * se)
     return CascadeGrid(tuple(np.asarray(g, float) for g in grids), **result)
+
+
+def reweighted(weights: SampleWeights, count: np.ndarray) -> SampleWeights:
+    """The same per-sample latencies with new sample shares ``count`` (``(N,)``, summing to one)."""
+    scale = np.divide(
+        count, weights.count, out=np.zeros_like(count, dtype=float), where=weights.count > 0
+    )
+    return SampleWeights(np.asarray(count, float), weights.pattern_latency * scale[:, None])
+
+
+def choose_within_tolerance(
+    conf: np.ndarray,
+    correct: np.ndarray,
+    weights: SampleWeights,
+    grids: list[np.ndarray],
+    reference: np.ndarray,
+    tolerance: float = 0.005,
+    z: float = 1.645,
+    n_future: float | None = None,
+    n_boot: int = 30,
+    seed: int = 0,
+) -> tuple[np.ndarray, dict[str, float]]:
+    """Cheapest thresholds whose accuracy stays within ``tolerance`` of ``reference``, robustly.
+
+    Picking the cheapest of many settings that pass a noisy test favours settings whose
+    gap was overestimated by luck (the winner's curse). The bound used is therefore
+    ``gap - optimism - z * se >= -tolerance``, where ``se`` is the (prediction, with
+    ``n_future``) standard error of :func:`cascade_grid` and ``optimism`` the bootstrap
+    estimate of how much the selected setting's gap is overestimated: over ``n_boot``
+    resamples of the samples, the gap of the setting chosen on the resample minus its gap
+    on the full split.
+
+    Returns
+    -------
+    thresholds ``(K-1,)`` and a dict with the chosen setting's ``gap``, ``gap_lcb``,
+    ``optimism``, ``accuracy`` and ``latency_ms`` on this split.
+    """
+    check_positive_int("n_boot", n_boot)
+    full = cascade_grid(conf, correct, weights, grids, reference, z, n_future)
+    rng = np.random.default_rng(seed)
+    n = len(weights.count)
+    optimism = []
+    for _ in range(n_boot):
+        count = rng.multinomial(n, weights.count) / n
+        boot = cascade_grid(
+            conf, correct, reweighted(weights, count), grids, reference, z, n_future
+        )
+        try:
+            t = boot.cheapest_reaching(use_bound=True, tolerance=tolerance)
+        except ValueError:
+            continue
+        idx = tuple(int(np.flatnonzero(g == v)[0]) for g, v in zip(full.thresholds, t, strict=True))
+        optimism.append(boot.gap[idx] - full.gap[idx])
+    shift = max(0.0, float(np.mean(optimism))) if optimism else 0.0
+    shifted = CascadeGrid(
+        full.thresholds,
+        full.accuracy,
+        full.latency_ms,
+        full.forwarded,
+        full.models_queried,
+        full.gap,
+        full.gap_lcb - shift,
+    )
+    t = shifted.cheapest_reaching(use_bound=True, tolerance=tolerance)
+    idx = tuple(int(np.flatnonzero(g == v)[0]) for g, v in zip(full.thresholds, t, strict=True))
+    info = {
+        "gap": float(full.gap[idx]),
+        "gap_lcb": float(shifted.gap_lcb[idx]),
+        "optimism": shift,
+        "accuracy": float(full.accuracy[idx]),
+        "latency_ms": float(full.latency_ms[idx]),
+    }
+    return t, info
 
 
 def cascade_metrics(
@@ -316,6 +416,8 @@ __all__ = [
     "SampleWeights",
     "cascade_grid",
     "cascade_metrics",
+    "choose_within_tolerance",
+    "reweighted",
     "decision_metrics",
     "oracle_accuracy_at",
     "oracle_accuracy_at_fraction",

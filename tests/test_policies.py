@@ -28,6 +28,7 @@ from idn_core.policies import (
 )
 from idn_core.policy_search import (
     cascade_grid,
+    choose_within_tolerance,
     oracle_accuracy_at,
     oracle_accuracy_at_fraction,
     oracle_frontier,
@@ -309,3 +310,26 @@ def test_path_latency_rejects_bad_shapes():
         PathLatency(
             ("a",), np.array([["x", "y"]]), ("t0", "t1", "t2"), np.zeros((1, 3)), np.zeros((1, 3))
         )
+
+
+def test_choice_within_tolerance_is_more_cautious_with_bootstrap_and_prediction_bound():
+    table, lat, conf = synthetic(9, 3, n_samples=500)
+    w = uniform_weights(table.n_samples, lat)
+    grids = [threshold_candidates(conf[h], 30) for h in range(2)]
+    ref = table.correct()[2]
+
+    naive = cascade_grid(
+        conf[:2], table.correct(), w, grids, reference=ref, z=0.0
+    ).cheapest_reaching(use_bound=True)
+    t, info = choose_within_tolerance(
+        conf[:2], table.correct(), w, grids, ref, n_future=500, n_boot=10
+    )
+
+    naive_lat = cascade_grid(
+        conf[:2], table.correct(), w, [[naive[0]], [naive[1]]]
+    ).latency_ms.item()
+    assert info["gap_lcb"] >= -0.005 and info["optimism"] >= 0
+    assert info["latency_ms"] >= naive_lat - 1e-12
+    assert info["gap"] >= info["gap_lcb"]
+    with pytest.raises(ValueError, match="strictly increasing"):
+        cascade_grid(conf[:2], table.correct(), w, [grids[0][::-1], grids[1]])
