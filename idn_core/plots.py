@@ -27,7 +27,9 @@ def signals_figure(dataset: Dataset, seed: int = 0) -> go.Figure:
     for c in range(10):
         idx = rng.choice(np.flatnonzero(dataset.y_train == c))
         fig.add_trace(
-            go.Scatter(y=dataset.x_train[idx], mode="lines", line={"color": "#444"}, showlegend=False),
+            go.Scatter(
+                y=dataset.x_train[idx], mode="lines", line={"color": "#444"}, showlegend=False
+            ),
             row=c // 5 + 1,
             col=c % 5 + 1,
         )
@@ -46,7 +48,9 @@ def tree_layout(topology: Topology) -> dict[str, tuple[float, float]]:
     for tier in present[1:]:
         for node in (n for n in topology.nodes if n.tier == tier):
             below = [
-                nb for nb in topology.graph.neighbors(node.name) if levels[topology.node(nb).tier] < levels[tier]
+                nb
+                for nb in topology.graph.neighbors(node.name)
+                if levels[topology.node(nb).tier] < levels[tier]
             ]
             x[node.name] = float(np.mean([x[b] for b in below])) if below else 0.0
     return {n.name: (x[n.name], float(levels[n.tier])) for n in topology.nodes}
@@ -59,10 +63,21 @@ def topology_figure(topology: Topology, placement: Placement | None = None) -> g
     for link in topology.links:
         (xa, ya), (xb, yb) = pos[link.a], pos[link.b]
         fig.add_trace(
-            go.Scatter(x=[xa, xb], y=[ya, yb], mode="lines", line={"color": "#bbb"}, hoverinfo="skip", showlegend=False)
+            go.Scatter(
+                x=[xa, xb],
+                y=[ya, yb],
+                mode="lines",
+                line={"color": "#bbb"},
+                hoverinfo="skip",
+                showlegend=False,
+            )
         )
         fig.add_annotation(
-            x=(xa + xb) / 2, y=(ya + yb) / 2, text=f"{link.latency_ms:g} ms", showarrow=False, font={"size": 10}
+            x=(xa + xb) / 2,
+            y=(ya + yb) / 2,
+            text=f"{link.latency_ms:g} ms",
+            showarrow=False,
+            font={"size": 10},
         )
     for tier in TIERS:
         nodes = [n for n in topology.nodes if n.tier == tier]
@@ -70,7 +85,11 @@ def topology_figure(topology: Topology, placement: Placement | None = None) -> g
             continue
         hover = [
             f"<b>{n.name}</b><br>memory {n.memory_kb:g} KiB<br>{n.compute_gflops:g} GFLOP/s"
-            + (f"<br>models: {', '.join(placement.models_on(n.name)) or 'none'}" if placement else "")
+            + (
+                f"<br>models: {', '.join(placement.models_on(n.name)) or 'none'}"
+                if placement
+                else ""
+            )
             for n in nodes
         ]
         fig.add_trace(
@@ -78,7 +97,11 @@ def topology_figure(topology: Topology, placement: Placement | None = None) -> g
                 x=[pos[n.name][0] for n in nodes],
                 y=[pos[n.name][1] for n in nodes],
                 mode="markers+text",
-                marker={"size": 26, "color": TIER_COLORS[tier], "line": {"width": 1, "color": "white"}},
+                marker={
+                    "size": 26,
+                    "color": TIER_COLORS[tier],
+                    "line": {"width": 1, "color": "white"},
+                },
                 text=[n.name for n in nodes],
                 textposition="bottom center",
                 hovertext=hover,
@@ -125,7 +148,9 @@ def zoo_figure(table: pd.DataFrame) -> go.Figure:
         for column, label in _ZOO_AXES.items()
     ]
     fig.update_layout(
-        updatemenus=[{"buttons": buttons, "direction": "right", "x": 0.0, "y": 1.18, "xanchor": "left"}],
+        updatemenus=[
+            {"buttons": buttons, "direction": "right", "x": 0.0, "y": 1.18, "xanchor": "left"}
+        ],
         xaxis={"type": "log", "title": _ZOO_AXES["flops"]},
         yaxis={"title": "test accuracy", "tickformat": ".0%"},
         height=420,
@@ -158,13 +183,22 @@ def tier_tradeoff_figure(summaries: dict[float, pd.DataFrame], slider_label: str
         {
             "label": f"{v:g}",
             "method": "restyle",
-            "args": [{"x": [summaries[v].latency_ms.tolist()], "y": [summaries[v].accuracy.tolist()]}],
+            "args": [
+                {"x": [summaries[v].latency_ms.tolist()], "y": [summaries[v].accuracy.tolist()]}
+            ],
         }
         for v in values
     ]
     x_max = max(s.latency_ms.max() for s in summaries.values()) * 1.1
     fig.update_layout(
-        sliders=[{"active": 0, "steps": steps, "currentvalue": {"prefix": slider_label + ": "}, "pad": {"t": 40}}],
+        sliders=[
+            {
+                "active": 0,
+                "steps": steps,
+                "currentvalue": {"prefix": slider_label + ": "},
+                "pad": {"t": 40},
+            }
+        ],
         xaxis={"title": "mean latency (ms)", "range": [-1, x_max]},
         yaxis={"title": "test accuracy", "tickformat": ".0%"},
         height=460,
