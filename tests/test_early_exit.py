@@ -226,3 +226,63 @@ def test_sweep_trains_split_independent_weightings_once(digits):
     assert len(table) == 2
     assert table.exit1_acc.nunique() == 1  # same trained model, evaluated under two splits
     assert table.exit1_share.round(2).tolist() == [0.8, 0.05]
+
+
+# ----------------------------------------------------------------------------- experiments and figures
+
+
+def test_parse_split_and_scenario_grid():
+    from idn_core.early_exit_experiments import parse_split, scenario_configs
+
+    assert parse_split("80-15-5") == pytest.approx((0.8, 0.15, 0.05))
+    with pytest.raises(ValueError, match="sum to one"):
+        parse_split("80-15-10")
+    with pytest.raises(ValueError, match="written like"):
+        parse_split("eighty")
+    grid = scenario_configs(["80-15-5", "5-15-80"], ["equal", "cloud-heavy"])
+    assert len(grid) == 2 * 2 * 4
+    with pytest.raises(ValueError, match="unknown data split"):
+        scenario_configs(["80-15-5"], ["edge-heavy"])
+
+
+def test_gains_are_paired_by_seed():
+    import pandas as pd
+
+    from idn_core.early_exit_experiments import gain_at, weighting_gains
+
+    rows = []
+    for seed, (eq, sv) in enumerate([(0.50, 0.52), (0.60, 0.61), (0.40, 0.43)]):
+        for w, acc in (("equal", eq), ("serving", sv)):
+            rows.append(
+                {
+                    "weighting": w,
+                    "seed": seed,
+                    "serving_split": "80-15-5",
+                    "data_split": "equal",
+                    "served_acc": acc,
+                }
+            )
+    table = pd.DataFrame(rows)
+    g = weighting_gains(table, "served_acc")
+    assert g["mean"].iloc[0] == pytest.approx(2.0)
+    assert g["std"].iloc[0] == pytest.approx(1.0)
+    assert gain_at(table, "served_acc", "80-15-5")[0] == pytest.approx(2.0)
+
+
+def test_figures_have_one_slider_step_per_split(digits):
+    from idn_core import fed_plots
+
+    configs = [
+        EarlyExitConfig(weighting=w, serving_split=s, **TINY)
+        for s in [(0.8, 0.15, 0.05), (0.05, 0.15, 0.8)]
+        for w in ("equal", "serving")
+    ]
+    table = sweep_early_exit(digits, configs, seeds=[0, 1], progress=False)
+    fig = fed_plots.exit_accuracy_figure(table)
+    steps = fig.layout.sliders[0].steps
+    assert len(steps) == 2 and sum(steps[1].args[0]["visible"]) == 2
+    lam_fig = fed_plots.lambda_figure(
+        [(0.8, 0.15, 0.05), (0.05, 0.15, 0.8)], [1, 1, 1], [0.25, 0.5, 1], [1, 2, 3]
+    )
+    assert list(lam_fig.data[1].y) == pytest.approx([0.8, 0.15, 0.05])  # serving rule, first split
+    assert len(fed_plots.gain_figure(table).data) == 1

@@ -243,3 +243,37 @@ def test_delivery_training_runs_both_arms_with_an_identical_first_tier(digits):
     assert any(not np.array_equal(res.plain[1][k], res.aware[1][k]) for k in res.plain[1])
     last = h[h.alternation == 1]
     np.testing.assert_allclose(last.share0, 0.6, atol=0.1)
+
+
+# ----------------------------------------------------------------------------- studies
+
+
+def test_fedavg_study_and_partition_schemes(digits):
+    from idn_core.federated_experiments import fedavg_study, make_partitions
+
+    parts = make_partitions("quantity", digits.y_train, 4, seed=0, skew=0.5)
+    assert sum(len(p) for p in parts) == len(digits.y_train)
+    with pytest.raises(ValueError, match="unknown partition scheme"):
+        make_partitions("random", digits.y_train, 4)
+    curves, nodes = fedavg_study(
+        digits,
+        SPEC,
+        schemes=("iid", "dirichlet"),
+        seeds=(0,),
+        n_clients=3,
+        rounds=2,
+        node_test_size=100,
+        progress=False,
+    )
+    assert len(curves) == 2 * 2 and len(nodes) == 2 * 3
+    # serving only its most confident half, a node is at least as accurate as on all its requests
+    assert (nodes.served_acc >= nodes.own_acc - 1e-9).mean() > 0.8
+
+
+def test_tier_latencies_grow_along_the_path():
+    from idn_core.federated_experiments import CASCADE_SPECS, tier_latencies_ms
+
+    lat = tier_latencies_ms(CASCADE_SPECS, 40)
+    assert (np.diff(lat) > 0).all()
+    with pytest.raises(ValueError, match="2 models for a path of 3"):
+        tier_latencies_ms(CASCADE_SPECS[:2], 40)
