@@ -117,3 +117,20 @@ def scenario_latency(scenario, topology=None) -> PathLatency:
     topo = topology if topology is not None else scenario.topology
     placement = Placement(topo, scenario.placement.as_dict(), scenario.placement.model_sizes_kb)
     return path_latency(topo, placement, scenario.zoo.flops())
+
+
+def select_tiers(latency: PathLatency, tiers: list[int] | tuple[int, ...]) -> PathLatency:
+    """The path restricted to some tiers (e.g. ``(0, 2)``: a device-cloud cascade skipping the edge).
+
+    Requests still travel the links of the skipped tiers; only their models are unused.
+    """
+    idx = list(tiers)
+    if not idx or sorted(set(idx)) != idx or idx[-1] >= latency.n_tiers or idx[0] < 0:
+        raise ValueError(f"tiers must be increasing indices in [0, {latency.n_tiers}), got {tiers}")
+    return PathLatency(
+        latency.devices,
+        latency.nodes[:, idx],
+        tuple(latency.tiers[i] for i in idx),
+        latency.rtt_ms[:, idx],
+        latency.compute_ms[:, idx],
+    )

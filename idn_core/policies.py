@@ -93,8 +93,11 @@ def cascade_answer(conf: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
         raise ValueError("confidences must lie in [0, 1]; use idn_core.confidence.confidence")
     t = effective_thresholds(check_thresholds(thresholds, c.shape[0]))
     t = np.moveaxis(t, -1, 0)[..., None]  # (H, [D,] 1)
-    stay = np.concatenate([c >= t, np.ones((1, *c.shape[1:]), dtype=bool)])
-    return stay.argmax(axis=0)
+    h = c.shape[0]
+    answer = np.full(np.broadcast_shapes(c.shape[1:], t.shape[1:]), h, dtype=np.int64)
+    for k in range(h - 1, -1, -1):  # the first tier that is confident enough wins
+        answer[c[k] >= t[k]] = k
+    return answer
 
 
 def cascade_decision(conf: np.ndarray, thresholds: np.ndarray) -> Decision:

@@ -25,79 +25,21 @@ from idn_core._validation import (
     check_positive,
     check_positive_int,
 )
-from idn_core.evaluate import PathLatency, RequestStream, pattern_codes
-from idn_core.policies import cascade_answer, check_thresholds, effective_thresholds, oracle_answer
-
-
-@dataclass(frozen=True)
-class SampleWeights:
-    """Exact weights of a request mix, per sample.
-
-    Attributes
-    ----------
-    count : ``(N,)`` share of requests carrying each sample (sums to one).
-    pattern_latency : ``(N, 2**K)``: latency of querying tier set ``p`` (bit code), summed
-        over the sample's requests and divided by the number of requests. The mean latency
-        of a policy with per-sample codes ``c_n`` is ``sum_n pattern_latency[n, c_n]``.
-    """
-
-    count: np.ndarray
-    pattern_latency: np.ndarray
-
-    @property
-    def n_tiers(self) -> int:
-        return int(np.log2(self.pattern_latency.shape[1]))
-
-    def cascade_latency(self) -> np.ndarray:
-        """``(N, K)`` weighted latency of a cascade answering at tier ``k`` (tiers ``0..k`` queried)."""
-        return self.pattern_latency[:, (1 << np.arange(1, self.n_tiers + 1)) - 1]
-
-    @property
-    def n_effective(self) -> float:
-        """Effective number of samples ``1 / sum(count**2)`` (``N`` for uniform weights)."""
-        return float(1.0 / np.square(self.count).sum())
-
-
-def request_weights(
-    requests: RequestStream, latency: PathLatency, parallel: bool = False
-) -> SampleWeights:
-    """Weights of a concrete request stream (exact aggregates of :func:`~idn_core.evaluate.evaluate`)."""
-    w = requests.counts() / len(requests)  # (D, N)
-    return SampleWeights(w.sum(axis=0), w.T @ latency.pattern_table(parallel))
-
-
-def uniform_weights(
-    n_samples: int,
-    latency: PathLatency,
-    device_shares: np.ndarray | None = None,
-    parallel: bool = False,
-) -> SampleWeights:
-    """Every sample once, devices mixed by ``device_shares`` (uniform by default): for validation."""
-    check_positive_int("n_samples", n_samples)
-    n_dev = len(latency.devices)
-    shares = (
-        np.full(n_dev, 1.0 / n_dev) if device_shares is None else np.asarray(device_shares, float)
-    )
-    per_pattern = shares @ latency.pattern_table(parallel)
-    return SampleWeights(
-        np.full(n_samples, 1.0 / n_samples), np.tile(per_pattern / n_samples, (n_samples, 1))
-    )
-
-
-def decision_metrics(
-    queried: np.ndarray, correct: np.ndarray, weights: SampleWeights
-) -> dict[str, float]:
-    """Exact accuracy, mean latency and mean models queried of per-sample choices.
-
-    ``queried`` is bool ``(N, K)``; ``correct`` bool ``(N,)`` (is the returned answer right).
-    """
-    codes = pattern_codes(queried)
-    n = np.arange(len(codes))
-    return {
-        "accuracy": float(weights.count @ np.asarray(correct, float)),
-        "latency_ms": float(weights.pattern_latency[n, codes].sum()),
-        "models_queried": float(weights.count @ queried.sum(axis=1)),
-    }
+from idn_core.oracle_bound import (
+    oracle_accuracy_at,
+    oracle_accuracy_at_fraction,
+    oracle_frontier,
+    oracle_latency_for,
+)
+from idn_core.policies import cascade_answer, check_thresholds, effective_thresholds
+from idn_core.sample_weights import (
+    SampleWeights,
+    decision_metrics,
+    gap_bound,
+    request_weights,
+    reweighted,
+    uniform_weights,
+)
 
 
 def threshold_candidates(conf: np.ndarray, n: int = 100) -> np.ndarray:
@@ -260,14 +202,6 @@ def cascade_grid(
     return CascadeGrid(tuple(np.asarray(g, float) for g in grids), **result)
 
 
-def reweighted(weights: SampleWeights, count: np.ndarray) -> SampleWeights:
-    """The same per-sample latencies with new sample shares ``count`` (``(N,)``, summing to one)."""
-    scale = np.divide(
-        count, weights.count, out=np.zeros_like(count, dtype=float), where=weights.count > 0
-    )
-    return SampleWeights(np.asarray(count, float), weights.pattern_latency * scale[:, None])
-
-
 def choose_within_tolerance(
     conf: np.ndarray,
     correct: np.ndarray,
@@ -339,9 +273,7 @@ def cascade_metrics(
     """Exact metrics of ``P`` threshold settings ``(P, K-1)`` (e.g. a validation Pareto front on test)."""
     corr = np.asarray(correct, dtype=bool)
     t = np.atleast_2d(thresholds)
-    answer = cascade_answer(
-        np.repeat(np.asarray(conf, float)[: corr.shape[0] - 1, None], len(t), 1), t
-    )
+    answer = cascade_answer(np.asarray(conf, float)[: corr.shape[0] - 1, None, :], t)
     n = np.arange(corr.shape[1])
     lat = weights.cascade_latency()
     rows = {
@@ -356,61 +288,6 @@ def cascade_metrics(
     return frame
 
 
-def oracle_frontier(correct: np.ndarray, weights: SampleWeights, skip: bool = True) -> pd.DataFrame:
-    """Best accuracy reachable at each mean latency: the oracle forwards the cheapest helpful requests first.
-
-    Starting from local-only, each sample whose device answer is wrong but some tier above
-    is right gains its weight in accuracy for the latency of forwarding it to the first
-    right tier (querying only that tier with ``skip``). Sorting by cost per gain traces the
-    upper concave frontier; returns columns ``latency_ms``, ``accuracy``, ``forwarded``.
-    """
-    corr = np.asarray(correct, dtype=bool)
-    k, n_samples = corr.shape
-    answer = oracle_answer(corr)
-    helps = answer > 0
-    codes = (1 | (1 << answer)) if skip else (1 << (answer + 1)) - 1
-    rows = np.arange(n_samples)
-    base_lat = weights.pattern_latency[:, 1]
-    cost = weights.pattern_latency[rows, codes] - base_lat
-    gain = weights.count
-    idx = np.flatnonzero(helps & (gain > 0))
-    idx = idx[np.argsort(cost[idx] / gain[idx], kind="stable")]
-    lat0, acc0 = base_lat.sum(), float(gain @ corr[0])
-    return pd.DataFrame(
-        {
-            "latency_ms": lat0 + np.r_[0.0, np.cumsum(cost[idx])],
-            "accuracy": acc0 + np.r_[0.0, np.cumsum(gain[idx])],
-            "forwarded": np.r_[0.0, np.cumsum(gain[idx])],
-        }
-    )
-
-
-def oracle_accuracy_at(frontier: pd.DataFrame, latency_ms: float) -> float:
-    """Oracle accuracy at a mean latency (linear interpolation on the frontier, flat beyond it)."""
-    return float(np.interp(latency_ms, frontier["latency_ms"], frontier["accuracy"]))
-
-
-def oracle_latency_for(frontier: pd.DataFrame, accuracy: float) -> float:
-    """Least mean latency at which the oracle reaches ``accuracy`` (``inf`` if it never does)."""
-    acc = frontier["accuracy"].to_numpy()
-    if accuracy > acc[-1] + 1e-12:
-        return float("inf")
-    if accuracy <= acc[0]:
-        return float(frontier["latency_ms"].iloc[0])
-    return float(np.interp(accuracy, acc, frontier["latency_ms"]))
-
-
-def oracle_accuracy_at_fraction(
-    correct: np.ndarray, weights: SampleWeights, fraction: float
-) -> float:
-    """Most accuracy any policy can have when it forwards a share ``fraction`` of requests."""
-    corr = np.asarray(correct, dtype=bool)
-    check_fraction("fraction", fraction)
-    local = float(weights.count @ corr[0])
-    helpful = float(weights.count @ (~corr[0] & corr[1:].any(axis=0)))
-    return local + min(fraction, helpful)
-
-
 __all__ = [
     "CascadeGrid",
     "SampleWeights",
@@ -419,6 +296,7 @@ __all__ = [
     "choose_within_tolerance",
     "reweighted",
     "decision_metrics",
+    "gap_bound",
     "oracle_accuracy_at",
     "oracle_accuracy_at_fraction",
     "oracle_frontier",

@@ -25,13 +25,16 @@ from idn_core.evaluate import (
     summarize,
 )
 from idn_core.outputs import OutputsTable
+from idn_core.path_latency import select_tiers
 from idn_core.policies import cascade_decision, oracle_decision
 from idn_core.policy_search import (
     cascade_grid,
     cascade_metrics,
     decision_metrics,
+    gap_bound,
     request_weights,
     threshold_candidates,
+    uniform_weights,
 )
 from idn_core.topology import path_topology
 
@@ -261,3 +264,26 @@ def test_pareto_front_keeps_only_non_dominated_points():
 
     assert front.latency_ms.tolist() == [1, 2, 4]
     assert front.accuracy.tolist() == [0.5, 0.7, 0.8]
+
+
+def test_select_tiers_keeps_the_round_trip_of_skipped_links():
+    _, lat, _ = synthetic(4, 3)
+
+    sub = select_tiers(lat, (0, 2))
+
+    assert sub.tiers == ("t0", "t2")
+    assert sub.pattern_table()[0, 0b10] == lat.pattern_table()[0, 0b100]
+    with pytest.raises(ValueError, match="increasing"):
+        select_tiers(lat, (2, 0))
+
+
+def test_gap_bound_matches_paired_difference_statistics():
+    table, lat, _ = synthetic(4, 3, n_samples=400)
+    w = uniform_weights(table.n_samples, lat)
+    a, b = table.correct()[1], table.correct()[2]
+
+    gap, lcb = gap_bound(a, b, w, z=2.0)
+
+    d = a.astype(float) - b
+    assert gap == pytest.approx(d.mean())
+    assert lcb == pytest.approx(d.mean() - 2.0 * d.std() / np.sqrt(len(d)))
