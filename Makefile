@@ -2,7 +2,8 @@
 #
 #   make book               execute every notebook of _toc.yml (papermill, PROFILE=full) and build _build/html
 #   make book PROFILE=quick the same with the small CI parameters of notebooks/profiles.yaml
-#   make test               ruff + pytest (runs every notebook once, quick profile, and builds the book)
+#   make test               ruff + pytest (runs every notebook once, quick profile, builds the book
+#                           into _build/html and checks every page in Debian's Chromium)
 #
 # Executed notebooks are cached in _build/executed/<profile>/: a rebuild re-executes nothing
 # unless a notebook, its parameters, idn_core or requirements.txt changed.
@@ -28,10 +29,13 @@ REQUIREJS_VERSION := 2.3.8
 HTML_MANAGER_VERSION := 1.0.15
 MATHJAX_VERSION := 3.2.2
 
-.PHONY: help venv vendor book execute test test-fast lint format clean distclean
+# The browser tests drive Debian's Chromium (never a browser downloaded by Playwright).
+CHROMIUM := /usr/bin/chromium
+
+.PHONY: help venv vendor chromium book execute test test-fast lint format clean distclean
 
 help:
-	@echo "targets: venv vendor book [PROFILE=full|quick] execute test test-fast lint format clean distclean"
+	@echo "targets: venv vendor chromium book [PROFILE=full|quick] execute test test-fast lint format clean distclean"
 
 venv: $(VENV_STAMP)
 
@@ -67,6 +71,16 @@ $(VENDOR_STAMP): Makefile requirements.txt | $(VENV_STAMP)
 	@echo "vendored into $(VENDOR_OUT): $$(du -sh $(VENDOR_OUT) | cut -f1)"
 	@touch $@
 
+# Installs Debian's chromium when missing (apt, as root or through sudo); instant when present.
+chromium:
+	@if [ ! -x $(CHROMIUM) ]; then \
+	  echo "installing Debian's chromium for the browser tests"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends chromium fonts-liberation fonts-dejavu-core; \
+	fi
+	@test -x $(CHROMIUM) || { echo "$(CHROMIUM) is still missing"; exit 1; }
+
 execute: venv vendor
 	$(PY) -m idn_core.bookbuild execute --profile $(PROFILE)
 
@@ -82,7 +96,7 @@ format: venv
 	$(PY) -m ruff format .
 
 # Runs lint and every test even if one part fails, then fails if any did.
-test: venv vendor
+test: venv vendor chromium
 	@status=0; \
 	$(PY) -m ruff check . || status=1; \
 	$(PY) -m ruff format --check . || status=1; \

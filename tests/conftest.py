@@ -48,6 +48,21 @@ def fake_book(tmp_path: Path) -> Callable[..., Path]:
     return make
 
 
+@pytest.fixture(scope="session")
+def quick_book() -> Path:
+    """The repository's book built once per session with the quick profile: ``_build/html``.
+
+    The notebooks' executed copies (``_build/executed/quick``, made by test_notebooks.py)
+    are reused; the build fails on any Sphinx warning.
+    """
+    from idn_core import bookbuild
+
+    return bookbuild.build_book("quick")
+
+
+BOOK_TESTS = ("test_book.py", "test_browser.py")
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Run the notebooks before the book build that reuses them, so a failure names its notebook."""
-    items.sort(key=lambda item: item.path.name == "test_book.py")
+    items.sort(key=lambda item: item.path.name in BOOK_TESTS)
