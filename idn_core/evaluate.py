@@ -13,6 +13,7 @@ Latencies come from :mod:`idn_core.path_latency`; sequential queries by default.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -86,8 +87,8 @@ class RequestStream:
 
     Attributes
     ----------
-    sample : int ``(R,)``, index into the split's samples.
-    device : int ``(R,)``, index into ``devices``.
+    sample : int ``(R,)`` (intp), index into the split's samples.
+    device : int ``(R,)`` (intp), index into ``devices``.
     devices : device names.
     n_samples : size of the split the samples are drawn from.
     """
@@ -100,10 +101,14 @@ class RequestStream:
     def __len__(self) -> int:
         return int(self.sample.shape[0])
 
+    @cached_property
+    def flat(self) -> np.ndarray:
+        """Index ``device * n_samples + sample`` into flattened ``(D, N)`` arrays (computed once)."""
+        return self.device.astype(np.intp) * self.n_samples + self.sample
+
     def counts(self) -> np.ndarray:
         """Number of requests per (device, sample), float ``(D, N)``: exact weights for aggregates."""
-        flat = self.device.astype(np.int64) * self.n_samples + self.sample
-        c = np.bincount(flat, minlength=len(self.devices) * self.n_samples)
+        c = np.bincount(self.flat, minlength=len(self.devices) * self.n_samples)
         return c.reshape(len(self.devices), self.n_samples).astype(float)
 
 
@@ -136,8 +141,8 @@ def make_requests(
             raise ValueError(f"device_shares must be {len(devices)} probabilities summing to one")
     else:
         shares = None
-    sample = rng.integers(0, n_samples, size=n_requests, dtype=np.int64)
-    device = rng.choice(len(devices), size=n_requests, p=shares).astype(np.int64)
+    sample = rng.integers(0, n_samples, size=n_requests, dtype=np.intp)
+    device = rng.choice(len(devices), size=n_requests, p=shares).astype(np.intp)
     return RequestStream(sample, device, devices, n_samples)
 
 
@@ -152,7 +157,8 @@ class Outcome:
     prediction : returned class.
     correct : bool, prediction equals the label.
     latency_ms : end-to-end latency.
-    queried : bool ``(R, K)``, models evaluated for the request.
+    pattern : uint8 bit pattern of the models evaluated (bit ``k`` = tier ``k``); the
+        ``queried`` property unpacks it to bool ``(R, K)``.
     nodes : str ``(D, K)``, node of each tier on each device's path.
     """
 
@@ -162,13 +168,23 @@ class Outcome:
     prediction: np.ndarray
     correct: np.ndarray
     latency_ms: np.ndarray
-    queried: np.ndarray
+    pattern: np.ndarray
     nodes: np.ndarray
+
+    @property
+    def n_tiers(self) -> int:
+        return int(self.nodes.shape[1])
+
+    @property
+    def queried(self) -> np.ndarray:
+        """Bool ``(R, K)``: which models were evaluated for each request."""
+        return (self.pattern[:, None] >> np.arange(self.n_tiers, dtype=np.uint8)) & 1 == 1
 
     @property
     def n_queried(self) -> np.ndarray:
         """Number of models evaluated per request."""
-        return self.queried.sum(axis=1)
+        popcount = np.array([bin(c).count("1") for c in range(2**self.n_tiers)], dtype=np.int64)
+        return popcount[self.pattern]
 
     @property
     def answer_node(self) -> np.ndarray:
@@ -204,24 +220,32 @@ def evaluate(
         raise ValueError(
             f"requests devices {requests.devices} differ from latency devices {latency.devices}"
         )
-    codes = pattern_codes(decision.queried)
+    # Per-sample (or per device and sample) fields first, then one ``np.take`` per field
+    # (the stream's indices are intp: other integer types make every gather convert them).
+    n = np.arange(table.n_samples)
     answer = np.asarray(decision.answer_tier)
     if decision.prediction is None:
-        pred = table.predictions()[answer, np.arange(table.n_samples)]
+        pred = table.predictions()[answer, n]
     else:
         pred = np.asarray(decision.prediction)
-    s, d = requests.sample, requests.device
-    idx = (d, s) if decision.per_device else (s,)
-    code_r = codes[idx]
-    pred_r = pred[idx]
+    correct = pred == table.labels[n]
+    codes = pattern_codes(decision.queried).astype(np.uint8)
+    table_ms = latency.pattern_table(parallel)
+    if decision.per_device:
+        lat_dn = table_ms[np.arange(len(latency.devices))[:, None], codes]
+        idx = requests.flat
+    else:
+        lat_dn = table_ms[:, codes]
+        idx = requests.sample
+    small = np.int16 if table.n_classes < 2**15 else np.int64
     return Outcome(
-        device=d,
-        sample=s,
-        answer_tier=answer[idx],
-        prediction=pred_r,
-        correct=pred_r == table.labels[s],
-        latency_ms=latency.pattern_table(parallel)[d, code_r],
-        queried=decision.queried[idx],
+        device=requests.device,
+        sample=requests.sample,
+        answer_tier=np.take(answer.astype(np.int8).ravel(), idx),
+        prediction=np.take(pred.astype(small).ravel(), idx),
+        correct=np.take(correct.ravel(), idx),
+        latency_ms=np.take(lat_dn.ravel(), requests.flat),
+        pattern=np.take(codes.ravel(), idx),
         nodes=latency.nodes,
     )
 

@@ -1,0 +1,235 @@
+"""Benchmark of chapter 2: speed of the vectorised evaluator and the cascade's oracle gap.
+
+Runs on the book's scenario at chapter 2's full defaults (MNIST-1D, 20k samples, the
+cached zoo; device-edge-cloud tree) with 1,000,000 seeded test requests. Every policy
+choice (score, calibration, learned rule or gain-aware alpha, thresholds) is made on the
+validation split; all reported accuracies and latencies are the test split's.
+Prints tables and a FINAL line holding one JSON object with
+
+* ``decisions_per_s``: requests evaluated per second by the vectorised evaluator for a
+  3-tier threshold cascade (decision + per-request outcome record), median of 5 runs;
+* ``loop_decisions_per_s`` and ``speedup_vs_loop``: the plain per-request reference of
+  ``tests/reference_delivery.py`` on the same requests (``loop_requests`` of them),
+  ``outcomes_equal`` checking identical per-request outcomes (latencies included);
+* ``sweep_100x100_s``: exact metrics of a 100 x 100 (device, edge) threshold grid over the
+  1,000,000 requests (request weights included), median of 5 runs;
+* ``widget_update_ms``: median time from a threshold change to the updated figure;
+* ``cloud_acc``, ``cloud_latency_ms``: every request sent straight to the cloud;
+* ``cascade_latency_ratio``: test mean latency of the validation-chosen cheapest policy
+  within 0.5 pp of cloud-only, over cloud-only's; ``oracle_latency_ratio``: the same for
+  the oracle; ``oracle_gap_pp``; ``oracle_savings_captured``; ``test_acc_gap_pp``;
+* ``families``: the same ratio and captured share for every family, and ``what_if``:
+  captured shares with a perfect decision at one hop or a stronger zoo on the path.
+
+Usage: ``.venv/bin/python benchmarks/cascades.py [--quick]`` (``--quick``: CI scenario).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+
+import idn_core
+from idn_core.confidence import fit_temperatures, table_confidences
+from idn_core.delivery_experiments import choose_policies, headline, prepare_delivery
+from idn_core.evaluate import evaluate, summarize
+from idn_core.oracle_bound import oracle_frontier, oracle_latency_for
+from idn_core.policies import cascade_decision, forward_to
+from idn_core.policy_search import (
+    cascade_grid,
+    cascade_metrics,
+    choose_within_tolerance,
+    request_weights,
+    threshold_candidates,
+)
+from idn_core.widgets_delivery import DeliveryExplorer
+
+ROOT = Path(__file__).resolve().parents[1]
+TOLERANCE = 0.005
+
+
+def load_reference():
+    """The per-request reference implementation kept with the tests."""
+    spec = importlib.util.spec_from_file_location(
+        "reference_delivery", ROOT / "tests" / "reference_delivery.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def median_time(fn, repeats: int = 5) -> float:
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return float(np.median(times))
+
+
+def speed(scenario, setup, thresholds: np.ndarray, loop_requests: int) -> dict:
+    """Vectorised evaluator against the per-request loop, the grid sweep and widget updates."""
+    conf = setup.conf_test["max_prob calibrated"]
+    req, lat, test = setup.requests, setup.latency, scenario.test
+    evaluate(cascade_decision(conf, thresholds), test, req, lat)  # warm-up
+    vec_s = median_time(lambda: evaluate(cascade_decision(conf, thresholds), test, req, lat))
+    ref = load_reference()
+    sub = idn_core.RequestStream(
+        req.sample[:loop_requests], req.device[:loop_requests], req.devices, req.n_samples
+    )
+    start = time.perf_counter()
+    loop = ref.reference_cascade(
+        conf,
+        thresholds,
+        test.predictions(),
+        test.labels,
+        sub.sample,
+        sub.device,
+        lat.rtt_ms,
+        lat.compute_ms,
+    )
+    loop_s = time.perf_counter() - start
+    out = evaluate(cascade_decision(conf, thresholds), test, sub, lat)
+    try:
+        ref.assert_same_outcomes(out, loop)
+        equal = True
+    except AssertionError:
+        equal = False
+    grids = [threshold_candidates(conf[h], 100) for h in range(2)]
+
+    def sweep():
+        return cascade_grid(conf[:2], test.correct(), request_weights(req, lat), grids)
+
+    sweep()
+    sweep_s = median_time(sweep)
+    explorer = DeliveryExplorer(scenario, setup)
+    explorer.update(0.9, 0.85)
+    times = []
+    for t in np.quantile(conf[0], np.linspace(0.05, 0.95, 30)):
+        start = time.perf_counter()
+        explorer.update(float(t), 0.85)
+        times.append(time.perf_counter() - start)
+    n = len(req)
+    return {
+        "requests": n,
+        "decisions_per_s": n / vec_s,
+        "loop_requests": loop_requests,
+        "loop_decisions_per_s": loop_requests / loop_s,
+        "speedup_vs_loop": (n / vec_s) / (loop_requests / loop_s),
+        "outcomes_equal": equal,
+        "sweep_100x100_s": sweep_s,
+        "sweep_grid": [len(g) for g in grids],
+        "widget_update_ms": 1000 * float(np.median(times)),
+    }
+
+
+def what_if(scenario, setup) -> dict:
+    """Captured share of the oracle's saving if one hop decided perfectly, or with stronger models.
+
+    Perfect hop: that hop's confidence is replaced by the oracle's knowledge (forward iff
+    the local answer is wrong and a tier above is right); thresholds still chosen on
+    validation. Stronger zoo: the zoo's regional model (too big for an edge node's 64 KiB)
+    takes the edge's place on the same path latencies.
+    """
+    wv, wt = setup.w_val, setup.w_test
+    out = {}
+
+    def captured(val, test, cv, ct) -> float:
+        cv_, ct_ = val.correct(), test.correct()
+        grids = [threshold_candidates(cv[h], 100) for h in range(2)]
+        t, _ = choose_within_tolerance(
+            cv[:2], cv_, wv, grids, cv_[2], TOLERANCE, n_future=test.n_samples
+        )
+        m = cascade_metrics(ct[:2], ct_, wt, t).iloc[0]
+        cloud_lat = wt.pattern_latency[:, 4].sum()
+        front = oracle_frontier(ct_, wt)
+        o_ratio = oracle_latency_for(front, wt.count @ ct_[2] - TOLERANCE) / cloud_lat
+        return round(float((1 - m.latency_ms / cloud_lat) / (1 - o_ratio)), 3)
+
+    def perfect(corr, hop):
+        helps = ~corr[hop] & corr[hop + 1 :].any(axis=0)
+        return np.where(helps, 0.2, 0.8)
+
+    cv, ct = (
+        setup.conf_val["max_prob calibrated"].copy(),
+        setup.conf_test["max_prob calibrated"].copy(),
+    )
+    for hop, name in ((0, "perfect_device_hop"), (1, "perfect_edge_hop")):
+        a, b = cv.copy(), ct.copy()
+        a[hop], b[hop] = perfect(scenario.val.correct(), hop), perfect(scenario.test.correct(), hop)
+        out[name] = captured(scenario.val, scenario.test, a, b)
+    val_all, test_all = scenario.zoo.outputs("val"), scenario.zoo.outputs("test")
+    names = list(scenario.zoo.models)
+    for label, models in (
+        ("regional_as_edge", (names[0], names[2], names[3])),
+        ("edge_as_device_regional_as_edge", (names[1], names[2], names[3])),
+    ):
+        v, t = val_all.select(models), test_all.select(models)
+        temps = fit_temperatures(v)
+        out[label] = captured(
+            v, t, table_confidences(v, "max_prob", temps), table_confidences(t, "max_prob", temps)
+        )
+        out[label + "_acc"] = [round(a, 4) for a in t.accuracy().values()]
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--quick", action="store_true", help="CI scenario (3000 samples, 3 epochs, 100k requests)"
+    )
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    start = time.perf_counter()
+    kw = {"num_samples": 3000, "epochs": 3} if args.quick else {}
+    scenario = idn_core.load_scenario(progress=False, **kw)
+    n_requests = 100_000 if args.quick else 1_000_000
+    setup = prepare_delivery(scenario, n_requests=n_requests, seed=0)
+    print(scenario.zoo.table().to_string())
+    choices = choose_policies(setup, TOLERANCE, alphas=np.geomspace(1e-5, 1e-1, 121))
+    with pd.option_context("display.width", 200):
+        print(choices.to_string())
+    result = headline(setup, choices, TOLERANCE)
+    cloud = summarize(
+        evaluate(
+            forward_to(2, scenario.test.n_samples, 3), scenario.test, setup.requests, setup.latency
+        )
+    )
+    assert (
+        abs(cloud["accuracy"] - result["cloud_acc"]) < 1e-12
+        and abs(cloud["latency_ms"] - result["cloud_latency_ms"]) < 1e-9
+    )
+    chosen_cascade = choices[choices.family == "max_prob calibrated"].iloc[0]
+    result.update(
+        speed(
+            scenario, setup, np.array(chosen_cascade.thresholds), 100_000 if args.quick else 300_000
+        )
+    )
+    o_ratio = result["oracle_latency_ratio"]
+    result["families"] = {
+        row.family: {
+            "latency_ratio": round(row.latency_ratio, 4),
+            "captured": round((1 - row.latency_ratio) / (1 - o_ratio), 3),
+            "test_gap_pp": round(row.gap_pp, 3),
+        }
+        for row in choices.itertuples()
+    }
+    result["what_if"] = what_if(scenario, setup)
+    result["seconds"] = time.perf_counter() - start
+    for key, value in result.items():
+        print(f"{key:>26}: {value}")
+    print(
+        "FINAL "
+        + json.dumps({k: (round(v, 6) if isinstance(v, float) else v) for k, v in result.items()})
+    )
+
+
+if __name__ == "__main__":
+    main()
