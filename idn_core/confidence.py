@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import minimize_scalar
 from scipy.special import log_softmax
+from sklearn.metrics import roc_auc_score
 
 from idn_core._validation import check_choice, check_positive_int, check_probabilities
 from idn_core.outputs import OutputsTable
@@ -148,3 +149,15 @@ def expected_calibration_error(probs: np.ndarray, labels: np.ndarray, n_bins: in
     curve = reliability_curve(probs, labels, n_bins)
     w = curve["count"] / curve["count"].sum()
     return float((w * (curve["accuracy"] - curve["confidence"]).abs()).sum())
+
+
+def error_detection_auc(conf: np.ndarray, correct: np.ndarray) -> float:
+    """Area under the ROC curve of a confidence for telling right answers from wrong ones.
+
+    0.5 = the score carries no information about errors, 1 = it separates them perfectly
+    (what the oracle knows). Only the ranking matters, so temperature scaling leaves it unchanged.
+    """
+    right = np.asarray(correct, dtype=bool)
+    if right.all() or not right.any():
+        raise ValueError("need both right and wrong answers to measure error detection")
+    return float(roc_auc_score(right, np.asarray(conf, dtype=float)))

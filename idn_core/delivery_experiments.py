@@ -239,6 +239,56 @@ def headline(
     }
 
 
+def what_if(scenario, setup: DeliverySetup, tolerance: float = 0.005) -> dict:
+    """Captured share of the oracle's saving if one hop decided perfectly, or with stronger models.
+
+    Perfect hop: that hop's confidence is replaced by the oracle's knowledge (forward iff
+    the local answer is wrong and a tier above is right); thresholds still chosen on
+    validation. Stronger zoo: the zoo's regional model (too big for an edge node's 64 KiB)
+    takes the edge's place on the same path latencies.
+    """
+    wv, wt = setup.w_val, setup.w_test
+    out = {}
+
+    def captured(val, test, cv, ct) -> float:
+        cv_, ct_ = val.correct(), test.correct()
+        grids = [threshold_candidates(cv[h], 100) for h in range(2)]
+        t, _ = choose_within_tolerance(
+            cv[:2], cv_, wv, grids, cv_[2], tolerance, n_future=test.n_samples
+        )
+        m = cascade_metrics(ct[:2], ct_, wt, t).iloc[0]
+        cloud_lat = wt.pattern_latency[:, 4].sum()
+        front = oracle_frontier(ct_, wt)
+        o_ratio = oracle_latency_for(front, wt.count @ ct_[2] - tolerance) / cloud_lat
+        return round(float((1 - m.latency_ms / cloud_lat) / (1 - o_ratio)), 3)
+
+    def perfect(corr, hop):
+        helps = ~corr[hop] & corr[hop + 1 :].any(axis=0)
+        return np.where(helps, 0.2, 0.8)
+
+    cv, ct = (
+        setup.conf_val["max_prob calibrated"].copy(),
+        setup.conf_test["max_prob calibrated"].copy(),
+    )
+    for hop, name in ((0, "perfect_device_hop"), (1, "perfect_edge_hop")):
+        a, b = cv.copy(), ct.copy()
+        a[hop], b[hop] = perfect(scenario.val.correct(), hop), perfect(scenario.test.correct(), hop)
+        out[name] = captured(scenario.val, scenario.test, a, b)
+    val_all, test_all = scenario.zoo.outputs("val"), scenario.zoo.outputs("test")
+    names = list(scenario.zoo.models)
+    for label, models in (
+        ("regional_as_edge", (names[0], names[2], names[3])),
+        ("edge_as_device_regional_as_edge", (names[1], names[2], names[3])),
+    ):
+        v, t = val_all.select(models), test_all.select(models)
+        temps = fit_temperatures(v)
+        out[label] = captured(
+            v, t, table_confidences(v, "max_prob", temps), table_confidences(t, "max_prob", temps)
+        )
+        out[label + "_acc"] = [round(a, 4) for a in t.accuracy().values()]
+    return out
+
+
 def answer_shares(conf: np.ndarray, thresholds: np.ndarray, weights: SampleWeights) -> np.ndarray:
     """Share of requests answered at each tier by a cascade with ``thresholds``: ``(K,)``."""
     answer = cascade_answer(conf[: len(thresholds)], thresholds)

@@ -183,7 +183,8 @@ class DeliveryExplorer:
     def widget(self):
         """An ipywidgets dashboard: sliders for both thresholds, both link latencies and alpha."""
         import ipywidgets as widgets
-        from IPython.display import display
+
+        from idn_core.display import show
 
         sliders = {
             "t_device": widgets.FloatSlider(
@@ -207,7 +208,7 @@ class DeliveryExplorer:
         def redraw(_=None) -> None:
             with out:
                 out.clear_output(wait=True)
-                display(self.update(**{k: s.value for k, s in sliders.items()}))
+                show(self.update(**{k: s.value for k, s in sliders.items()}))
 
         for s in sliders.values():
             s.observe(redraw, names="value")
