@@ -47,6 +47,7 @@ from idn_core.placement import (
     catalogue_from_zoos,
 )
 from idn_core.placement_baselines import LocalGreedy, greedy_static, optimal_static
+from idn_core.playground import Playground, PlaygroundResult
 from idn_core.policies import (
     GainAwareForwarding,
     LearnedForwarding,
@@ -68,6 +69,8 @@ from idn_core.training import TrainedModel, fit, train_model
 from idn_core.zoo import Zoo, build_zoo, zoo_specs
 
 __all__ = [
+    "Playground",
+    "PlaygroundResult",
     "DeliveryTrainingResult",
     "EarlyExitConfig",
     "EarlyExitNet",

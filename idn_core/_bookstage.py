@@ -44,16 +44,16 @@ def stats_markdown(runs: list[NotebookRun], profile: str) -> str:
         " parameters, the profile, the `idn_core` sources, `requirements.txt`) changed since"
         " the run that produced it, whose duration is shown.",
         "",
-        "| Chapter | Notebook | Profile | Parameters | Seconds | Cached | Executed at |",
-        "| --- | --- | --- | --- | ---: | --- | --- |",
+        "| Chapter | Profile | Papermill run (s) | Cached | Executed at | Parameters |",
+        "| --- | --- | ---: | --- | --- | --- |",
     ]
     for run in runs:
         link = os.path.relpath(run.notebook.rel, os.path.dirname(STATS_PAGE))
         params = ", ".join(f"`{k}={v!r}`" for k, v in run.parameters.items()) or "defaults"
         cached = "yes" if run.cached else "no"
         lines.append(
-            f"| [](<{link}>) | `{run.notebook.stem}` | {run.profile} | {params} "
-            f"| {run.seconds:.1f} | {cached} | {run.executed_at} |"
+            f"| [](<{link}>) (`{run.notebook.stem}`) | {run.profile} | {run.seconds:.1f} "
+            f"| {cached} | {run.executed_at} | {params} |"
         )
     total = sum(run.seconds for run in runs)
     now = sum(run.seconds for run in runs if not run.cached)

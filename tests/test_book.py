@@ -8,21 +8,13 @@ from pathlib import Path
 
 import pytest
 import yaml
+from browser_support import BROWSER_ARGS, require_chromium
 
 from idn_core import bookbuild
 
 pytestmark = pytest.mark.slow
 
 SCRIPT_SRC = re.compile(r"<script\b[^>]*\bsrc=\"([^\"]+)\"", re.IGNORECASE)
-CHROMIUM = "/usr/bin/chromium"
-BROWSER_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 DRAWN = """() => {
   const divs = [...document.querySelectorAll('.plotly-graph-div')];
   return divs.length > 0 && divs.every(gd => gd._fullLayout && gd.querySelector('.main-svg'));
@@ -30,9 +22,9 @@ DRAWN = """() => {
 
 
 @pytest.fixture(scope="module")
-def html(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The book's HTML folder; the build fails on any Sphinx warning (-W --keep-going)."""
-    return bookbuild.build_book("quick", output=tmp_path_factory.mktemp("book"))
+def html(quick_book: Path) -> Path:
+    """The book's HTML folder (quick profile); the build fails on any Sphinx warning."""
+    return quick_book
 
 
 def pages(html: Path) -> list[Path]:
@@ -82,30 +74,6 @@ def test_execution_stats_page_lists_every_notebook(html: Path) -> None:
     assert "quick" in text
     for nb in bookbuild.toc_notebooks():
         assert nb.stem in text
-
-
-@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed")
-def test_figures_draw_in_a_browser_offline(html: Path) -> None:
-    from playwright.sync_api import sync_playwright
-
-    figure_pages = [p for p in pages(html) if "Plotly.newPlot" in p.read_text(encoding="utf-8")]
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
-        try:
-            page = browser.new_page()
-            remote: list[str] = []
-            errors: list[str] = []
-            page.on("request", lambda request: remote.append(request.url))
-            page.on("pageerror", lambda e: errors.append(str(e)))
-            for path in figure_pages:
-                page.goto(path.as_uri())
-                page.wait_for_function(DRAWN, timeout=30_000)
-            assert not [e for e in errors if "THEBE_JS_URL" not in e], (
-                errors
-            )  # sphinx-thebe 0.3.1 noise
-            assert not [url for url in remote if not url.startswith("file:")], remote
-        finally:
-            browser.close()
 
 
 WIDGET_NOTEBOOK_CELLS = [
@@ -163,12 +131,11 @@ def test_widget_page_uses_local_assets(widget_book: Path) -> None:
     assert text.index("var require = {paths") < text.index("vendor/require.js")
 
 
-@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed")
 def test_widgets_maths_and_glued_figure_render_offline(widget_book: Path) -> None:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
+        browser = pw.chromium.launch(executable_path=require_chromium(), args=BROWSER_ARGS)
         try:
             page = browser.new_page()
             failed: list[str] = []
@@ -185,3 +152,56 @@ def test_widgets_maths_and_glued_figure_render_offline(widget_book: Path) -> Non
             assert not [e for e in errors if "THEBE_JS_URL" not in e], errors
         finally:
             browser.close()
+
+
+# --- book features ---------------------------------------------------------------------
+
+
+def notebook_pages(html: Path) -> dict[str, str]:
+    """Text of each notebook chapter's page, by notebook stem."""
+    return {
+        nb.stem: (html / nb.rel.removesuffix(".ipynb")).with_suffix(".html").read_text("utf-8")
+        for nb in bookbuild.toc_notebooks()
+    }
+
+
+def test_execution_stats_give_each_papermill_run_time_and_profile(html: Path) -> None:
+    text = (html / "book" / "execution_stats.html").read_text(encoding="utf-8")
+    rows = re.findall(r"<tr[^>]*>(.*?)</tr>", text, flags=re.S)
+    cells = [re.findall(r"<td[^>]*>(.*?)</td>", row, flags=re.S) for row in rows]
+    cells = [[re.sub(r"<[^>]+>", "", c).strip() for c in row] for row in cells if row]
+    by_stem = {re.search(r"\((\w+)\)", row[0]).group(1): row for row in cells}
+    for nb in bookbuild.toc_notebooks():
+        row = by_stem[nb.stem]
+        assert row[1] == "quick", row
+        assert float(row[2]) > 0, f"{nb.stem}: no papermill run time in {row}"
+
+
+def test_bibliography_lists_the_cited_works(html: Path) -> None:
+    text = (html / "book" / "bibliography.html").read_text(encoding="utf-8")
+    assert 'class="citation"' in text and "Salem" in text, "no entry in the bibliography"
+    intro = (html / "book" / "intro.html").read_text(encoding="utf-8")
+    assert "bibliography.html#" in intro, "citations in the introduction do not link the list"
+
+
+def test_every_notebook_page_has_download_and_launch_buttons(html: Path) -> None:
+    config = yaml.safe_load((bookbuild.default_root() / "_config.yml").read_text("utf-8"))
+    binder = config["launch_buttons"]["binderhub_url"].rstrip("/")
+    colab = config["launch_buttons"]["colab_url"].rstrip("/")
+    for stem, text in notebook_pages(html).items():
+        source = re.search(r'href="([^"]*_sources/[^"]*' + stem + r'\.ipynb)"', text)
+        assert source, f"{stem}: no notebook download button"
+        assert (html / "_sources" / "notebooks" / f"{stem}.ipynb").is_file(), stem
+        assert f'href="{binder}/v2/' in text, f"{stem}: no Binder launch button"
+        assert f'href="{colab}/github/' in text, f"{stem}: no Colab launch button"
+
+
+def test_footer_copyright_is_2026(html: Path) -> None:
+    assert "Copyright 2026" in (html / "book" / "intro.html").read_text(encoding="utf-8")
+
+
+def test_chapter_one_numbers_its_figures_and_refers_to_them(html: Path) -> None:
+    text = (html / "notebooks" / "01_anatomy.html").read_text(encoding="utf-8")
+    captions = re.findall(r'class="caption-number">Fig\. (\d+)', text)
+    assert captions and captions == [str(i) for i in range(1, len(captions) + 1)], captions
+    assert re.search(r'std-numref">Fig\. \d+', text), "no figure is referred to from the prose"

@@ -256,3 +256,22 @@ def test_build_environment_variables_reach_the_kernel(fake_book) -> None:
     path = bookbuild.execute_notebook("a", "quick", root=root)
     assert "ENV 1 quick" in path.read_text()
     assert "IDN_BOOK_BUILD" not in os.environ
+
+
+# --- chapter skeleton ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("nb", bookbuild.toc_notebooks(), ids=lambda nb: nb.stem)
+def test_every_chapter_has_a_summary_then_exercises(nb: bookbuild.Notebook) -> None:
+    import nbformat
+
+    notebook = nbformat.read(bookbuild.default_root() / nb.rel, as_version=4)
+    headings = [
+        line.lstrip("#").strip().lower()
+        for cell in notebook.cells
+        if cell.cell_type == "markdown"
+        for line in cell.source.splitlines()
+        if line.startswith("## ")
+    ]
+    assert "summary" in headings and "exercises" in headings, f"{nb.stem}: {headings}"
+    assert headings.index("summary") < headings.index("exercises"), headings
