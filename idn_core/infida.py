@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from idn_core._validation import check_positive, check_positive_int
+from idn_core._validation import check_choice, check_positive, check_positive_int
 from idn_core.placement import PlacementInstance, subgradient
 
 _EPS = 1e-9
@@ -105,16 +105,25 @@ def project_capped_simplex(
 
 
 def depround(
-    y: np.ndarray, sizes: np.ndarray, budgets: np.ndarray, rng: np.random.Generator
+    y: np.ndarray,
+    sizes: np.ndarray,
+    budgets: np.ndarray,
+    rng: np.random.Generator,
+    *,
+    order: str = "smallest",
+    fill: bool = False,
 ) -> np.ndarray:
     """Dependent rounding of fractional rows ``y`` ``(V, M)`` into 0/1 allocations.
 
-    Two fractional entries ``i, j`` of a row (the two largest models) trade size-weighted
-    mass: with probability ``beta / (alpha + beta)`` ``y_i`` gains ``alpha / s_i`` and ``y_j``
-    loses ``alpha / s_j``, else the reverse with ``beta``, where ``alpha, beta`` are the
-    largest moves keeping both in [0, 1]. Each step makes one entry integral and keeps
-    ``E[y]`` and ``sum s y``. A last fractional entry (only with unequal sizes) is rounded
-    down, so ``sum s x <= b`` always holds (up to the input's own excess).
+    Two fractional entries ``i, j`` of a row (the two smallest models, or the two largest
+    with ``order="largest"``) trade size-weighted mass: with probability
+    ``beta / (alpha + beta)`` ``y_i`` gains ``alpha / s_i`` and ``y_j`` loses ``alpha / s_j``,
+    else the reverse with ``beta``, where ``alpha, beta`` are the largest moves keeping both
+    in [0, 1]. Each step makes one entry integral and keeps ``E[y]`` and ``sum s y``. A last
+    fractional entry (only with unequal sizes) is rounded down, so ``sum s x <= b`` always
+    holds (up to the input's own excess). With ``fill=True`` the memory this frees is then
+    refilled with the models of largest ``y`` (``y > 0``) that still fit: more gain (it is
+    monotone), marginals no longer exact.
     """
     x = np.array(y, dtype=float)
     s = np.asarray(sizes, dtype=float)
@@ -125,7 +134,9 @@ def depround(
     b = np.asarray(budgets, dtype=float)
     if ((x * s).sum(axis=1) > b * (1 + 1e-9) + 1e-9).any():
         raise ValueError("y exceeds a budget before rounding")
-    rank = np.argsort(np.argsort(-s, kind="stable"), kind="stable")  # 0 = largest model
+    check_choice("DepRound order", order, ("largest", "smallest"))
+    sign = -1.0 if order == "largest" else 1.0
+    rank = np.argsort(np.argsort(sign * s, kind="stable"), kind="stable")  # 0 = first paired
     rows = np.arange(len(x))
     for _ in range(x.shape[1]):
         x[x < _EPS] = 0.0
@@ -147,11 +158,25 @@ def depround(
         x[r, j] = xj - move / sj
     x[x < 1 - _EPS] = 0.0
     x[x >= 1 - _EPS] = 1.0
+    if fill:
+        free = b - x @ s
+        pref = np.argsort(-np.asarray(y, dtype=float), axis=1, kind="stable")
+        for col in pref.T:
+            yi = np.asarray(y, dtype=float)[rows, col]
+            add = (x[rows, col] == 0) & (yi > 0) & (s[col] <= free + 1e-9)
+            x[rows[add], col[add]] = 1.0
+            free[add] -= s[col[add]]
     return x
 
 
 def depround_bias(
-    y: np.ndarray, sizes: np.ndarray, budgets: np.ndarray, n: int, seed: int = 0
+    y: np.ndarray,
+    sizes: np.ndarray,
+    budgets: np.ndarray,
+    n: int,
+    seed: int = 0,
+    *,
+    fill: bool = False,
 ) -> dict[str, np.ndarray]:
     """Monte-Carlo check of DepRound on ``y``: mean of ``n`` roundings, bias, budget use.
 
@@ -159,7 +184,7 @@ def depround_bias(
     """
     check_positive_int("n", n)
     rng = np.random.default_rng(seed)
-    draws = np.stack([depround(y, sizes, budgets, rng) for _ in range(n)])
+    draws = np.stack([depround(y, sizes, budgets, rng, fill=fill) for _ in range(n)])
     mean = draws.mean(axis=0)
     return {"mean": mean, "bias": mean - np.asarray(y), "used": draws @ np.asarray(sizes)}
 
@@ -196,6 +221,8 @@ class Infida:
     learning_rate : mirror-ascent step ``eta`` (> 0), e.g. :func:`theory_learning_rate`.
     period : slots between updates; subgradients of the slots in between are summed.
     seed : seeds DepRound.
+    fill : refill the memory DepRound leaves free with the models of largest ``y`` that fit
+        (see :func:`depround`); ``False`` gives plain DepRound.
 
     Use: ``x = policy.allocation()`` before a slot, ``policy.observe(loads)`` after it.
     """
@@ -203,18 +230,29 @@ class Infida:
     name = "INFIDA"
 
     def __init__(
-        self, inst: PlacementInstance, learning_rate: float, *, period: int = 1, seed: int = 0
+        self,
+        inst: PlacementInstance,
+        learning_rate: float,
+        *,
+        period: int = 1,
+        seed: int = 0,
+        fill: bool = True,
     ) -> None:
         self.inst = inst
         self.eta = check_positive("learning_rate", learning_rate)
         self.period = check_positive_int("period", period)
+        self.fill = bool(fill)
         self.rng = np.random.default_rng(seed)
         a = inst.allowed
         self.levels = integral_levels(inst.sizes_kb, inst.budgets_kb, a)
         self.y = project_capped_simplex(np.where(a, 1.0, 0.0), inst.sizes_kb, self.levels, a)
         self._grad = np.zeros(inst.shape)
         self._seen = 0
-        self.x = depround(self.y, inst.sizes_kb, inst.budgets_kb, self.rng)
+        self.x = self._round()
+
+    def _round(self) -> np.ndarray:
+        inst = self.inst
+        return depround(self.y, inst.sizes_kb, inst.budgets_kb, self.rng, fill=self.fill)
 
     def allocation(self) -> np.ndarray:
         """The integral allocation ``(V, M)`` in force for the coming slot."""
@@ -239,5 +277,5 @@ class Infida:
         z = np.where(a, np.exp(logz - np.where(np.isfinite(top), top, 0.0)), 0.0)
         z = np.where(a, np.maximum(z, _TINY), 0.0)
         self.y = project_capped_simplex(z, self.inst.sizes_kb, self.levels, a)
-        self.x = depround(self.y, self.inst.sizes_kb, self.inst.budgets_kb, self.rng)
+        self.x = self._round()
         self._grad[:] = 0.0

@@ -1,0 +1,285 @@
+"""The placement chapter's scenario and experiments, built on the book's real model zoos.
+
+Tasks alternate between the MNIST-1D zoo and the digits zoo of chapter 1 (``mnist1d-1``,
+``digits-1``, ``mnist1d-2``...): several tasks reuse a zoo, each with its own copies of
+the models and its own popularity. The topology is a 4-tier tree (devices, edges, one
+regional centre, the cloud as repository) with the default memory of each tier.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from idn_core._validation import check_positive, check_positive_int
+from idn_core.demand import SimulationResult, make_loads, simulate
+from idn_core.infida import Infida, depround_bias, theory_learning_rate
+from idn_core.placement import (
+    CatalogueModel,
+    PlacementInstance,
+    build_instance,
+    catalogue_from_zoos,
+    served,
+)
+from idn_core.placement_baselines import (
+    LocalGreedy,
+    StaticPolicy,
+    StaticSolution,
+    greedy_static,
+    optimal_static,
+)
+from idn_core.topology import Topology, tree_topology
+
+
+def placement_catalogue(
+    n_tasks: int = 8, *, num_samples: int | None = None, epochs: int | None = None, seed: int = 0
+) -> list[CatalogueModel]:
+    """Catalogue of ``n_tasks`` tasks over the MNIST-1D and digits zoos (trained or cached)."""
+    from idn_core.scenario import load_scenario
+
+    check_positive_int("n_tasks", n_tasks)
+    zoos = {
+        "mnist1d": load_scenario(num_samples=num_samples, epochs=epochs, seed=seed).zoo,
+        "digits": load_scenario("digits", epochs=epochs, seed=seed).zoo,
+    }
+    names = [("mnist1d", "digits")[i % 2] for i in range(n_tasks)]
+    return catalogue_from_zoos({f"{d}-{i // 2 + 1}": zoos[d] for i, d in enumerate(names)})
+
+
+def placement_topology(n_edges: int = 2, devices_per_edge: int = 2) -> Topology:
+    """Devices, edges, one regional centre and the cloud (the repository)."""
+    return tree_topology(n_edges=n_edges, devices_per_edge=devices_per_edge, n_regional=1)
+
+
+def infida_policy(
+    inst: PlacementInstance,
+    horizon: int,
+    max_load: float,
+    *,
+    lr_scale: float = 300.0,
+    period: int = 1,
+    seed: int = 0,
+    fill: bool = True,
+) -> Infida:
+    """INFIDA with ``eta = lr_scale * theory_learning_rate(inst, horizon / period, ...)``.
+
+    The theoretical step guards against any request sequence and is very cautious;
+    ``lr_scale`` multiplies it (the chapter shows the effect). ``eta`` stays ``~ 1/sqrt(T)``.
+    """
+    check_positive("lr_scale", lr_scale)
+    n_updates = max(1, horizon // period)
+    eta = lr_scale * theory_learning_rate(inst, n_updates, max_load * period)
+    return Infida(inst, eta, period=period, seed=seed, fill=fill)
+
+
+@dataclass
+class Comparison:
+    """Outcome of :func:`compare_policies`: per-slot gains and the static references."""
+
+    result: SimulationResult
+    optimum: StaticSolution
+    greedy: StaticSolution
+    loads: np.ndarray
+
+    def ratios(self, start: int = 0) -> dict[str, float]:
+        """Time-averaged gain of each policy from ``start`` on, over the optimum's."""
+        opt = self.result.gains["offline optimum"][start:].mean()
+        return {k: float(v / opt) for k, v in self.result.time_averaged(start).items()}
+
+    def table(self) -> pd.DataFrame:
+        """Ratios over the whole run and its second half, and the update cost per slot."""
+        T = len(self.loads)
+        return pd.DataFrame(
+            {
+                "gain / optimum": self.ratios(0),
+                "gain / optimum, 2nd half": self.ratios(T // 2),
+                "update ms/slot": self.result.update_ms,
+            }
+        )
+
+
+def compare_policies(
+    inst: PlacementInstance,
+    loads: np.ndarray,
+    *,
+    lr_scale: float = 300.0,
+    period: int = 1,
+    seed: int = 0,
+    local_period: int = 5,
+) -> Comparison:
+    """Run INFIDA, the local greedy, the global greedy and the offline optimum on ``loads``."""
+    loads = np.asarray(loads, dtype=float)
+    opt = optimal_static(inst, loads)
+    greedy = greedy_static(inst, loads)
+    policies = [
+        infida_policy(
+            inst, len(loads), float(loads.max()), lr_scale=lr_scale, period=period, seed=seed
+        ),
+        LocalGreedy(inst, period=local_period),
+        StaticPolicy(inst, greedy.x, "greedy (per KiB)"),
+        StaticPolicy(inst, opt.x, "offline optimum"),
+    ]
+    return Comparison(simulate(inst, loads, policies), opt, greedy, loads)
+
+
+def phase_optimum_ratio(inst: PlacementInstance, loads: np.ndarray, n_phases: int) -> float:
+    """Gain of allocations re-optimised in each of ``n_phases`` equal phases (in hindsight)
+    over the best single static allocation: what perfect adaptation could add."""
+    check_positive_int("n_phases", n_phases)
+    loads = np.asarray(loads, dtype=float)
+    static = optimal_static(inst, loads).gain * len(loads)
+    per = sum(optimal_static(inst, p).gain * len(p) for p in np.array_split(loads, n_phases))
+    return float(per / static)
+
+
+def alpha_sweep(
+    topology: Topology,
+    catalogue: list[CatalogueModel],
+    alphas: list[float],
+    *,
+    horizon: int = 200,
+    rate: float = 2000.0,
+    slot_ms: float = 100.0,
+    seed: int = 0,
+    **demand: object,
+) -> tuple[pd.DataFrame, dict[float, np.ndarray], PlacementInstance]:
+    """Optimal static placement for each ``alpha``: where requests are served, at what cost.
+
+    Returns a table (one row per alpha: share served per tier, mean latency in ms, mean
+    accuracy), the optimal allocation per alpha, and the last instance (for labels).
+    """
+    rows, allocs = [], {}
+    inst = None
+    for alpha in alphas:
+        inst = build_instance(topology, catalogue, alpha=float(alpha), slot_ms=slot_ms)
+        loads = make_loads(inst, horizon, rate=rate, seed=seed, **demand)
+        opt = optimal_static(inst, loads)
+        allocs[float(alpha)] = opt.x
+        rows.append({"alpha": float(alpha), **serving_summary(inst, opt.x, loads)})
+    return pd.DataFrame(rows).set_index("alpha"), allocs, inst
+
+
+def serving_summary(inst: PlacementInstance, x: np.ndarray, loads: np.ndarray) -> dict[str, float]:
+    """Share of requests served per tier, mean latency (ms) and mean accuracy under ``x``."""
+    tiers = [inst.topology.node(n).tier for n in inst.nodes]
+    M = inst.shape[1]
+    share = {t: 0.0 for t in ("device", "edge", "regional", "cloud")}
+    lat = acc = total = 0.0
+    for r in np.atleast_2d(loads):
+        s = served(inst, x, r)
+        for rho, (task, device) in enumerate(inst.types):
+            for k in range(inst.n_cand[rho]):
+                if s[rho, k] > 0:
+                    v, m = divmod(int(inst.cand[rho, k]), M)
+                    c = inst.catalogue[m]
+                    share[tiers[v]] += s[rho, k]
+                    lat += s[rho, k] * inst.topology.serving_latency_ms(
+                        device, inst.nodes[v], c.flops
+                    )
+                    acc += s[rho, k] * c.accuracy
+            if s[rho, -1] > 0:
+                mine = [c for c in inst.catalogue if c.task == task]
+                cloud = inst.topology.cloud
+                best = min(
+                    mine,
+                    key=lambda c, d=device: (
+                        inst.topology.serving_latency_ms(d, cloud, c.flops)
+                        + inst.alpha * (1 - c.accuracy)
+                    ),
+                )
+                share["cloud"] += s[rho, -1]
+                lat += s[rho, -1] * inst.topology.serving_latency_ms(device, cloud, best.flops)
+                acc += s[rho, -1] * best.accuracy
+            total += r[rho]
+    total = max(total, 1e-12)
+    return {
+        **{f"share {t}": v / total for t, v in share.items()},
+        "latency ms": lat / total,
+        "accuracy": acc / total,
+    }
+
+
+def timing_table(
+    catalogue: list[CatalogueModel],
+    sizes: list[tuple[int, int]],
+    *,
+    horizon: int = 200,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """Cost of computing placements on trees of ``(n_edges, devices_per_edge)`` shapes.
+
+    Columns: nodes, request types, MILP seconds, greedy seconds, INFIDA ms per slot update.
+    """
+    rows = []
+    for n_edges, dpe in sizes:
+        inst = build_instance(placement_topology(n_edges, dpe), catalogue)
+        loads = make_loads(inst, horizon, rate=500.0 * n_edges * dpe, seed=seed)
+        opt = optimal_static(inst, loads)
+        greedy = greedy_static(inst, loads)
+        policy = infida_policy(inst, horizon, float(loads.max()))
+        start = time.perf_counter()
+        for r in loads:
+            policy.observe(r)
+        rows.append(
+            {
+                "nodes": inst.shape[0],
+                "request types": len(inst.types),
+                "MILP s": opt.seconds,
+                "greedy s": greedy.seconds,
+                "INFIDA ms/slot": 1e3 * (time.perf_counter() - start) / horizon,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def candidate_table(inst: PlacementInstance, rho: int) -> pd.DataFrame:
+    """The candidates of request type ``rho``, cheapest first, then its repository model."""
+    if not 0 <= rho < len(inst.types):
+        raise IndexError(f"request type {rho} out of range; there are {len(inst.types)}")
+    rows = []
+    for k in range(inst.n_cand[rho]):
+        v, m = divmod(int(inst.cand[rho, k]), inst.shape[1])
+        rows.append(
+            {
+                "node": inst.nodes[v],
+                "model": inst.models[m],
+                "cost ms": inst.gamma[rho, k],
+                "capacity / slot": inst.cand_cap[rho, k],
+            }
+        )
+    rows.append(
+        {
+            "node": f"{inst.nodes[inst.repository]} (repository)",
+            "model": "best repository model",
+            "cost ms": inst.gamma[rho, inst.n_cand[rho]],
+            "capacity / slot": np.inf,
+        }
+    )
+    return pd.DataFrame(rows)
+
+
+def depround_table(
+    inst: PlacementInstance, y: np.ndarray, n: int = 2000, seed: int = 0
+) -> pd.DataFrame:
+    """Per node: budget, fractional level, memory used and largest marginal bias over ``n``
+    roundings of ``y``, for plain DepRound and for DepRound followed by the refill."""
+    checks = {
+        f: depround_bias(y, inst.sizes_kb, inst.budgets_kb, n, seed=seed, fill=f)
+        for f in (False, True)
+    }
+    table = pd.DataFrame(
+        {
+            "node": inst.nodes,
+            "budget KiB": inst.budgets_kb,
+            "fractional KiB": y @ inst.sizes_kb,
+            "used KiB, plain": checks[False]["used"].mean(axis=0),
+            "used KiB, refill": checks[True]["used"].mean(axis=0),
+            "max used KiB, refill": checks[True]["used"].max(axis=0),
+            "max |bias|, plain": np.abs(checks[False]["bias"]).max(axis=1),
+            "max |bias|, refill": np.abs(checks[True]["bias"]).max(axis=1),
+        }
+    ).set_index("node")
+    return table.drop(index=inst.nodes[inst.repository])
