@@ -11,6 +11,14 @@ very same code:
 
 :func:`run_fedavg` chains them over rounds, with a progress bar and an evaluation hook
 (McMahan et al. 2017).
+
+Mapping onto Flower (planned backend): a ``ClientApp``'s ``fit`` converts the received
+``NDArrays`` to a :data:`State` (names from ``spec.build(...).state_dict()``), calls
+:func:`client_update` with the seed :func:`client_seed` of its (round, client) pair and
+returns ``list(update.state.values())`` with ``update.weight`` as its example count; a
+``Strategy``'s ``aggregate_fit`` calls :func:`weighted_average` on the results. The
+early-exit counterparts are :func:`idn_core.early_exit.local_exit_update` (client) and
+:func:`idn_core.exit_weights.aggregate_exit_updates` (server).
 """
 
 from __future__ import annotations
