@@ -164,9 +164,10 @@ def choose_policies(
 
     Cascade families use :func:`~idn_core.policy_search.choose_within_tolerance`
     (prediction bound for the test gap, corrected for the winner's curse); gain-aware
-    forwarding takes the largest ``alpha`` whose validation prediction bound passes. Columns:
-    family, thresholds, validation latency and bound, test accuracy, latency, gap, ratio to
-    cloud-only, and ``chosen`` marking the family with the least validation latency.
+    forwarding takes the cheapest ``alpha`` whose validation prediction bound passes. Columns:
+    family, thresholds (cascades) or alpha (gain-aware), the bootstrap optimism, validation
+    latency and bound, test accuracy, latency, forwarded share, gap (pp), ratio to cloud-only,
+    and ``chosen`` marking the family with the least validation latency.
     """
     k = setup.val.n_models
     corr_v, corr_t = setup.val.correct(), setup.test.correct()
@@ -186,7 +187,9 @@ def choose_policies(
         rows.append(
             {
                 "family": family,
-                "thresholds": np.round(t, 4).tolist(),
+                "thresholds": t.tolist(),
+                "alpha": np.nan,
+                "optimism": info["optimism"],
                 "val_latency_ms": info["latency_ms"],
                 "val_gap_lcb": info["gap_lcb"],
                 "accuracy": m.accuracy,
@@ -203,7 +206,9 @@ def choose_policies(
         rows.append(
             {
                 "family": "gain-aware",
-                "thresholds": [f"alpha={best.alpha:.2e}"],
+                "thresholds": None,
+                "alpha": float(best.alpha),
+                "optimism": np.nan,
                 "val_latency_ms": best.latency_ms,
                 "val_gap_lcb": best.gap_lcb,
                 "accuracy": test.accuracy,

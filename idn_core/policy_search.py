@@ -255,7 +255,10 @@ def choose_within_tolerance(
         full.gap,
         full.gap_lcb - shift,
     )
-    t = shifted.cheapest_reaching(use_bound=True, tolerance=tolerance)
+    try:
+        t = shifted.cheapest_reaching(use_bound=True, tolerance=tolerance)
+    except ValueError:  # only the reference itself (forward everything) is safe
+        t = np.ones(len(full.thresholds))
     idx = tuple(int(np.flatnonzero(g == v)[0]) for g, v in zip(full.thresholds, t, strict=True))
     info = {
         "gap": float(full.gap[idx]),
