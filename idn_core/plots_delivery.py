@@ -7,8 +7,6 @@ stays explorable without a kernel.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
@@ -68,8 +66,9 @@ def reliability_figure(
     ``ece`` has columns ``tier``, ``before``, ``after`` for the subplot titles.
     """
     tiers = list(before)
+    e = ece.set_index("tier")
     titles = [
-        f"{t}: ECE {100 * ece.set_index('tier').loc[t, 'before']:.1f}% → {100 * ece.set_index('tier').loc[t, 'after']:.1f}%"
+        f"{t}<br><sup>ECE {100 * e.loc[t, 'before']:.1f}% → {100 * e.loc[t, 'after']:.1f}%</sup>"
         for t in tiers
     ]
     fig = make_subplots(rows=1, cols=len(tiers), subplot_titles=titles, shared_yaxes=True)
@@ -125,10 +124,11 @@ def tradeoff_figure(
     validation-chosen settings (family, latency_ms, accuracy) drawn as stars.
     """
     fig = go.Figure()
+    right = max(curves.latency_ms.max(), points.latency_ms.max())
     fig.add_trace(
-        go.Scatter(
-            x=frontier.latency_ms,
-            y=100 * frontier.accuracy,
+        go.Scatter(  # flat beyond its last vertex: the oracle cannot do better
+            x=np.r_[frontier.latency_ms, right],
+            y=100 * np.r_[frontier.accuracy, frontier.accuracy.iloc[-1]],
             mode="lines",
             name="oracle frontier",
             line=ORACLE_STYLE,
@@ -151,7 +151,7 @@ def tradeoff_figure(
             y=100 * points.accuracy,
             mode="markers+text",
             text=points.policy,
-            textposition="bottom right",
+            textposition=["bottom right"] * (len(points) - 1) + ["bottom left"],
             name="single tiers",
             marker={"size": 10, "color": "#444", "symbol": "diamond"},
         )
@@ -175,9 +175,9 @@ def tradeoff_figure(
     fig.update_layout(
         xaxis_title="mean latency (ms)",
         yaxis_title="test accuracy (%)",
-        height=460,
+        height=560,
         margin={"t": 20, "b": 40, "l": 60, "r": 10},
-        legend={"x": 1.01, "y": 1},
+        legend={"orientation": "h", "x": 0, "y": -0.18, "yanchor": "top"},
     )
     return fig
 
@@ -187,29 +187,33 @@ def threshold_heatmaps(
 ) -> go.Figure:
     """Accuracy and mean latency over (device, edge) thresholds of a 3-tier cascade.
 
-    Axes are the quantile ranks of the thresholds (the grid points), labelled with their
-    values; the validation-chosen pair is marked. With ``reference_accuracy`` the accuracy
-    colour scale is centred on it.
+    Cells are drawn at the thresholds' ranks in the grid (they sit at quantiles of the
+    observed confidences, so equal steps move equal shares of requests); tick labels and
+    hover give the threshold values. The chosen pair is marked. With ``reference_accuracy``
+    the accuracy colours are white at that accuracy, blue above and red below.
     """
     t0, t1 = grid.thresholds
+    i0, i1 = np.arange(len(t0)), np.arange(len(t1))
     fig = make_subplots(
-        rows=1,
-        cols=2,
-        subplot_titles=["accuracy (%)", "mean latency (ms)"],
-        horizontal_spacing=0.12,
+        rows=1, cols=2, subplot_titles=["accuracy (%)", "mean latency (ms)"], horizontal_spacing=0.1
     )
-    hover = "device threshold %{y:.3f}<br>edge threshold %{x:.3f}<br>%{z:.2f}<extra></extra>"
+    custom = np.dstack(np.meshgrid(t1, t0))
+    hover = "device threshold %{customdata[1]:.4f}<br>edge threshold %{customdata[0]:.4f}<br>%{z:.2f}<extra></extra>"
     acc = 100 * grid.accuracy
-    kw = {} if reference_accuracy is None else {"zmid": 100 * reference_accuracy}
+    scale = "RdBu"
+    if reference_accuracy is not None and acc.min() < 100 * reference_accuracy < acc.max():
+        mid = (100 * reference_accuracy - acc.min()) / (acc.max() - acc.min())
+        scale = [[0.0, "#b2182b"], [mid, "#f7f7f7"], [1.0, "#2166ac"]]
+    bar = {"orientation": "h", "len": 0.42, "y": -0.38, "thickness": 12}
     fig.add_trace(
         go.Heatmap(
             z=acc,
-            x=t1,
-            y=t0,
-            colorscale="RdBu",
-            colorbar={"x": 0.44, "len": 0.9},
+            x=i1,
+            y=i0,
+            customdata=custom,
+            colorscale=scale,
+            colorbar={**bar, "x": 0.22},
             hovertemplate=hover,
-            **kw,
         ),
         1,
         1,
@@ -217,33 +221,51 @@ def threshold_heatmaps(
     fig.add_trace(
         go.Heatmap(
             z=grid.latency_ms,
-            x=t1,
-            y=t0,
+            x=i1,
+            y=i0,
+            customdata=custom,
             colorscale="Viridis",
-            colorbar={"x": 1.0, "len": 0.9},
+            colorbar={**bar, "x": 0.78},
             hovertemplate=hover,
         ),
         1,
         2,
     )
     if chosen is not None:
+        c0, c1 = int(np.argmin(np.abs(t0 - chosen[0]))), int(np.argmin(np.abs(t1 - chosen[1])))
         for col in (1, 2):
             fig.add_trace(
                 go.Scatter(
-                    x=[chosen[1]],
-                    y=[chosen[0]],
+                    x=[c1],
+                    y=[c0],
                     mode="markers",
                     showlegend=False,
-                    marker={"symbol": "x", "size": 12, "color": "black"},
                     hoverinfo="skip",
+                    marker={"symbol": "x", "size": 12, "color": "black"},
                 ),
                 1,
                 col,
             )
+    ticks0, ticks1 = (
+        np.linspace(0, len(t0) - 1, 6).round().astype(int),
+        np.linspace(0, len(t1) - 1, 6).round().astype(int),
+    )
     for col in (1, 2):
-        fig.update_xaxes(title_text="edge threshold", row=1, col=col)
-        fig.update_yaxes(title_text="device threshold", row=1, col=col)
-    fig.update_layout(height=400, margin={"t": 40, "b": 40, "l": 60, "r": 10})
+        fig.update_xaxes(
+            title_text="edge threshold",
+            tickvals=ticks1,
+            ticktext=[f"{t1[i]:.3g}" for i in ticks1],
+            row=1,
+            col=col,
+        )
+        fig.update_yaxes(
+            title_text="device threshold",
+            tickvals=ticks0,
+            ticktext=[f"{t0[i]:.3g}" for i in ticks0],
+            row=1,
+            col=col,
+        )
+    fig.update_layout(height=470, margin={"t": 40, "b": 40, "l": 70, "r": 10})
     return fig
 
 
@@ -300,10 +322,3 @@ def slider_figure(
         ]
     )
     return base
-
-
-def explorer_states(
-    values: np.ndarray, evaluate_state: Callable[[float], dict]
-) -> list[tuple[str, dict]]:
-    """Slider states from a function of the slider value returning restyle data."""
-    return [(f"{v:.3g}", evaluate_state(float(v))) for v in values]

@@ -152,9 +152,9 @@ class DeliveryExplorer:
         fig.update_yaxes(title_text="accuracy (%)", row=1, col=1)
         fig.update_yaxes(title_text="share of requests", range=[0, 1], row=1, col=2)
         fig.update_layout(
-            height=420,
-            margin={"t": 40, "b": 40, "l": 60, "r": 10},
-            legend={"orientation": "h", "y": -0.2},
+            height=500,
+            margin={"t": 110, "b": 40, "l": 60, "r": 10},
+            legend={"orientation": "h", "x": 0, "y": 1.22, "yanchor": "bottom"},
         )
         return fig
 
@@ -244,7 +244,7 @@ def _state_traces(st: dict, tiers: tuple[str, ...]) -> list:
             y=100 * single.accuracy,
             mode="markers+text",
             text=single.policy,
-            textposition="bottom right",
+            textposition=["bottom right"] * (len(single) - 1) + ["bottom left"],
             name="single tiers",
             marker={"symbol": "diamond", "size": 9, "color": "#444"},
         ),
@@ -289,7 +289,9 @@ def explorer_slider_figure(
     Every state is precomputed; all traces (frontier, curve, points, shares) follow the slider.
     """
     states = [explorer.state(**{**fixed, parameter: float(v)}) for v in values]
-    fig = explorer.figure(**{**fixed, parameter: float(values[0])})
+    fig = explorer.figure(
+        **{**fixed, parameter: float(values[0])}
+    )  # traces restyled to the active state
     which = list(range(len(fig.data)))
     data = [
         (f"{v:.3g}", _restyle(s, explorer.tiers, which))
@@ -299,4 +301,7 @@ def explorer_slider_figure(
         [np.r_[s["frontier"].latency_ms, s["single"].latency_ms] for s in states]
     )
     fig.update_xaxes(range=[0, 1.05 * all_x.max()], row=1, col=1)
-    return slider_figure(fig, data, len(which), label)
+    active = int(
+        np.argmin(np.abs(np.asarray(values, float) - float(fixed.get(parameter, values[0]))))
+    )
+    return slider_figure(fig, data, len(which), label, active=active)
