@@ -97,6 +97,8 @@ def test_thresholds_out_of_range_nan_or_wrong_count_are_rejected():
         cascade_answer(conf, [0.5])
     with pytest.raises(ValueError, match="confidences must lie"):
         cascade_answer(conf * 2, [0.5, 0.5])
+    with pytest.raises(ValueError, match="confidences contain NaN"):
+        cascade_answer(np.array([[np.nan, 0.5]]), [0.5])
 
 
 @settings(max_examples=30, deadline=None)
