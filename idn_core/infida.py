@@ -136,26 +136,33 @@ def depround(
         raise ValueError("y exceeds a budget before rounding")
     check_choice("DepRound order", order, ("largest", "smallest"))
     sign = -1.0 if order == "largest" else 1.0
-    rank = np.argsort(np.argsort(sign * s, kind="stable"), kind="stable")  # 0 = first paired
+    x[x < _EPS] = 0.0
+    x[x > 1 - _EPS] = 1.0
     rows = np.arange(len(x))
-    for _ in range(x.shape[1]):
-        x[x < _EPS] = 0.0
-        x[x > 1 - _EPS] = 1.0
-        frac = (x > 0) & (x < 1)
-        todo = frac.sum(axis=1) >= 2
-        if not todo.any():
-            break
-        key = np.where(frac, rank[None, :], x.shape[1])
-        i = key.argmin(axis=1)
-        key[rows, i] = x.shape[1]
-        j = key.argmin(axis=1)
-        r, i, j = rows[todo], i[todo], j[todo]
-        xi, xj, si, sj = x[r, i], x[r, j], s[i], s[j]
+    # Sweep the columns in pairing order; each row carries its one fractional survivor, so
+    # pairing the survivor with the next fractional entry is the "first two fractional
+    # entries" rule, vectorised over rows.
+    survivor = np.full(len(x), -1)
+    u = rng.random((x.shape[1], len(x)))
+    for step, c in enumerate(np.argsort(sign * s, kind="stable")):
+        xc = x[:, c]
+        frac = (xc > 0) & (xc < 1)
+        if not frac.any():
+            continue
+        pair = frac & (survivor >= 0)
+        survivor[frac & (survivor < 0)] = c
+        if not pair.any():
+            continue
+        r, i = rows[pair], survivor[pair]
+        xi, xj, si, sj = x[r, i], xc[pair], s[i], s[c]
         up = np.minimum((1 - xi) * si, xj * sj)
         down = np.minimum(xi * si, (1 - xj) * sj)
-        move = np.where(rng.random(len(r)) * (up + down) < down, up, -down)
-        x[r, i] = xi + move / si
-        x[r, j] = xj - move / sj
+        move = np.where(u[step, pair] * (up + down) < down, up, -down)
+        xi, xj = xi + move / si, xj - move / sj
+        xi = np.where(xi < _EPS, 0.0, np.where(xi > 1 - _EPS, 1.0, xi))
+        xj = np.where(xj < _EPS, 0.0, np.where(xj > 1 - _EPS, 1.0, xj))
+        x[r, i], x[r, c] = xi, xj
+        survivor[r] = np.where((xi > 0) & (xi < 1), i, np.where((xj > 0) & (xj < 1), c, -1))
     x[x < 1 - _EPS] = 0.0
     x[x >= 1 - _EPS] = 1.0
     if fill:

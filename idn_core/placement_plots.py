@@ -52,7 +52,7 @@ def alpha_figure(
         fig.add_trace(
             go.Heatmap(
                 z=_class_counts(inst, allocs[a]),
-                x=[f"{c}-size models" for c in MODEL_CLASSES],
+                x=list(MODEL_CLASSES),
                 y=nodes,
                 zmin=0,
                 zmax=zmax,
@@ -86,7 +86,11 @@ def alpha_figure(
             f"mean accuracy {row['accuracy']:.3f}"
         )
         steps.append(
-            {"method": "update", "label": f"{a:g}", "args": [{"visible": vis}, {"title": title}]}
+            {
+                "method": "update",
+                "label": f"{a:g}",
+                "args": [{"visible": vis}, {"title.text": title}],
+            }
         )
     first = table.iloc[0]
     fig.update_layout(

@@ -1,0 +1,84 @@
+"""Chapter-4 experiments and figures on a small synthetic catalogue."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from test_placement import catalogue
+
+from idn_core.demand import make_loads
+from idn_core.placement import build_instance
+from idn_core.placement_plots import alpha_figure, gain_figure, regret_figure
+from idn_core.placement_scenario import (
+    alpha_sweep,
+    candidate_table,
+    compare_policies,
+    depround_table,
+    phase_optimum_ratio,
+    placement_topology,
+    serving_summary,
+)
+
+
+@pytest.fixture(scope="module")
+def inst():
+    return build_instance(placement_topology(), catalogue(3), alpha=100.0, slot_ms=100.0)
+
+
+def test_candidate_table_is_sorted_and_ends_at_the_repository(inst) -> None:
+    table = candidate_table(inst, 0)
+    assert table["cost ms"].is_monotonic_increasing
+    assert table.iloc[-1]["node"] == "cloud (repository)"
+    with pytest.raises(IndexError, match="out of range"):
+        candidate_table(inst, len(inst.types))
+
+
+def test_serving_summary_accounts_for_every_request(inst) -> None:
+    loads = make_loads(inst, 5, rate=300.0, seed=0)
+    empty = serving_summary(inst, inst.empty(), loads)
+    assert empty["share cloud"] == pytest.approx(1.0)
+    comp = compare_policies(inst, loads)
+    full = serving_summary(inst, comp.optimum.x, loads)
+    shares = [full[f"share {t}"] for t in ("device", "edge", "regional", "cloud")]
+    assert sum(shares) == pytest.approx(1.0) and full["share cloud"] < 1.0
+
+
+def test_alpha_moves_requests_towards_accurate_models() -> None:
+    topo = placement_topology()
+    table, allocs, last = alpha_sweep(topo, catalogue(2), [0.0, 1000.0], horizon=5, rate=300.0)
+    assert table.loc[1000.0, "accuracy"] >= table.loc[0.0, "accuracy"]
+    assert table.loc[1000.0, "latency ms"] >= table.loc[0.0, "latency ms"]
+    fig = alpha_figure(table, allocs, last)
+    assert len(fig.layout.sliders[0].steps) == 2 and len(fig.data) == 4
+    assert [bool(v) for v in fig.layout.sliders[0].steps[1].args[0]["visible"]] == [0, 0, 1, 1]
+
+
+def test_comparison_ratios_and_figures(inst) -> None:
+    loads = make_loads(inst, 40, rate=300.0, seed=1)
+    comp = compare_policies(inst, loads)
+    ratios = comp.ratios()
+    assert ratios["offline optimum"] == pytest.approx(1.0)
+    assert ratios["greedy (per KiB)"] <= 1.0 + 1e-9
+    assert set(comp.table().columns) >= {"gain / optimum", "update ms/slot"}
+    fig = gain_figure({"a": comp, "b": comp})
+    assert len(fig.layout.updatemenus[0].buttons) == 2 and len(fig.data) == 6
+    runs = {1.0: (comp.result.gains["INFIDA"], comp.result.gains["offline optimum"])}
+    assert len(regret_figure(runs).data) == 1
+
+
+def test_phase_optimum_is_at_least_the_static_one(inst) -> None:
+    loads = make_loads(inst, 40, rate=300.0, seed=2, kind="shifting", n_phases=2)
+    assert phase_optimum_ratio(inst, loads, 2) >= 1.0 - 1e-9
+    assert phase_optimum_ratio(inst, loads, 1) == pytest.approx(1.0)
+
+
+def test_depround_table_reports_budgets_and_bias(inst) -> None:
+    rng = np.random.default_rng(0)
+    from idn_core.infida import integral_levels, project_capped_simplex
+
+    levels = integral_levels(inst.sizes_kb, inst.budgets_kb, inst.allowed)
+    y = project_capped_simplex(rng.random(inst.shape) + 0.01, inst.sizes_kb, levels, inst.allowed)
+    table = depround_table(inst, y, 200)
+    assert (table["max used KiB, refill"] <= table["budget KiB"] + 1e-9).all()
+    assert (table["used KiB, refill"] >= table["used KiB, plain"] - 1e-9).all()
+    assert "cloud" not in table.index
