@@ -1,5 +1,7 @@
 """Plain per-request reference implementations of delivery, for checking the vectorised evaluator.
 
+Also holds :func:`synthetic`, the random scenarios the property tests draw.
+
 Written the obvious way, one request at a time, walking the device's path. They share no
 code with :mod:`idn_core.evaluate` beyond the latency numbers of the path (``rtt_ms`` and
 ``compute_ms``), and add them in the same order, so outcomes must be *identical*.
@@ -9,6 +11,9 @@ Also used by ``benchmarks/cascades.py`` (loaded by file path) to time the loop.
 from __future__ import annotations
 
 import numpy as np
+
+from idn_core.outputs import OutputsTable
+from idn_core.path_latency import PathLatency
 
 
 def _latency(rtt_row, compute_row, queried: list[int], parallel: bool = False) -> float:
@@ -94,3 +99,36 @@ def assert_same_outcomes(outcome, reference) -> None:
     np.testing.assert_array_equal(outcome.correct, reference["correct"])
     np.testing.assert_array_equal(outcome.latency_ms, reference["latency_ms"])
     np.testing.assert_array_equal(outcome.n_queried, reference["n_queried"])
+
+
+def synthetic(
+    seed: int,
+    n_tiers: int = 3,
+    n_samples: int = 60,
+    n_classes: int = 4,
+    n_devices: int = 3,
+    low: float = 0.2,
+    high: float = 2.5,
+):
+    """A random outputs table, path latencies and confidences (models better up the path)."""
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, n_classes, n_samples)
+    logits = rng.normal(size=(n_tiers, n_samples, n_classes))
+    logits[np.arange(n_tiers)[:, None], np.arange(n_samples)[None, :], labels[None, :]] += (
+        np.linspace(low, high, n_tiers)[:, None]
+    )
+    table = OutputsTable(tuple(f"m{k}" for k in range(n_tiers)), logits, labels, "test")
+    rtt = np.cumsum(rng.uniform(0.5, 20.0, size=(n_devices, n_tiers)), axis=1)
+    rtt[:, 0] = 0.0
+    comp = rng.uniform(0.01, 3.0, size=(n_devices, n_tiers))
+    nodes = np.array([[f"d{d}-t{k}" for k in range(n_tiers)] for d in range(n_devices)])
+    lat = PathLatency(
+        tuple(f"dev{d}" for d in range(n_devices)),
+        nodes,
+        tuple(f"t{k}" for k in range(n_tiers)),
+        rtt,
+        comp,
+    )
+    conf = table.probs().max(axis=-1)
+    conf = (conf - 1 / n_classes) / (1 - 1 / n_classes)
+    return table, lat, np.clip(conf, 0, 1)

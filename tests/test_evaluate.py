@@ -12,6 +12,7 @@ from reference_delivery import (
     reference_cascade,
     reference_decision,
     reference_oracle,
+    synthetic,
 )
 
 from idn_core.deployment import Placement
@@ -24,7 +25,6 @@ from idn_core.evaluate import (
     path_latency,
     summarize,
 )
-from idn_core.outputs import OutputsTable
 from idn_core.path_latency import select_tiers
 from idn_core.policies import cascade_decision, oracle_decision
 from idn_core.policy_search import (
@@ -37,39 +37,6 @@ from idn_core.policy_search import (
     uniform_weights,
 )
 from idn_core.topology import path_topology
-
-
-def synthetic(
-    seed: int,
-    n_tiers: int = 3,
-    n_samples: int = 60,
-    n_classes: int = 4,
-    n_devices: int = 3,
-    low: float = 0.2,
-    high: float = 2.5,
-):
-    """A random outputs table, path latencies and confidences (models better up the path)."""
-    rng = np.random.default_rng(seed)
-    labels = rng.integers(0, n_classes, n_samples)
-    logits = rng.normal(size=(n_tiers, n_samples, n_classes))
-    logits[np.arange(n_tiers)[:, None], np.arange(n_samples)[None, :], labels[None, :]] += (
-        np.linspace(low, high, n_tiers)[:, None]
-    )
-    table = OutputsTable(tuple(f"m{k}" for k in range(n_tiers)), logits, labels, "test")
-    rtt = np.cumsum(rng.uniform(0.5, 20.0, size=(n_devices, n_tiers)), axis=1)
-    rtt[:, 0] = 0.0
-    comp = rng.uniform(0.01, 3.0, size=(n_devices, n_tiers))
-    nodes = np.array([[f"d{d}-t{k}" for k in range(n_tiers)] for d in range(n_devices)])
-    lat = PathLatency(
-        tuple(f"dev{d}" for d in range(n_devices)),
-        nodes,
-        tuple(f"t{k}" for k in range(n_tiers)),
-        rtt,
-        comp,
-    )
-    conf = table.probs().max(axis=-1)
-    conf = (conf - 1 / n_classes) / (1 - 1 / n_classes)
-    return table, lat, np.clip(conf, 0, 1)
 
 
 @settings(max_examples=40, deadline=None)

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from reference_delivery import synthetic
 from sklearn.linear_model import LogisticRegression
-from test_evaluate import synthetic
 
 from idn_core.confidence import (
     confidence,
