@@ -155,7 +155,8 @@ def error_detection_auc(conf: np.ndarray, correct: np.ndarray) -> float:
     """Area under the ROC curve of a confidence for telling right answers from wrong ones.
 
     0.5 = the score carries no information about errors, 1 = it separates them perfectly
-    (what the oracle knows). Only the ranking matters, so temperature scaling leaves it unchanged.
+    (what the oracle knows). Only the ranking of the confidences matters: any monotone
+    transform of the score leaves it unchanged (temperature scaling almost does).
     """
     right = np.asarray(correct, dtype=bool)
     if right.all() or not right.any():
