@@ -220,6 +220,11 @@ def evaluate(
         raise ValueError(
             f"requests devices {requests.devices} differ from latency devices {latency.devices}"
         )
+    if decision.per_device and decision.queried.shape[0] != len(latency.devices):
+        raise ValueError(
+            f"a per-device decision must have one row per device ({len(latency.devices)}), "
+            f"got {decision.queried.shape[0]}"
+        )
     # Per-sample (or per device and sample) fields first, then one ``np.take`` per field
     # (the stream's indices are intp: other integer types make every gather convert them).
     n = np.arange(table.n_samples)

@@ -142,6 +142,8 @@ def cascade_grid(
     c = np.asarray(conf, dtype=float)[: k - 1]
     if len(grids) != k - 1 or c.shape != (k - 1, corr.shape[1]):
         raise ValueError(f"need {k - 1} threshold grids and confidences ({k - 1}, {corr.shape[1]})")
+    if np.isnan(c).any() or (c < 0).any() or (c > 1).any():
+        raise ValueError("confidences must lie in [0, 1] and contain no NaN")
     bins, shape = [], []
     for h, g in enumerate(grids):
         t = check_thresholds(np.asarray(g, float)[:, None], 1)[:, 0]
@@ -243,7 +245,7 @@ def choose_within_tolerance(
             t = boot.cheapest_reaching(use_bound=True, tolerance=tolerance)
         except ValueError:
             continue
-        idx = tuple(int(np.flatnonzero(g == v)[0]) for g, v in zip(full.thresholds, t, strict=True))
+        idx = tuple(int(np.argmin(np.abs(g - v))) for g, v in zip(full.thresholds, t, strict=True))
         optimism.append(boot.gap[idx] - full.gap[idx])
     shift = max(0.0, float(np.mean(optimism))) if optimism else 0.0
     shifted = CascadeGrid(
@@ -258,8 +260,8 @@ def choose_within_tolerance(
     try:
         t = shifted.cheapest_reaching(use_bound=True, tolerance=tolerance)
     except ValueError:  # only the reference itself (forward everything) is safe
-        t = np.ones(len(full.thresholds))
-    idx = tuple(int(np.flatnonzero(g == v)[0]) for g, v in zip(full.thresholds, t, strict=True))
+        t = np.array([g[-1] for g in full.thresholds])
+    idx = tuple(int(np.argmin(np.abs(g - v))) for g, v in zip(full.thresholds, t, strict=True))
     info = {
         "gap": float(full.gap[idx]),
         "gap_lcb": float(shifted.gap_lcb[idx]),

@@ -254,3 +254,13 @@ def test_gap_bound_matches_paired_difference_statistics():
     d = a.astype(float) - b
     assert gap == pytest.approx(d.mean())
     assert lcb == pytest.approx(d.mean() - 2.0 * d.std() / np.sqrt(len(d)))
+
+
+def test_per_device_decision_needs_one_row_per_device():
+    table, lat, _ = synthetic(2, 3)
+    requests = make_requests(10, table.n_samples, lat.devices)
+    queried = np.ones((len(lat.devices) + 1, table.n_samples, 3), dtype=bool)
+    answer = np.zeros((len(lat.devices) + 1, table.n_samples), dtype=int)
+
+    with pytest.raises(ValueError, match="one row per device"):
+        evaluate(Decision(queried, answer), table, requests, lat)
