@@ -27,51 +27,24 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from idn_core._validation import check_non_negative, check_positive, check_type
+from idn_core._validation import check_non_negative, check_positive
+from idn_core.catalogue import CatalogueModel, catalogue_from_zoos, compute_capacity
 from idn_core.deployment import Placement
 from idn_core.topology import Topology
 
-
-@dataclass(frozen=True)
-class CatalogueModel:
-    """One model of one task: ``name`` is unique over the catalogue (``"task:model"``).
-
-    Attributes
-    ----------
-    task : task the model solves.  size_kb : memory in KiB.  flops : FLOPs per request.
-    accuracy : test accuracy in [0, 1].
-    """
-
-    name: str
-    task: str
-    size_kb: float
-    flops: float
-    accuracy: float
-
-
-def catalogue_from_zoos(tasks: Mapping[str, object]) -> list[CatalogueModel]:
-    """Catalogue of every model of every task; ``tasks`` maps a task name to a :class:`Zoo`.
-
-    Several tasks may share one zoo (same models, different popularity); each task gets its
-    own copies, named ``"task:model"``. Accuracy is the model's test accuracy.
-    """
-    if not tasks:
-        raise ValueError("tasks must name at least one task")
-    out = []
-    for task, zoo in tasks.items():
-        check_type("task name", task, str)
-        table = zoo.table()
-        for model, row in table.iterrows():
-            out.append(
-                CatalogueModel(
-                    f"{task}:{model}",
-                    task,
-                    float(row.memory_kb),
-                    float(row.flops),
-                    float(row.test_acc),
-                )
-            )
-    return out
+__all__ = [
+    "CatalogueModel",
+    "PlacementInstance",
+    "build_instance",
+    "catalogue_from_zoos",
+    "compute_capacity",
+    "cumulative_capacity",
+    "from_placement",
+    "gain",
+    "served",
+    "subgradient",
+    "to_placement",
+]
 
 
 @dataclass
@@ -149,22 +122,6 @@ class PlacementInstance:
                 f"whose budget is {self.budgets_kb[v]:.2f} KiB"
             )
         return x
-
-
-def compute_capacity(
-    topology: Topology, catalogue: Sequence[CatalogueModel], slot_ms: float, share: float = 1.0
-) -> np.ndarray:
-    """Requests per slot each node can serve with each model: ``floor(share * slot_ms / compute_ms)``.
-
-    Returns a ``(V, M)`` float array (nodes in ``topology.nodes`` order).
-    """
-    check_positive("slot_ms", slot_ms)
-    check_positive("share", share)
-    cap = np.zeros((len(topology.nodes), len(catalogue)))
-    for v, node in enumerate(topology.nodes):
-        for m, model in enumerate(catalogue):
-            cap[v, m] = np.floor(share * slot_ms / max(node.compute_ms(model.flops), 1e-12))
-    return cap
 
 
 def build_instance(

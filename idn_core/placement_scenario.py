@@ -9,7 +9,7 @@ regional centre, the cloud as repository) with the default memory of each tier.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -22,6 +22,7 @@ from idn_core.placement import (
     PlacementInstance,
     build_instance,
     catalogue_from_zoos,
+    gain,
     served,
 )
 from idn_core.placement_baselines import (
@@ -31,6 +32,7 @@ from idn_core.placement_baselines import (
     greedy_static,
     optimal_static,
 )
+from idn_core.placement_shared import shared_capacity_gain
 from idn_core.topology import Topology, tree_topology
 
 
@@ -83,6 +85,7 @@ class Comparison:
     optimum: StaticSolution
     greedy: StaticSolution
     loads: np.ndarray
+    final: dict[str, np.ndarray] = field(default_factory=dict)
 
     def ratios(self, start: int = 0) -> dict[str, float]:
         """Time-averaged gain of each policy from ``start`` on, over the optimum's."""
@@ -122,7 +125,9 @@ def compare_policies(
         StaticPolicy(inst, greedy.x, "greedy (per KiB)"),
         StaticPolicy(inst, opt.x, "offline optimum"),
     ]
-    return Comparison(simulate(inst, loads, policies), opt, greedy, loads)
+    result = simulate(inst, loads, policies)
+    final = {p.name: p.allocation().copy() for p in policies}
+    return Comparison(result, opt, greedy, loads, final)
 
 
 def phase_optimum_ratio(inst: PlacementInstance, loads: np.ndarray, n_phases: int) -> float:
@@ -283,3 +288,29 @@ def depround_table(
         }
     ).set_index("node")
     return table.drop(index=inst.nodes[inst.repository])
+
+
+def capacity_model_table(
+    inst: PlacementInstance,
+    allocations: dict[str, np.ndarray],
+    loads: np.ndarray,
+    n_slots: int = 50,
+) -> pd.DataFrame:
+    """Mean gain per slot of each allocation under per-type and under shared capacities,
+    on ``n_slots`` slots spread evenly over ``loads`` ``(T, R)``."""
+    check_positive_int("n_slots", n_slots)
+    loads = np.asarray(loads, dtype=float)
+    pick = loads[np.unique(np.linspace(0, len(loads) - 1, n_slots).astype(int))]
+    rows = []
+    for name, x in allocations.items():
+        per_type = float(np.mean(gain(inst, x, pick)))
+        shared = float(np.mean(shared_capacity_gain(inst, x, pick)))
+        rows.append(
+            {
+                "allocation": name,
+                "gain, per-type capacity": per_type,
+                "gain, shared capacity": shared,
+                "shared / per-type": shared / per_type if per_type > 0 else np.nan,
+            }
+        )
+    return pd.DataFrame(rows).set_index("allocation")

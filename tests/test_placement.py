@@ -242,3 +242,34 @@ def test_unknown_model_and_over_budget_allocations_are_rejected(inst) -> None:
         inst.check_allocation(x)
     with pytest.raises(ValueError, match="loads must be finite and >= 0"):
         gain(inst, inst.empty(), -np.ones(len(inst.types)))
+
+
+# ------------------------------------------------------------------ shared capacities
+def test_shared_capacity_gain_is_at_most_the_per_type_gain(inst) -> None:
+    from idn_core.placement_shared import shared_capacity_gain
+
+    rng = np.random.default_rng(7)
+    for _ in range(10):
+        x = random_allocation(inst, rng)
+        r = rng.integers(0, 80, len(inst.types)).astype(float)
+        assert shared_capacity_gain(inst, x, r) <= gain(inst, x, r) + 1e-6
+
+
+def test_shared_capacity_matches_a_hand_computed_case() -> None:
+    from idn_core.placement_shared import shared_capacity_gain
+
+    # One task, two devices under one edge; the edge model serves 30 requests per slot in
+    # total. Each device sends 25 requests: per-type capacity serves all 50 at the edge,
+    # a shared capacity only 30 of them.
+    inst = build_instance(tiny_topology(), catalogue(1), alpha=100.0, capacity=30.0)
+    x = inst.empty()
+    x[inst.nodes.index("edge-0"), inst.models.index("t0:edge")] = 1
+    r = np.array([25.0, 25.0])
+    var = inst.nodes.index("edge-0") * inst.shape[1] + inst.models.index("t0:edge")
+    k = int(np.flatnonzero(inst.cand[0] == var)[0])
+    saving = inst.gamma[0, -1] - inst.gamma[0, k]  # the same for both devices
+    assert gain(inst, x, r) == pytest.approx(50 * saving)
+    assert shared_capacity_gain(inst, x, r) == pytest.approx(30 * saving)
+    assert np.allclose(
+        shared_capacity_gain(inst, x, np.stack([r, r / 5])), [30 * saving, 10 * saving]
+    )

@@ -82,3 +82,17 @@ def test_depround_table_reports_budgets_and_bias(inst) -> None:
     assert (table["max used KiB, refill"] <= table["budget KiB"] + 1e-9).all()
     assert (table["used KiB, refill"] >= table["used KiB, plain"] - 1e-9).all()
     assert "cloud" not in table.index
+
+
+def test_capacity_model_table_shared_never_exceeds_per_type(inst) -> None:
+    from idn_core.placement_scenario import capacity_model_table
+
+    tight = build_instance(placement_topology(), catalogue(3), alpha=100.0, capacity=20.0)
+    loads = make_loads(tight, 20, rate=600.0, seed=3)
+    comp = compare_policies(tight, loads)
+    assert set(comp.final) == {"INFIDA", "local greedy", "greedy (per KiB)", "offline optimum"}
+    table = capacity_model_table(
+        tight, {"opt": comp.optimum.x, "infida": comp.final["INFIDA"]}, loads, 5
+    )
+    assert (table["shared / per-type"] <= 1 + 1e-9).all()
+    assert table.loc["opt", "shared / per-type"] < 1  # 20 requests per slot bind on the edges
