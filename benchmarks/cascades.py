@@ -19,7 +19,10 @@ Prints tables and a FINAL line holding one JSON object with
   within 0.5 pp of cloud-only, over cloud-only's; ``oracle_latency_ratio``: the same for
   the oracle; ``oracle_gap_pp``; ``oracle_savings_captured``; ``test_acc_gap_pp``;
 * ``families``: the same ratio and captured share for every family, and ``what_if``:
-  captured shares with a perfect decision at one hop or a stronger zoo on the path.
+  captured shares with a perfect decision at one hop or a stronger zoo on the path;
+* ``tolerance_coverage``: over 100 random re-splits of the pooled validation and test
+  samples, the share of splits whose held-out gap stays within 0.5 pp, for the naive rule,
+  the prediction bound and the chapter's bound + bootstrap.
 
 Usage: ``.venv/bin/python benchmarks/cascades.py [--quick]`` (``--quick``: CI scenario).
 """
@@ -37,7 +40,13 @@ import pandas as pd
 import torch
 
 import idn_core
-from idn_core.delivery_experiments import choose_policies, headline, prepare_delivery, what_if
+from idn_core.delivery_experiments import (
+    choose_policies,
+    headline,
+    prepare_delivery,
+    tolerance_coverage,
+    what_if,
+)
 from idn_core.evaluate import evaluate, summarize
 from idn_core.policies import cascade_decision, forward_to
 from idn_core.policy_search import (
@@ -168,6 +177,11 @@ def main() -> None:
         for row in choices.itertuples()
     }
     result["what_if"] = what_if(scenario, setup)
+    coverage = tolerance_coverage(scenario, setup, TOLERANCE, n_splits=10 if args.quick else 100)
+    print(coverage.to_string())
+    result["tolerance_coverage"] = {
+        row.rule: round(float(row.coverage), 3) for row in coverage.itertuples()
+    }
     result["seconds"] = time.perf_counter() - start
     for key, value in result.items():
         print(f"{key:>26}: {value}")

@@ -294,6 +294,89 @@ def what_if(scenario, setup: DeliverySetup, tolerance: float = 0.005) -> dict:
     return out
 
 
+def tolerance_coverage(
+    scenario,
+    setup: DeliverySetup,
+    tolerance: float = 0.005,
+    n_splits: int = 40,
+    n_grid: int = 60,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """How often each way of choosing thresholds keeps its promise on unseen data.
+
+    The validation and test samples are pooled and split at random into halves ``n_splits``
+    times; on each split temperatures and thresholds (calibrated maximum probability) are
+    chosen on one half and the accuracy gap to cloud-only is measured on the other. Three
+    rules: ``naive`` (validation gap >= -tolerance), ``prediction bound`` (one-sided 95 %
+    bound for the test gap) and ``bound + bootstrap`` (the chapter's rule, corrected for the
+    winner's curse). Returns one row per rule: ``coverage`` (share of splits whose test gap
+    is within the tolerance), mean test gap (pp) and mean latency ratio to cloud-only.
+    """
+    logits = np.concatenate([scenario.val.logits, scenario.test.logits], axis=1)
+    labels = np.concatenate([scenario.val.labels, scenario.test.labels])
+    rng = np.random.default_rng(seed)
+    k, rows = logits.shape[0], []
+    for _ in range(n_splits):
+        perm = rng.permutation(len(labels))
+        half = len(labels) // 2
+        parts = [
+            OutputsTable(scenario.val.models, logits[:, idx], labels[idx], name)
+            for idx, name in ((perm[:half], "val"), (perm[half:], "test"))
+        ]
+        val, test = parts
+        temps = fit_temperatures(val)
+        cv, ct = (
+            table_confidences(val, "max_prob", temps),
+            table_confidences(test, "max_prob", temps),
+        )
+        wv, wt = (
+            uniform_weights(val.n_samples, setup.latency),
+            uniform_weights(test.n_samples, setup.latency),
+        )
+        grids = [threshold_candidates(cv[h], n_grid) for h in range(k - 1)]
+        corr_v, corr_t = val.correct(), test.correct()
+        cloud_lat = float(wt.pattern_latency[:, 1 << (k - 1)].sum())
+        naive = cascade_grid(cv[: k - 1], corr_v, wv, grids, corr_v[-1], z=0.0).cheapest_reaching(
+            use_bound=True, tolerance=tolerance
+        )
+        bound = cascade_grid(
+            cv[: k - 1], corr_v, wv, grids, corr_v[-1], n_future=test.n_samples
+        ).cheapest_reaching(use_bound=True, tolerance=tolerance)
+        boot, _ = choose_within_tolerance(
+            cv[: k - 1],
+            corr_v,
+            wv,
+            grids,
+            corr_v[-1],
+            tolerance,
+            n_future=test.n_samples,
+            n_boot=20,
+            seed=int(rng.integers(1 << 31)),
+        )
+        for rule, t in (("naive", naive), ("prediction bound", bound), ("bound + bootstrap", boot)):
+            m = cascade_metrics(ct[: k - 1], corr_t, wt, t).iloc[0]
+            gap = m.accuracy - float(wt.count @ corr_t[-1])
+            rows.append(
+                {
+                    "rule": rule,
+                    "gap_pp": 100 * gap,
+                    "latency_ratio": m.latency_ms / cloud_lat,
+                    "kept": gap >= -tolerance - 1e-12,
+                }
+            )
+    frame = pd.DataFrame(rows)
+    return (
+        frame.groupby("rule", sort=False)
+        .agg(
+            coverage=("kept", "mean"),
+            mean_gap_pp=("gap_pp", "mean"),
+            worst_gap_pp=("gap_pp", "min"),
+            mean_latency_ratio=("latency_ratio", "mean"),
+        )
+        .reset_index()
+    )
+
+
 def answer_shares(conf: np.ndarray, thresholds: np.ndarray, weights: SampleWeights) -> np.ndarray:
     """Share of requests answered at each tier by a cascade with ``thresholds``: ``(K,)``."""
     answer = cascade_answer(conf[: len(thresholds)], thresholds)
