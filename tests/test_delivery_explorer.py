@@ -67,3 +67,14 @@ def test_choices_respect_the_tolerance_on_validation(quick):
     assert choices.chosen.sum() >= 1
     head = dx.headline(setup, choices)
     assert 0 <= head["oracle_latency_ratio"] <= 1
+
+
+def test_tolerance_coverage_reports_each_rule(quick):
+    scenario, setup = quick
+
+    cov = dx.tolerance_coverage(scenario, setup, 0.005, n_splits=3, n_grid=15)
+
+    assert cov.rule.tolist() == ["naive", "prediction bound", "bound + bootstrap"]
+    assert ((cov.coverage >= 0) & (cov.coverage <= 1)).all()
+    # a stricter rule never chooses a cheaper setting on average
+    assert cov.mean_latency_ratio.iloc[0] <= cov.mean_latency_ratio.iloc[1] + 1e-9
