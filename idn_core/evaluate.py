@@ -8,6 +8,22 @@ latencies from each device's path (:class:`PathLatency`). Cascades (chapter 2) a
 ensembles (chapter 3) share this evaluator, so they land on the same trade-off plots.
 
 Latencies come from :mod:`idn_core.path_latency`; sequential queries by default.
+
+Examples
+--------
+Any policy, e.g. an ensemble that queries the device and the cloud and returns its own
+combined prediction, only has to fill a :class:`Decision`:
+
+>>> import numpy as np
+>>> from idn_core.outputs import OutputsTable
+>>> from idn_core.path_latency import PathLatency
+>>> table = OutputsTable(("dev", "cloud"), np.log([[[0.6, 0.4]], [[0.2, 0.8]]]), np.array([1]))
+>>> lat = PathLatency(("d0",), np.array([["d0", "c"]]), ("device", "cloud"),
+...                   np.array([[0.0, 20.0]]), np.array([[1.0, 0.5]]))
+>>> decision = Decision(np.array([[True, True]]), np.array([0]), prediction=np.array([1]))
+>>> out = evaluate(decision, table, make_requests(3, 1, ("d0",)), lat)
+>>> out.correct.tolist(), out.latency_ms.tolist(), out.n_queried.tolist()
+([True, True, True], [21.5, 21.5, 21.5], [2, 2, 2])
 """
 
 from __future__ import annotations
