@@ -78,6 +78,12 @@ def project_capped_simplex(
     ``sum_m s_m y_m = min(b_v, sum of allowed s)``, ``0 <= y <= 1``, ``y = 0`` off ``allowed``.
     The KKT conditions give ``y_m = min(1, c_v z_m)``; ``c_v`` comes from sorting ``z``
     and testing each number of capped entries (O(M log M) per row, vectorised over rows).
+
+    Examples
+    --------
+    >>> y = project_capped_simplex(np.array([[4.0, 1.0, 1.0]]), np.ones(3), np.array([2.0]))
+    >>> y.round(3).tolist()
+    [[1.0, 0.5, 0.5]]
     """
     z = np.asarray(z, dtype=float)
     s, b, a = _as_arrays(sizes, budgets, allowed, z.shape)
@@ -124,6 +130,13 @@ def depround(
     holds (up to the input's own excess). With ``fill=True`` the memory this frees is then
     refilled with the models of largest ``y`` (``y > 0``) that still fit: more gain (it is
     monotone), marginals no longer exact.
+
+    Examples
+    --------
+    >>> x = depround(np.array([[0.5, 0.5, 1.0]]), np.ones(3), np.array([2.0]),
+    ...              np.random.default_rng(0))
+    >>> float(x.sum()), float(x[0, 2])
+    (2.0, 1.0)
     """
     x = np.array(y, dtype=float)
     s = np.asarray(sizes, dtype=float)

@@ -142,6 +142,18 @@ def build_instance(
     slot_ms : slot length, used to derive capacities from compute when ``capacity`` is None.
     capacity : requests per slot and request type, scalar or ``(V, M)``; default derived
         from each node's speed with :func:`compute_capacity`.
+
+    Examples
+    --------
+    >>> from idn_core.topology import path_topology
+    >>> cat = [CatalogueModel("t:small", "t", 2.6, 14560, 0.75),
+    ...        CatalogueModel("t:big", "t", 9.0, 54720, 0.86)]
+    >>> inst = build_instance(path_topology(), cat, alpha=100.0, capacity=50.0)
+    >>> inst.shape, inst.types
+    ((3, 2), [('t', 'device-0')])
+    >>> x = inst.empty(); x[1, 1] = 1.0  # the big model on the edge
+    >>> round(float(gain(inst, x, [40.0])), 1)  # ms saved per slot for 40 requests
+    799.5
     """
     alpha = check_non_negative("alpha", alpha)
     catalogue = list(catalogue)
