@@ -68,7 +68,7 @@ class EarlyExitConfig:
     rounds: int = 30
     local_steps: int = 20
     batch_size: int = 32
-    lr: float = 0.05
+    lr: float = 0.1
     momentum: float = 0.9
     server_lr: float = 1.0
     channels: tuple[int, ...] = (8, 16, 32)
