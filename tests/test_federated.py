@@ -277,3 +277,30 @@ def test_tier_latencies_grow_along_the_path():
     assert (np.diff(lat) > 0).all()
     with pytest.raises(ValueError, match="2 models for a path of 3"):
         tier_latencies_ms(CASCADE_SPECS[:2], 40)
+
+
+def test_run_fedavg_is_exactly_its_pure_parts(digits):
+    """What a Flower ClientApp/Strategy pair would do: client_update then weighted_average."""
+    parts = partition_iid(len(digits.y_train), 3, seed=0)
+    fed = run_fedavg(SPEC, digits.x_train, digits.y_train, parts, rounds=2, seed=5, progress=False)
+    torch.manual_seed(5)
+    state = module_state(SPEC.build(64, 10))
+    rng = np.random.default_rng(5)
+    for r in range(2):
+        chosen = sample_clients(3, 1.0, rng)
+        ups = [
+            client_update(
+                state,
+                SPEC,
+                digits.x_train[parts[k]],
+                digits.y_train[parts[k]],
+                input_length=64,
+                n_classes=10,
+                local_epochs=1,
+                seed=client_seed(5, r, int(k)),
+            )
+            for k in chosen
+        ]
+        state = weighted_average([u.state for u in ups], [u.weight for u in ups])
+    for k in state:
+        np.testing.assert_array_equal(state[k], fed.state[k])
