@@ -184,6 +184,44 @@ def regret_figure(runs: dict[float, tuple[np.ndarray, np.ndarray]]) -> go.Figure
     return fig
 
 
+def regret_horizon_figure(table: pd.DataFrame) -> go.Figure:
+    """Regret over ``T`` divided by ``T`` (share of the optimum's gain per slot) against ``T``,
+    for INFIDA's integral allocations and its fractional state, with a ``1/sqrt(T)`` guide."""
+    fig = go.Figure()
+    T = table["T"].to_numpy(float)
+    for col, name, dash in (
+        ("regret/T / optimum", "INFIDA (integral allocations)", None),
+        ("fractional regret/T / optimum", "INFIDA (fractional state)", "dash"),
+    ):
+        fig.add_trace(
+            go.Scatter(
+                x=T,
+                y=table[col],
+                name=name,
+                mode="lines+markers",
+                line={"color": COLOURS["INFIDA"], "dash": dash},
+                hovertemplate="T = %{x}: %{y:.3%}<extra>" + name + "</extra>",
+            )
+        )
+    first = float(table["fractional regret/T / optimum"].iloc[0])
+    fig.add_trace(
+        go.Scatter(
+            x=T,
+            y=first * np.sqrt(T[0] / T),
+            name="~ 1/sqrt(T)",
+            line={"color": "#7f7f7f", "dash": "dot"},
+            hoverinfo="skip",
+        )
+    )
+    fig.add_hline(y=0.0, line_color="#cccccc")
+    fig.update_layout(
+        xaxis={"type": "log", "title": "horizon T (slots)"},
+        yaxis={"title": "regret(T) / T, share of the optimum's gain per slot", "tickformat": ".1%"},
+        height=420,
+    )
+    return fig
+
+
 def placement_dashboard(
     topology: Topology, catalogue: list[CatalogueModel], *, horizon: int = 200, **demand: object
 ):

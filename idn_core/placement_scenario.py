@@ -314,3 +314,42 @@ def capacity_model_table(
             }
         )
     return pd.DataFrame(rows).set_index("allocation")
+
+
+def regret_vs_horizon(
+    inst: PlacementInstance,
+    loads: np.ndarray,
+    horizons: list[int],
+    *,
+    lr_scale: float = 300.0,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """INFIDA's regret over horizon ``T`` divided by ``T``, for each ``T`` in ``horizons``.
+
+    For each ``T`` INFIDA runs on the first ``T`` slots of ``loads`` with its step tuned to
+    ``T`` (``~ 1/sqrt(T)``) and is compared with the best static allocation for those slots.
+    Columns: ``T``, regret per slot of the integral allocations and of the fractional state
+    (ms), and both divided by the optimum's mean gain per slot.
+    """
+    loads = np.asarray(loads, dtype=float)
+    rows = []
+    for T in horizons:
+        check_positive_int("horizon", T)
+        if len(loads) < T:
+            raise ValueError(f"horizon {T} is longer than the {len(loads)} slots of loads")
+        part = loads[:T]
+        opt = optimal_static(inst, part)
+        policy = infida_policy(inst, T, float(part.max()), lr_scale=lr_scale, seed=seed)
+        res = simulate(inst, part, [policy])
+        integral = opt.gain - float(res.gains[policy.name].mean())
+        fractional = opt.gain - float(res.fractional[policy.name].mean())
+        rows.append(
+            {
+                "T": T,
+                "regret/T": integral,
+                "fractional regret/T": fractional,
+                "regret/T / optimum": integral / opt.gain,
+                "fractional regret/T / optimum": fractional / opt.gain,
+            }
+        )
+    return pd.DataFrame(rows)

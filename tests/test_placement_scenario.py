@@ -96,3 +96,17 @@ def test_capacity_model_table_shared_never_exceeds_per_type(inst) -> None:
     )
     assert (table["shared / per-type"] <= 1 + 1e-9).all()
     assert table.loc["opt", "shared / per-type"] < 1  # 20 requests per slot bind on the edges
+
+
+def test_regret_against_horizon_and_its_figure(inst) -> None:
+    from idn_core.placement_plots import regret_horizon_figure
+    from idn_core.placement_scenario import regret_vs_horizon
+
+    loads = make_loads(inst, 40, rate=300.0, seed=4)
+    table = regret_vs_horizon(inst, loads, [10, 40])
+    assert list(table["T"]) == [10, 40]
+    assert np.isfinite(table.to_numpy()).all()
+    assert (table["regret/T / optimum"] < 1).all()  # INFIDA gains something
+    assert len(regret_horizon_figure(table).data) == 3
+    with pytest.raises(ValueError, match="longer than the 40 slots"):
+        regret_vs_horizon(inst, loads, [80])
