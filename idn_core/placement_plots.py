@@ -216,7 +216,7 @@ def regret_horizon_figure(table: pd.DataFrame) -> go.Figure:
     fig.add_hline(y=0.0, line_color="#cccccc")
     fig.update_layout(
         xaxis={"type": "log", "title": "horizon T (slots)"},
-        yaxis={"title": "regret(T) / T, share of the optimum's gain per slot", "tickformat": ".1%"},
+        yaxis={"title": "regret(T) / T, share of the optimum's gain per slot", "tickformat": ".2%"},
         height=420,
     )
     return fig
