@@ -353,3 +353,34 @@ def regret_vs_horizon(
             }
         )
     return pd.DataFrame(rows)
+
+
+def learning_rate_sweep(
+    inst: PlacementInstance, comparison: Comparison, scales: list[float], *, seed: int = 0
+) -> tuple[pd.DataFrame, dict[float, tuple[np.ndarray, np.ndarray]]]:
+    """INFIDA on ``comparison.loads`` for each step scale (see :func:`infida_policy`).
+
+    Returns a table (gain over the optimum's, whole run and second half; share of the
+    fractional state's entries still strictly between 0.01 and 0.99 at the end; coefficient
+    of variation of the gain per slot over the second half) and, per scale, the per-slot
+    gains of INFIDA and of the offline optimum (for :func:`~idn_core.placement_plots.regret_figure`).
+    """
+    loads = comparison.loads
+    opt = comparison.result.gains["offline optimum"]
+    half = len(loads) // 2
+    rows, runs = [], {}
+    for s in scales:
+        policy = infida_policy(inst, len(loads), float(loads.max()), lr_scale=float(s), seed=seed)
+        g = simulate(inst, loads, [policy]).gains[policy.name]
+        y = policy.y[inst.allowed]
+        runs[float(s)] = (g, opt)
+        rows.append(
+            {
+                "step scale": float(s),
+                "gain / optimum": float(g.sum() / opt.sum()),
+                "gain / optimum, 2nd half": float(g[half:].sum() / opt[half:].sum()),
+                "fractional entries at the end": float(((y > 0.01) & (y < 0.99)).mean()),
+                "gain variability, 2nd half": float(g[half:].std() / max(g[half:].mean(), 1e-12)),
+            }
+        )
+    return pd.DataFrame(rows).set_index("step scale"), runs

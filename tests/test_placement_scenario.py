@@ -110,3 +110,14 @@ def test_regret_against_horizon_and_its_figure(inst) -> None:
     assert len(regret_horizon_figure(table).data) == 3
     with pytest.raises(ValueError, match="longer than the 40 slots"):
         regret_vs_horizon(inst, loads, [80])
+
+
+def test_learning_rate_sweep_reports_each_scale(inst) -> None:
+    from idn_core.placement_scenario import learning_rate_sweep
+
+    loads = make_loads(inst, 30, rate=300.0, seed=5)
+    comp = compare_policies(inst, loads)
+    table, runs = learning_rate_sweep(inst, comp, [10.0, 1000.0])
+    assert list(table.index) == [10.0, 1000.0] and set(runs) == {10.0, 1000.0}
+    assert table["fractional entries at the end"].between(0, 1).all()
+    assert np.array_equal(runs[10.0][1], comp.result.gains["offline optimum"])
