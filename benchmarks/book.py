@@ -1,0 +1,156 @@
+"""Benchmark of the book build: build times, page weight and plotly.js copies per page.
+
+Builds the book in a scratch copy of the repository (so the repository's own ``_build`` is
+left alone), through the same command as ``make book``:
+
+1. ``quick_build_s``: a quick-profile build from an empty ``_build`` (every notebook is
+   executed by papermill, then Sphinx renders the book); the trained models come from the
+   shared disk cache (``.cache/idn_core``), as on any machine that built the book once;
+2. ``rebuild_unchanged_s``: the same build again with nothing changed (no notebook is
+   re-executed; the baseline it is compared with is the cold build of step 1);
+3. ``full_build_s``: a full-profile build from an empty ``_build`` (skipped with ``--quick``);
+4. ``max_page_mb``: the largest HTML page (figure data are inlined in the page), and
+   ``plotly_js_copies_max``: the most copies of plotly.js one page loads or embeds, over
+   every page of every build. The baseline printed beside them is what plotly's offline
+   ``notebook`` renderer would give: one embedded 4.8 MB plotly.js per figure.
+
+Run: ``.venv/bin/python benchmarks/book.py [--quick] [--exclude STEM ...]``. The last line printed is one JSON
+object. Targets: quick <= 180 s, full <= 900 s, unchanged rebuild <= 60 s, page <= 5 MB,
+plotly.js copies <= 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+IGNORE = shutil.ignore_patterns(
+    ".venv", "_build", ".cache", ".git", "__pycache__", ".pytest_cache", ".ruff_cache",
+    ".hypothesis", "*.failed.ipynb",
+)  # fmt: skip
+SCRIPT_SRC = re.compile(r"<script\b[^>]*\bsrc=\"([^\"]+)\"", re.IGNORECASE)
+# Each embedded plotly.js bundle starts with its licence banner.
+EMBEDDED_PLOTLY = re.compile(r"\*\s*plotly\.js v\d")
+FIGURE = "Plotly.newPlot"
+
+
+def scratch_copy(workdir: Path, exclude: tuple[str, ...] = ()) -> Path:
+    """Copy the repository's sources into ``workdir``; share the caches (models, vendor).
+
+    ``exclude`` names notebook stems dropped from the copy's ``_toc.yml`` and profiles
+    (to measure the book while a chapter under construction does not build).
+    """
+    import yaml
+
+    root = workdir / "book"
+    shutil.copytree(REPO, root, ignore=IGNORE, symlinks=True)
+    (root / ".cache").symlink_to(REPO / ".cache", target_is_directory=True)
+    if exclude:
+        toc = root / "_toc.yml"
+        lines = toc.read_text(encoding="utf-8").splitlines(keepends=True)
+        toc.write_text("".join(ln for ln in lines if not any(s in ln for s in exclude)))
+        profiles = root / "notebooks" / "profiles.yaml"
+        data = yaml.safe_load(profiles.read_text(encoding="utf-8"))
+        for params in data.values():
+            for stem in exclude:
+                params.pop(stem, None)
+        profiles.write_text(yaml.safe_dump(data), encoding="utf-8")
+    return root
+
+
+def build(root: Path, profile: str) -> float:
+    """Run ``python -m idn_core.bookbuild build --profile P`` in ``root``; return seconds."""
+    env = {**os.environ, "IDN_BOOK_ROOT": str(root)}
+    cmd = [sys.executable, "-m", "idn_core.bookbuild", "build", "--profile", profile]
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=root, env=env, capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    if proc.returncode != 0:
+        sys.stdout.write(proc.stdout[-5000:] + proc.stderr[-5000:])
+        raise SystemExit(f"{profile} build failed ({proc.returncode})")
+    executed = proc.stdout.count(": executed (")
+    print(f"  {profile} build: {seconds:.1f} s, {executed} notebook(s) executed", flush=True)
+    return seconds
+
+
+def page_stats(html: Path) -> list[dict]:
+    """Size, figures and plotly.js copies (loaded or embedded) of every page."""
+    plotly_js_mb = (REPO / ".cache/vendor/static/vendor/plotly.min.js").stat().st_size / 1e6
+    rows = []
+    for page in sorted(html.rglob("*.html")):
+        if "_static" in page.parts:
+            continue
+        text = page.read_text(encoding="utf-8")
+        loaded = [s for s in SCRIPT_SRC.findall(text) if "plotly" in s.lower()]
+        figures = text.count(FIGURE)
+        mb = page.stat().st_size / 1e6
+        rows.append(
+            {
+                "page": page.relative_to(html).as_posix(),
+                "mb": mb,
+                "figures": figures,
+                "plotly_js_copies": len(loaded) + len(EMBEDDED_PLOTLY.findall(text)),
+                "baseline_mb": mb + figures * plotly_js_mb,
+            }
+        )
+    return rows
+
+
+def report(name: str, rows: list[dict]) -> None:
+    print(f"  {name}: {len(rows)} pages")
+    for r in sorted(rows, key=lambda r: -r["mb"])[:6]:
+        print(
+            f"    {r['page']:<40} {r['mb']:6.2f} MB  {r['figures']:3d} figures  "
+            f"plotly.js x{r['plotly_js_copies']}  (notebook renderer: {r['baseline_mb']:.1f} MB,"
+            f" x{r['figures']})"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="skip the full-profile build")
+    parser.add_argument("--exclude", nargs="*", default=[], help="notebook stems left out")
+    args = parser.parse_args()
+    final: dict[str, float | int | None | bool] = {}
+    with tempfile.TemporaryDirectory(prefix="idn-book-bench-") as tmp:
+        root = scratch_copy(Path(tmp), tuple(args.exclude))
+        print(f"scratch copy: {root}", flush=True)
+        final["quick_build_s"] = round(build(root, "quick"), 1)
+        final["rebuild_unchanged_s"] = round(build(root, "quick"), 1)
+        rows = page_stats(root / "_build" / "html")
+        report("quick", rows)
+        if not args.quick:
+            shutil.rmtree(root / "_build")
+            final["full_build_s"] = round(build(root, "full"), 1)
+            full_rows = page_stats(root / "_build" / "html")
+            report("full", full_rows)
+            rows += full_rows
+        else:
+            final["full_build_s"] = None
+    final["max_page_mb"] = round(max(r["mb"] for r in rows), 3)
+    final["plotly_js_copies_max"] = max(r["plotly_js_copies"] for r in rows)
+    final["baseline_max_page_mb"] = round(max(r["baseline_mb"] for r in rows), 1)
+    final["baseline_plotly_js_copies_max"] = max(r["figures"] for r in rows)
+    final["pages"] = len(rows)
+    final["quick_only"] = args.quick
+    final["excluded"] = args.exclude
+    targets = {"quick_build_s": 180, "full_build_s": 900, "rebuild_unchanged_s": 60,
+               "max_page_mb": 5, "plotly_js_copies_max": 1}  # fmt: skip
+    final["targets_met"] = all(
+        final[k] is None or final[k] <= limit  # type: ignore[operator]
+        for k, limit in targets.items()
+    )
+    print(json.dumps(final))
+
+
+if __name__ == "__main__":
+    main()
