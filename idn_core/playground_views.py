@@ -27,6 +27,8 @@ from idn_core.topology import Topology
 __all__ = ["PlaygroundDashboard", "PlaygroundSweep", "playground_figure", "playground_sweep"]
 
 REFERENCE_POLICIES = ("local", "cloud", "gain-aware", "oracle")
+LABEL_POSITION = {"local": "top right", "cloud": "bottom right", "gain-aware": "top left",
+                  "oracle": "middle right"}  # fmt: skip
 
 
 def result_html(result: PlaygroundResult, elapsed_ms: float | None = None) -> str:
@@ -76,25 +78,36 @@ class PlaygroundDashboard:
 
         self.pg = playground
         self.topology: Topology = playground.topology
+        # Three columns that fit the book's text width (about 700 px).
+        fit = {"layout": w.Layout(width="225px"), "style": {"description_width": "62px"}}
         self.assignment = {k: tuple(v) for k, v in playground.placement().as_dict().items()}
         self.placement = playground.placement(self.assignment)
         self._syncing = False
         uplinks = [n.name for n in self.topology.nodes if n.name != self.topology.cloud]
-        self.link = w.Dropdown(options=uplinks, description="uplink of")
-        self.latency = w.FloatSlider(min=0, max=200, step=1, description="latency ms")
-        self.node = w.Dropdown(options=[n.name for n in self.topology.nodes], description="node")
+        self.link = w.Dropdown(options=uplinks, description="uplink of", **fit)
+        self.latency = w.FloatSlider(min=0, max=200, step=1, description="latency ms", **fit)
+        self.node = w.Dropdown(
+            options=[n.name for n in self.topology.nodes], description="node", **fit
+        )
         sizes = playground.model_sizes_kb
         self.models = w.SelectMultiple(
             options=[(f"{m} ({sizes[m]:.1f} KiB)", m) for m in playground.models],
             description="models",
             rows=len(playground.models),
+            **fit,
         )
-        self.policy = w.Dropdown(options=POLICIES, value="cascade", description="policy")
-        self.threshold = w.FloatSlider(0.5, min=0, max=1, step=0.01, description="threshold")
+        self.policy = w.Dropdown(options=POLICIES, value="cascade", description="policy", **fit)
+        self.threshold = w.FloatSlider(0.5, min=0, max=1, step=0.01, description="threshold", **fit)
         self.alpha = w.FloatSlider(
-            0.005, min=0, max=0.05, step=0.0005, readout_format=".4f", description="alpha /ms"
+            0.005,
+            min=0,
+            max=0.05,
+            step=0.0005,
+            readout_format=".4f",
+            description="alpha /ms",
+            **fit,
         )
-        self.score = w.Dropdown(options=SCORES, description="score")
+        self.score = w.Dropdown(options=SCORES, description="score", **fit)
         self.message = w.HTML()
         self.output = w.HTML()
         self._show_link()
@@ -255,7 +268,7 @@ def playground_figure(sweep: PlaygroundSweep, active: int | None = None) -> go.F
         fig.add_scatter(
             x=[r.summary["latency_ms"] for r in refs.values()],
             y=[r.summary["accuracy"] for r in refs.values()],
-            mode="markers+text", text=list(refs), textposition="middle right",
+            mode="markers+text", text=list(refs), textposition=[LABEL_POSITION[p] for p in refs],
             marker={"size": 9, "color": "#555", "symbol": "diamond"}, name="other policies",
             visible=visible, showlegend=g == 0, row=1, col=2,
         )  # fmt: skip
