@@ -1,0 +1,135 @@
+"""Ensembles placed on a device-edge-cloud path, priced and evaluated like chapter 2's cascades.
+
+A *path ensemble* is a list of members, each on one tier of the path (several may share a
+node, e.g. a committee at the edge). Members of one tier form a **stage**: a request that
+reaches the stage queries all of them at once. A cascade of ensembles (Wang et al. 2022)
+stops after the first stage whose running combination is confident; its stage-level
+latency (:func:`stage_latency`) is a plain :class:`~idn_core.path_latency.PathLatency`, so
+chapter 2's exact threshold grids (:func:`idn_core.policy_search.cascade_grid`) search it
+unchanged, and its member-level :class:`~idn_core.evaluate.Decision` goes through the
+same evaluator as every other policy.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from idn_core.confidence import confidence
+from idn_core.ensembles import combine
+from idn_core.evaluate import Decision
+from idn_core.outputs import OutputsTable
+from idn_core.path_latency import PathLatency
+from idn_core.policies import cascade_answer
+from idn_core.query_latency import QueryLatency, member_latency
+
+
+@dataclass(frozen=True)
+class PathEnsemble:
+    """Members on the tiers of a path, with their outputs and latencies.
+
+    Attributes
+    ----------
+    val, test : outputs of the ``M`` members (path order) on the validation and test splits.
+    member_tier : int ``(M,)`` non-decreasing tier of each member (its stage).
+    latency : member-level :class:`QueryLatency` (``M`` positions).
+    path : the underlying path latency (``K`` tiers).
+    """
+
+    val: OutputsTable
+    test: OutputsTable
+    member_tier: np.ndarray
+    latency: QueryLatency
+    path: PathLatency
+
+    @property
+    def n_members(self) -> int:
+        return int(self.member_tier.size)
+
+    @property
+    def stages(self) -> np.ndarray:
+        """Tiers that hold at least one member, in path order."""
+        return np.unique(self.member_tier)
+
+    def stage_of_member(self) -> np.ndarray:
+        """Stage index ``(M,)`` of each member."""
+        return np.searchsorted(self.stages, self.member_tier)
+
+    def stage_latency(self) -> PathLatency:
+        """One position per stage: its node, round trip and the summed compute of its members."""
+        return stage_latency(self.latency, self.stage_of_member())
+
+
+def path_ensemble(
+    path: PathLatency,
+    val: OutputsTable,
+    test: OutputsTable,
+    member_tier: list[int] | np.ndarray,
+    member_flops: list[float],
+    gflops: dict[str, float],
+    mode: str = "relay",
+) -> PathEnsemble:
+    """Build a :class:`PathEnsemble` (validates that tables and tiers agree)."""
+    tiers = np.asarray(member_tier, dtype=int)
+    if val.models != test.models or val.n_models != tiers.size:
+        raise ValueError(
+            f"val/test tables must hold the same {tiers.size} members, got {val.models}, {test.models}"
+        )
+    lat = member_latency(path, tiers, member_flops, gflops, mode)
+    return PathEnsemble(val, test, tiers, lat, path)
+
+
+def stage_latency(latency: PathLatency, member_stage: np.ndarray) -> PathLatency:
+    """Stage-level latency: members of a stage share its node; their compute times add up."""
+    stage = np.asarray(member_stage, dtype=int)
+    if stage.shape != (latency.n_tiers,) or (np.diff(stage) < 0).any() or stage[0] != 0:
+        raise ValueError(f"member_stage must be non-decreasing from 0, one per member, got {stage}")
+    n_stages = int(stage[-1]) + 1
+    first = np.searchsorted(stage, np.arange(n_stages))
+    compute = np.stack([latency.compute_ms[:, stage == s].sum(axis=1) for s in range(n_stages)], 1)
+    return PathLatency(
+        latency.devices,
+        latency.nodes[:, first],
+        tuple(latency.tiers[i] for i in first),
+        latency.rtt_ms[:, first],
+        compute,
+    )
+
+
+def stage_running(
+    probs: np.ndarray,
+    member_stage: np.ndarray,
+    rule: str = "soft",
+    weights: np.ndarray | None = None,
+) -> np.ndarray:
+    """Combination ``(S, N, C)`` of every member of stages ``0..s``, for each stage ``s``."""
+    stage = np.asarray(member_stage, dtype=int)
+    w = np.ones(stage.size) if weights is None else np.asarray(weights, dtype=float)
+    out = []
+    for s in range(int(stage[-1]) + 1):
+        keep = stage <= s
+        out.append(combine(np.asarray(probs)[keep], rule, w[keep]))
+    return np.stack(out)
+
+
+def stage_decision(
+    running: np.ndarray, member_stage: np.ndarray, thresholds: np.ndarray, score: str = "max_prob"
+) -> Decision:
+    """Member-level decision of a cascade of ensembles over stages.
+
+    Parameters
+    ----------
+    running : ``(S, N, C)`` running combination per stage (:func:`stage_running`).
+    member_stage : ``(M,)`` stage of each member.
+    thresholds : ``(S - 1,)`` thresholds on the running combination's confidence.
+    """
+    stage = np.asarray(member_stage, dtype=int)
+    run = np.asarray(running, dtype=float)
+    if run.shape[0] != int(stage[-1]) + 1:
+        raise ValueError(f"running has {run.shape[0]} stages, members span {int(stage[-1]) + 1}")
+    answer_stage = cascade_answer(confidence(run[:-1], score), thresholds)
+    n = np.arange(run.shape[1])
+    last_member = np.searchsorted(stage, np.arange(run.shape[0]), side="right") - 1
+    queried = stage[None, :] <= answer_stage[:, None]
+    return Decision(queried, last_member[answer_stage], run.argmax(axis=2)[answer_stage, n])
