@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
+
+from idn_core._atomic import atomic_write_with
 
 LIBRARY_GLOB = "idn_core/**/*.py"
 EXTRA_INPUTS = ("requirements.txt",)
@@ -57,21 +57,8 @@ def cache_key(notebook: bytes, parameters: dict[str, Any], profile: str, library
 
 
 def atomic_write(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file in the same folder and a rename.
-
-    A reader (or an interrupted run) sees either the old file or the complete new one.
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Write ``data`` to ``path`` atomically (see :mod:`idn_core._atomic`)."""
+    atomic_write_with(path, lambda handle: handle.write(data))
 
 
 def record_path(executed: Path) -> Path:

@@ -11,12 +11,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
 import torch
+
+from idn_core._atomic import atomic_write_with
 
 T = TypeVar("T")
 
@@ -43,18 +44,7 @@ def cache_key(*parts: Any) -> str:
 
 def atomic_save(obj: Any, path: Path) -> None:
     """``torch.save`` ``obj`` to ``path`` through a temporary file and an atomic rename."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            torch.save(obj, handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write_with(Path(path), lambda handle: torch.save(obj, handle))
 
 
 def load_entry(path: Path, key: str) -> Any | None:
