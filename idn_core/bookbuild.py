@@ -62,6 +62,15 @@ __all__ = [
 ]
 
 KERNEL = "python3"
+CELL_TIMEOUT_ENV = "IDN_BOOK_CELL_TIMEOUT"
+# Seconds one cell may run before papermill stops it: the quick profile's notebooks take
+# well under a minute in total, full-quality runs may train models on their first run.
+CELL_TIMEOUT_S = {"full": 3600}
+CELL_TIMEOUT_DEFAULT_S = 300
+# A notebook whose cell ran over the limit is run again once before the build fails: on
+# the shared 2-core machines papermill was seen (rarely) waiting forever on an idle kernel
+# at a widget cell that runs in seconds otherwise.
+RUNS_ON_TIMEOUT = 2
 PROFILES_FILE = "notebooks/profiles.yaml"
 EXECUTED_DIR = "_build/executed"
 
@@ -139,6 +148,19 @@ def plan(profile: str, root: Path | None = None) -> list[tuple[Notebook, dict[st
     return [(nb, params[nb.stem]) for nb in notebooks]
 
 
+def cell_timeout_s(profile: str) -> int:
+    """Per-cell time limit in seconds: ``$IDN_BOOK_CELL_TIMEOUT``, else by profile."""
+    if env := os.environ.get(CELL_TIMEOUT_ENV):
+        try:
+            value = int(env)
+        except ValueError:
+            raise ProfileError(f"{CELL_TIMEOUT_ENV} must be a whole number of seconds") from None
+        if value < 1:
+            raise ProfileError(f"{CELL_TIMEOUT_ENV} must be positive, got {value}")
+        return value
+    return CELL_TIMEOUT_S.get(profile, CELL_TIMEOUT_DEFAULT_S)
+
+
 def executed_path(nb: Notebook, profile: str, root: Path) -> Path:
     """Where the executed copy of ``nb`` under ``profile`` is kept."""
     return root / EXECUTED_DIR / profile / nb.rel
@@ -162,15 +184,29 @@ def _build_environment(profile: str) -> Iterator[None]:
 def _papermill(nb: Notebook, params: dict[str, Any], profile: str, root: Path, out: Path) -> None:
     """Execute ``nb`` into ``out``; a failure keeps the partial notebook as ``*.failed.ipynb``."""
     import papermill
+    from nbclient.exceptions import CellTimeoutError
 
     partial = out.with_name(f".{out.stem}.{os.getpid()}.partial.ipynb")
     failed = out.with_name(f"{out.stem}.failed.ipynb")
+    timeout = cell_timeout_s(profile)
     try:
         with _build_environment(profile):
-            papermill.execute_notebook(
-                str(root / nb.rel), str(partial), parameters=params, kernel_name=KERNEL,
-                cwd=str((root / nb.rel).parent), progress_bar=False, log_output=False,
-            )  # fmt: skip
+            for attempt in range(1, RUNS_ON_TIMEOUT + 1):
+                try:
+                    papermill.execute_notebook(
+                        str(root / nb.rel), str(partial), parameters=params,
+                        kernel_name=KERNEL, cwd=str((root / nb.rel).parent),
+                        progress_bar=False, log_output=False, execution_timeout=timeout,
+                    )  # fmt: skip
+                    break
+                except CellTimeoutError:
+                    if attempt == RUNS_ON_TIMEOUT:
+                        raise
+                    print(
+                        f"[bookbuild] {nb.stem}: a cell ran over {timeout} s; running the"
+                        " notebook again once (a rare stall of the kernel client)",
+                        flush=True,
+                    )
     except Exception as exc:
         if partial.exists():
             os.replace(partial, failed)

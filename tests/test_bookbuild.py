@@ -250,6 +250,28 @@ def test_notebook_error_names_notebook_and_cell(fake_book) -> None:
 
 
 @pytest.mark.slow
+def test_a_stalled_cell_is_stopped_and_the_notebook_run_again_once(
+    fake_book, monkeypatch, capsys
+) -> None:
+    body = "import time\ntime.sleep(30)"
+    root = fake_book(body=body)
+    monkeypatch.setenv("IDN_BOOK_CELL_TIMEOUT", "2")
+    with pytest.raises(bookbuild.NotebookError, match="notebook a .*CellTimeoutError"):
+        bookbuild.execute_notebook("a", "quick", root=root)
+    assert capsys.readouterr().out.count("running the notebook again once") == 1
+
+
+def test_cell_timeout_by_profile_and_environment(monkeypatch) -> None:
+    monkeypatch.delenv("IDN_BOOK_CELL_TIMEOUT", raising=False)
+    assert bookbuild.cell_timeout_s("quick") < bookbuild.cell_timeout_s("full")
+    monkeypatch.setenv("IDN_BOOK_CELL_TIMEOUT", "42")
+    assert bookbuild.cell_timeout_s("full") == 42
+    monkeypatch.setenv("IDN_BOOK_CELL_TIMEOUT", "soon")
+    with pytest.raises(ProfileError, match="IDN_BOOK_CELL_TIMEOUT"):
+        bookbuild.cell_timeout_s("quick")
+
+
+@pytest.mark.slow
 def test_build_environment_variables_reach_the_kernel(fake_book) -> None:
     body = "import os\nprint('ENV', os.environ['IDN_BOOK_BUILD'], os.environ['IDN_BOOK_PROFILE'])"
     root = fake_book(body=body)
