@@ -4,6 +4,8 @@ The library behind the IDN Book. Model outputs are computed once (``zoo``), deli
 is evaluated many times on the resulting :class:`OutputsTable` with array functions.
 """
 
+from idn_core.bagging import Members, train_bagged, train_boosted
+from idn_core.boosting import SammeResult, early_stop_decision, samme
 from idn_core.confidence import SCORES, confidence, fit_temperatures, reliability_curve
 from idn_core.data import (
     DATASETS,
@@ -25,6 +27,8 @@ from idn_core.early_exit_training import (
     run_early_exit,
     sweep_early_exit,
 )
+from idn_core.ensemble_compare import Comparison, compare
+from idn_core.ensembles import Stacking, hard_vote, log_vote, soft_vote, vote_weights
 from idn_core.evaluate import (
     Decision,
     Outcome,
@@ -63,12 +67,28 @@ from idn_core.policy_search import (
     threshold_candidates,
     uniform_weights,
 )
+from idn_core.query_latency import QueryLatency, member_latency
 from idn_core.scenario import Scenario, load_scenario
 from idn_core.topology import TIERS, Link, Node, Topology, path_topology, tree_topology
 from idn_core.training import TrainedModel, fit, train_model
 from idn_core.zoo import Zoo, build_zoo, zoo_specs
 
 __all__ = [
+    "Members",
+    "train_bagged",
+    "train_boosted",
+    "SammeResult",
+    "early_stop_decision",
+    "samme",
+    "Comparison",
+    "compare",
+    "Stacking",
+    "hard_vote",
+    "log_vote",
+    "soft_vote",
+    "vote_weights",
+    "QueryLatency",
+    "member_latency",
     "Playground",
     "PlaygroundResult",
     "DeliveryTrainingResult",

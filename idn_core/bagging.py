@@ -14,7 +14,7 @@ Architectures differ between members (:func:`member_specs`) so that errors decor
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -23,73 +23,13 @@ from idn_core._validation import check_choice, check_positive, check_positive_in
 from idn_core.boosting import SammeResult, samme
 from idn_core.data import Dataset, partition_dirichlet
 from idn_core.ensembles import combine
+from idn_core.member_specs import boosting_specs, member_specs
 from idn_core.models import ModelSpec
 from idn_core.outputs import OutputsTable
 from idn_core.training import TrainedModel, predict_logits, train_model
 
 #: Offset between a member's training seed and the ensemble seed (keeps them apart from the zoo's).
 SEED_OFFSET = 10
-
-_SPECS: dict[str, list[ModelSpec]] = {
-    # Edge-sized 1-D CNNs (1.5k-3k parameters) of four shapes: width, kernel, depth, head.
-    "mnist1d": [
-        ModelSpec(
-            "bag-edge-a", "edge", "cnn1d", {"channels": [8, 16, 16]}, epochs=30, shift_augment=4
-        ),
-        ModelSpec(
-            "bag-edge-b",
-            "edge",
-            "cnn1d",
-            {"channels": [8, 16, 16], "kernel_size": 7},
-            epochs=30,
-            shift_augment=4,
-        ),
-        ModelSpec(
-            "bag-edge-c",
-            "edge",
-            "cnn1d",
-            {"channels": [12, 12, 12, 12], "kernel_size": 3},
-            epochs=30,
-            shift_augment=4,
-        ),
-        ModelSpec(
-            "bag-edge-d",
-            "edge",
-            "cnn1d",
-            {"channels": [8, 16, 16], "kernel_size": 5, "hidden": 16},
-            epochs=30,
-            shift_augment=4,
-        ),
-    ],
-    "digits": [
-        ModelSpec("bag-mlp-a", "edge", "mlp", {"hidden": [16]}, epochs=60, batch_size=64),
-        ModelSpec("bag-mlp-b", "edge", "mlp", {"hidden": [32]}, epochs=60, batch_size=64),
-        ModelSpec("bag-mlp-c", "edge", "mlp", {"hidden": [16, 16]}, epochs=60, batch_size=64),
-        ModelSpec("bag-mlp-d", "edge", "mlp", {"hidden": [8]}, epochs=60, batch_size=64),
-    ],
-}
-
-
-def member_specs(
-    dataset: str, n_members: int = 4, diverse: bool = True, epochs: int | None = None
-) -> list[ModelSpec]:
-    """Specs of ``n_members`` edge-sized members, cycling through architectures if ``diverse``.
-
-    With ``diverse=False`` every member has the first architecture. ``epochs`` overrides
-    the recipe's epochs (small values for the quick profile). Names are made unique.
-    """
-    check_choice("dataset", dataset, tuple(_SPECS))
-    check_positive_int("n_members", n_members)
-    base = _SPECS[dataset] if diverse else _SPECS[dataset][:1]
-    specs = []
-    for i in range(n_members):
-        s = base[i % len(base)]
-        if i >= len(base):
-            s = replace(s, name=f"{s.name}-{i}")
-        if epochs is not None:
-            s = replace(s, epochs=check_positive_int("epochs", epochs))
-        specs.append(s)
-    return specs
 
 
 def bootstrap_indices(n_samples: int, n_members: int, seed: int = 0) -> list[np.ndarray]:
@@ -271,3 +211,50 @@ def skew_sweep(
             row[f"ensemble_{rule}"] = float((combine(p, rule).argmax(1) == y).mean())
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def learning_rate_sweep(
+    dataset: Dataset,
+    specs: list[ModelSpec],
+    first: TrainedModel,
+    learning_rates: list[float],
+    seed: int = 0,
+    progress: bool | None = None,
+) -> pd.DataFrame:
+    """Boosting along the path for several SAMME learning rates.
+
+    Returns one row per learning rate: test accuracy of the weighted vote, mean fraction
+    of members queried under exact early stopping, and the member weights.
+    """
+    from idn_core.boosting import early_stop_decision
+
+    rows = []
+    for lr in learning_rates:
+        mem = train_boosted(dataset, specs, seed, first, float(lr), progress)
+        b = mem.boosting
+        d = early_stop_decision(mem.test.predictions(), b.alphas, b.n_classes)
+        rows.append(
+            {
+                "learning_rate": float(lr),
+                "accuracy": float((d.prediction == mem.test.labels).mean()),
+                "queried_fraction": float(d.queried.mean()),
+                "members": b.n_members,
+                "alphas": np.round(b.alphas, 3).tolist(),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+__all__ = [
+    "SEED_OFFSET",
+    "Members",
+    "accuracy_vs_members",
+    "boosting_specs",
+    "bootstrap_indices",
+    "learning_rate_sweep",
+    "member_specs",
+    "outputs_of",
+    "skew_sweep",
+    "train_bagged",
+    "train_boosted",
+]

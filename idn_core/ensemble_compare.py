@@ -1,0 +1,305 @@
+"""Chapter 3's comparison: ensembles against chapter 2's cascades and the oracle, on one stream.
+
+Every policy is tuned on the validation split and reported on the same seeded test request
+stream through :func:`idn_core.evaluate.evaluate`, so all points share one accuracy-latency
+plane and one models-queried axis. The reference point is chapter 2's choice: the cheapest
+threshold cascade whose accuracy stays within ``tolerance`` of cloud-only
+(:func:`idn_core.policy_search.choose_within_tolerance`); its test mean latency is the
+budget at which the best cascade and the best ensemble are compared.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from idn_core.bagging import Members
+from idn_core.boosting import early_stop_decision, samme_predict
+from idn_core.confidence import confidence, fit_temperatures, table_confidences
+from idn_core.ensemble_paths import PathEnsemble, path_ensemble, stage_decision, stage_running
+from idn_core.ensembles import (
+    Stacking,
+    combine,
+    full_ensemble_decision,
+    log_vote,
+    query_on_doubt_decision,
+    stacked_running,
+    vote_weights,
+)
+from idn_core.evaluate import Decision, evaluate, make_requests, pareto_front, summarize
+from idn_core.outputs import OutputsTable
+from idn_core.path_latency import scenario_latency
+from idn_core.policies import cascade_decision, forward_to
+from idn_core.policy_search import (
+    cascade_grid,
+    cascade_metrics,
+    choose_within_tolerance,
+    oracle_frontier,
+    request_weights,
+    threshold_candidates,
+    uniform_weights,
+)
+
+
+@dataclass
+class Comparison:
+    """Every policy's test metrics on one request stream.
+
+    Attributes
+    ----------
+    points : one row per evaluated policy (``family``, ``policy``, ``accuracy``,
+        ``latency_ms``, ``models_queried``, ``forwarded``, ``p95_ms``, loads).
+    fronts : family -> validation-chosen Pareto front (or sweep) reported on test.
+    oracle : the oracle frontier on the test stream.
+    budget_ms : chapter 2's cascade latency (the comparison budget).
+    numbers : headline numbers (the benchmark's keys).
+    """
+
+    points: pd.DataFrame
+    fronts: dict[str, pd.DataFrame]
+    oracle: pd.DataFrame
+    budget_ms: float
+    numbers: dict[str, float | str] = field(default_factory=dict)
+
+
+def committee_ensemble(
+    scenario, committees: dict[int, Members] | None = None, mode: str = "relay"
+) -> PathEnsemble:
+    """The path's models plus committees: ``{tier: members}`` placed with that tier's model."""
+    committees = committees or {}
+    names, tiers, flops, val, test = [], [], [], [], []
+    zoo_flops = scenario.zoo.flops()
+    for k, model in enumerate(scenario.path_models):
+        names.append(model), tiers.append(k), flops.append(zoo_flops[model])
+        val.append(scenario.val.logits[k : k + 1]), test.append(scenario.test.logits[k : k + 1])
+        if k in committees:
+            c = committees[k]
+            names += list(c.names)
+            tiers += [k] * len(c.names)
+            flops += c.flops()
+            val.append(c.val.logits), test.append(c.test.logits)
+    v = OutputsTable(tuple(names), np.concatenate(val), scenario.val.labels, "val")
+    t = OutputsTable(tuple(names), np.concatenate(test), scenario.test.labels, "test")
+    gflops = {n.name: n.compute_gflops for n in scenario.topology.nodes}
+    return path_ensemble(scenario_latency(scenario), v, t, tiers, flops, gflops, mode)
+
+
+def boosted_ensemble(scenario, members: Members, tiers: list[int] | None = None) -> PathEnsemble:
+    """Boosted members along the path (default: first on the device, last in the cloud, others at the edge)."""
+    m = len(members.models)
+    tiers = tiers if tiers is not None else [0] + [1] * max(m - 2, 0) + ([2] if m > 1 else [])
+    gflops = {n.name: n.compute_gflops for n in scenario.topology.nodes}
+    path = scenario_latency(scenario)
+    return path_ensemble(path, members.val, members.test, tiers, members.flops(), gflops)
+
+
+def _row(decision: Decision, table: OutputsTable, requests, latency, family: str, policy: str):
+    row = summarize(evaluate(decision, table, requests, latency), policy)
+    row["family"] = family
+    return row
+
+
+def _index(grid, thresholds) -> tuple[int, ...]:
+    return tuple(
+        int(np.flatnonzero(g == v)[0]) for g, v in zip(grid.thresholds, thresholds, strict=True)
+    )
+
+
+def ensemble_runs(ens: PathEnsemble) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Running stage combinations (validation, test) of three rules: soft, weighted log, stacking."""
+    stage = ens.stage_of_member()
+    pv, pt = ens.val.probs(), ens.test.probs()
+    w = vote_weights(ens.val.correct(), "log_odds", ens.val.n_classes)
+    return {
+        "soft vote": (stage_running(pv, stage, "soft"), stage_running(pt, stage, "soft")),
+        "weighted log vote": (
+            stage_running(pv, stage, "log", w),
+            stage_running(pt, stage, "log", w),
+        ),
+        "stacking": stacked_running(pv, ens.val.labels, pt, stage),
+    }
+
+
+def rule_accuracies(ens: PathEnsemble, subsets: dict[str, list[int]]) -> pd.DataFrame:
+    """Test accuracy of every combination rule on subsets of the members (all queried).
+
+    Weights and the stacker are fitted on the validation split. Returns one row per subset
+    (index) and one column per rule, plus the best single member of the subset.
+    """
+    y_v, y_t = ens.val.labels, ens.test.labels
+    rows = {}
+    for name, idx in subsets.items():
+        pv, pt = ens.val.probs()[idx], ens.test.probs()[idx]
+        acc_w = vote_weights(ens.val.correct()[idx], "accuracy")
+        lo_w = vote_weights(ens.val.correct()[idx], "log_odds", ens.val.n_classes)
+        preds = {
+            "best member": pt.argmax(2)[int(np.argmax(acc_w))],
+            "hard vote": combine(pt, "hard").argmax(1),
+            "weighted hard vote": combine(pt, "hard", lo_w).argmax(1),
+            "soft vote": combine(pt, "soft").argmax(1),
+            "weighted soft vote": combine(pt, "soft", acc_w).argmax(1),
+            "weighted log vote": combine(pt, "log", lo_w).argmax(1),
+            "stacking": Stacking().fit(pv, y_v).predict_proba(pt).argmax(1),
+        }
+        rows[name] = {k: float((v == y_t).mean()) for k, v in preds.items()}
+    return pd.DataFrame(rows).T
+
+
+def compare(
+    scenario,
+    committees: dict[int, Members] | None = None,
+    boosted: Members | None = None,
+    n_requests: int = 200_000,
+    seed: int = 0,
+    tolerance: float = 0.005,
+    n_grid: int = 40,
+) -> Comparison:
+    """Evaluate cascades, ensembles, query-on-doubt and boosting on one test request stream.
+
+    Parameters
+    ----------
+    scenario : the running scenario (its path models are the cascade's tiers).
+    committees : extra members per tier index (e.g. ``{1: edge committee, 2: cloud committee}``).
+    boosted : SAMME members (:func:`idn_core.bagging.train_boosted`), placed along the path.
+    n_requests, seed : the test request stream.
+    tolerance : chapter 2's accuracy tolerance to cloud-only that sets the latency budget.
+    n_grid : thresholds per hop in the validation grids.
+    """
+    path = scenario_latency(scenario)
+    val, test = scenario.val, scenario.test
+    requests = make_requests(n_requests, test.n_samples, path.devices, seed)
+    w_test, w_val = request_weights(requests, path), uniform_weights(val.n_samples, path)
+    corr_v, corr_t = val.correct(), test.correct()
+    temps = fit_temperatures(val)
+    conf_v = table_confidences(val, "max_prob", temps)
+    conf_t = table_confidences(test, "max_prob", temps)
+    rows, fronts = [], {}
+
+    for k, name in enumerate(("local only", "edge only", "cloud only")):
+        d = forward_to(k, test.n_samples, 3)
+        rows.append(_row(d, test, requests, path, "single model", name))
+    grids = [threshold_candidates(conf_v[h], n_grid) for h in range(2)]
+    t_ch2, _ = choose_within_tolerance(
+        conf_v[:2], corr_v, w_val, grids, corr_v[2], tolerance, n_future=test.n_samples
+    )
+    ch2 = _row(cascade_decision(conf_t, t_ch2), test, requests, path, "cascade", "chapter 2 choice")
+    budget = float(ch2["latency_ms"])
+    grid_v = cascade_grid(conf_v[:2], corr_v, w_val, grids)
+    front = pareto_front(grid_v.frame())[["t0", "t1"]].to_numpy()
+    fronts["cascade"] = pareto_front(cascade_metrics(conf_t, corr_t, w_test, front))
+    t_best = grid_v.best_under_latency(budget)
+    best_cascade = _row(
+        cascade_decision(conf_t, t_best), test, requests, path, "cascade", "best cascade at budget"
+    )
+    rows += [ch2, best_cascade]
+
+    ens = committee_ensemble(scenario, committees)
+    stage = ens.stage_of_member()
+    st_lat = ens.stage_latency()
+    w_val_st = uniform_weights(val.n_samples, st_lat)
+    w_test_st = request_weights(requests, st_lat)
+    best = None
+    for rule, (rv, rt) in ensemble_runs(ens).items():
+        full = full_ensemble_decision(rt[-1], ens.n_members)
+        rows.append(_row(full, ens.test, requests, ens.latency, "full ensemble", rule))
+        cv, ct = confidence(rv[:-1]), confidence(rt[:-1])
+        cor_v, cor_t = rv.argmax(2) == ens.val.labels, rt.argmax(2) == ens.test.labels
+        g = [threshold_candidates(cv[h], n_grid) for h in range(cv.shape[0])]
+        grid = cascade_grid(cv, cor_v, w_val_st, g)
+        fr = pareto_front(grid.frame())[[f"t{h}" for h in range(cv.shape[0])]].to_numpy()
+        fronts[f"ensemble cascade ({rule})"] = pareto_front(
+            cascade_metrics(ct, cor_t, w_test_st, fr)
+        )
+        t = grid.best_under_latency(budget)
+        d = stage_decision(rt, stage, t)
+        r = _row(d, ens.test, requests, ens.latency, "ensemble cascade", rule)
+        rows.append(r)
+        val_acc = float(grid.accuracy[_index(grid, t)])  # the rule is chosen on validation
+        if best is None or val_acc > best[0]:
+            best = (val_acc, r)
+
+    qod, eq = query_on_doubt_sweep(test, val, conf_v[0], conf_t[0], requests, path, ch2)
+    for fam in qod.family.unique():
+        fronts[fam] = qod[qod.family == fam].sort_values("latency_ms").reset_index(drop=True)
+
+    numbers: dict[str, float | str] = {}
+    if boosted is not None:
+        b_rows, fronts["boosting (confidence rule)"], frac = boosting_rows(
+            scenario, boosted, requests
+        )
+        rows += b_rows
+        numbers["boost_queried_fraction"] = frac
+    points = pd.DataFrame(rows)
+    oracle = oracle_frontier(corr_t, w_test)
+    numbers.update(
+        {
+            "budget_ms": budget,
+            "cloud_acc": float(points.loc[points.policy == "cloud only", "accuracy"].iloc[0]),
+            "chapter2_cascade_acc": float(ch2["accuracy"]),
+            "best_cascade_acc": float(best_cascade["accuracy"]),
+            "best_ensemble_acc": float(best[1]["accuracy"]),
+            "best_ensemble_rule": str(best[1]["policy"]),
+            "best_ensemble_latency_ms": float(best[1]["latency_ms"]),
+            "ensemble_gain_pp": 100 * float(best[1]["accuracy"] - best_cascade["accuracy"]),
+            "combine_vs_replace_pp": 100 * (eq["combine"] - eq["replace"]),
+            "forwarded_fraction": float(ch2["forwarded"]),
+            "oracle_acc_at_budget": float(np.interp(budget, oracle.latency_ms, oracle.accuracy)),
+        }
+    )
+    return Comparison(points, fronts, oracle, budget, numbers)
+
+
+def query_on_doubt_sweep(test, val, conf_v0, conf_t0, requests, path, reference, n_points=21):
+    """Query-on-doubt (combine the device and cloud answers) against forwarding (cloud replaces).
+
+    Both query the cloud exactly when the device's confidence is below the threshold, so
+    at every threshold they have the same forwarded share and latency. Returns the sweep
+    and the accuracies at the forwarded share of ``reference`` (threshold set on validation).
+    """
+    w = vote_weights(val.correct()[[0, 2]], "log_odds", val.n_classes)
+    combined = log_vote(test.probs()[[0, 2]], w).argmax(1)
+    pred = test.predictions()
+    doubt = {"combine": combined, "replace": pred[2]}
+    family = {"combine": "query-on-doubt (combine)", "replace": "forward on doubt (replace)"}
+    rows = []
+    for th in threshold_candidates(conf_v0, n_points):
+        for key, dp in doubt.items():
+            d = query_on_doubt_decision(conf_t0, float(th), pred[0], dp, (2,), 3)
+            r = _row(d, test, requests, path, family[key], f"t={th:.3f}")
+            r["threshold"] = float(th)
+            rows.append(r)
+    th_eq = float(np.quantile(conf_v0, float(reference["forwarded"])))
+    eq = {}
+    for key, dp in doubt.items():
+        d = query_on_doubt_decision(conf_t0, th_eq, pred[0], dp, (2,), 3)
+        eq[key] = float(summarize(evaluate(d, test, requests, path))["accuracy"])
+    return pd.DataFrame(rows), eq
+
+
+def boosting_rows(scenario, boosted: Members, requests, taus=(0.5, 0.6, 0.7, 0.8, 0.9)):
+    """Boosting along the path: exact early stopping, all members, and the confidence rule sweep.
+
+    Returns the two points, the sweep over ``tau`` and the mean fraction of members
+    queried under exact early stopping.
+    """
+    b = boosted.boosting
+    if b is None:
+        raise ValueError("boosted members carry no SAMME result; use train_boosted")
+    ens = boosted_ensemble(scenario, boosted)
+    preds = boosted.test.predictions()
+    exact = early_stop_decision(preds, b.alphas, b.n_classes)
+    full = full_ensemble_decision(samme_predict(preds, b.alphas, b.n_classes), b.n_members)
+    out = evaluate(exact, boosted.test, requests, ens.latency)
+    rows = [
+        _row(exact, boosted.test, requests, ens.latency, "boosting", "exact early stop"),
+        _row(full, boosted.test, requests, ens.latency, "boosting", "all members"),
+    ]
+    sweep = []
+    for tau in taus:
+        d = early_stop_decision(preds, b.alphas, b.n_classes, tau)
+        r = _row(d, boosted.test, requests, ens.latency, "boosting (confidence rule)", f"tau={tau}")
+        r["tau"] = float(tau)
+        sweep.append(r)
+    return rows, pd.DataFrame(sweep), float(out.n_queried.mean() / b.n_members)
