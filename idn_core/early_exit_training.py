@@ -10,29 +10,27 @@ layers up to its exit. Serving then follows :mod:`idn_core.exit_serving`.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any
 
-import networkx as nx
 import numpy as np
 import pandas as pd
-import torch
 from tqdm.auto import tqdm
 
 from idn_core._validation import check_choice, check_positive, check_positive_int
-from idn_core.data import Dataset, partition_by_shares, partition_dirichlet
-from idn_core.early_exit import EarlyExitNet, exit_flops, exit_logits, local_exit_update
+from idn_core.data import Dataset
+from idn_core.early_exit import EarlyExitNet, exit_logits
+from idn_core.exit_plan import ExitPlan, plan_early_exit
+from idn_core.exit_rounds import draw_exits, node_exit_updates, server_round
 from idn_core.exit_serving import assign_devices, normalised_entropy, serve_on_tree, serving_metrics
 from idn_core.exit_weights import (
     WEIGHTINGS,
     State,
-    aggregate_exit_updates,
-    check_participation,
     check_serving_split,
-    exit_data_shares,
-    lambda_tilde,
 )
-from idn_core.federated import client_seed, load_state, module_state
+from idn_core.federated import load_state
 from idn_core.topology import Topology, tree_topology
 from idn_core.training import _show_progress
 
@@ -98,44 +96,13 @@ class EarlyExitConfig:
         return f"{self.weighting} @ {split}"
 
 
-def node_depths(topology: Topology, n_exits: int) -> np.ndarray:
-    """Depth ``(C,)`` of each node of ``topology.nodes`` (devices ``0``, the cloud ``E-1``)."""
-    depth = []
-    for node in topology.nodes:
-        d = n_exits - 1 - nx.shortest_path_length(topology.graph, node.name, topology.cloud)
-        if d < 0:
-            raise ValueError(f"{node.name} is deeper than the network's {n_exits} exits")
-        depth.append(d)
-    return np.array(depth)
-
-
-def participation_matrix(
-    participation: Sequence[Sequence[float]], depths: np.ndarray
-) -> np.ndarray:
-    """Probabilities ``(C, E)`` from per-depth rows, validated (in [0, 1], held exits only)."""
-    rows = np.asarray(participation, dtype=float)
-    if rows.ndim != 2 or rows.shape[0] != rows.shape[1] or rows.shape[0] <= depths.max():
-        raise ValueError(
-            f"participation must be one row of per-exit probabilities per depth, got {rows.shape}"
-        )
-    return rows[depths]
-
-
-def node_partitions(
-    topology: Topology, y: np.ndarray, config: EarlyExitConfig, seed: int = 0
-) -> list[np.ndarray]:
-    """Training indices per node of ``topology.nodes`` following ``config``'s data split or skew."""
-    depths = node_depths(topology, len(config.channels))
-    if config.label_skew_alpha is not None:
-        return partition_dirichlet(y, len(depths), config.label_skew_alpha, seed=seed)
-    per_depth = np.bincount(depths, minlength=len(config.channels))
-    shares = np.asarray(config.data_split)[depths] / per_depth[depths]
-    return partition_by_shares(len(y), shares, seed=seed)
-
-
 @dataclass
 class EarlyExitResult:
-    """Trained weights, per-round history (lambda-tilde, measured sigma), and context."""
+    """Trained weights, per-round history (lambda-tilde, measured sigma), and context.
+
+    ``timings``: wall-clock ``startup_s``, ``round_s`` (per round) and ``teardown_s``;
+    ``backend`` names the engine that ran the rounds.
+    """
 
     config: EarlyExitConfig
     state: State
@@ -144,6 +111,8 @@ class EarlyExitResult:
     flops: np.ndarray
     input_length: int
     n_classes: int
+    backend: str = "inprocess"
+    timings: dict[str, Any] = field(default_factory=dict)
 
     def net(self) -> EarlyExitNet:
         """A module with the trained weights."""
@@ -163,80 +132,74 @@ def run_early_exit(
     topology: Topology | None = None,
     node_data: Sequence[np.ndarray] | None = None,
     progress: bool | None = None,
+    backend: str = "inprocess",
+    backend_config: dict[str, dict[str, Any]] | None = None,
 ) -> EarlyExitResult:
     """Train the early-exit network federatedly over ``topology`` (default: the 7-node tree).
 
     ``node_data`` overrides the partition of ``config`` (one index array into the
     training split per node of ``topology.nodes``). The variance weighting uses the
     gradient standard deviations measured in the local updates, smoothed over rounds.
+    ``backend="flower"`` runs the same rounds on Flower's Ray simulation engine
+    (:func:`idn_core.flower.early_exit.run_early_exit_flower`, one virtual client per
+    node; ``backend_config`` from :func:`idn_core.flower.engine.backend_config`).
     """
-    topology = topology or tree_topology(n_edges=2, devices_per_edge=2)
-    n_exits = len(config.channels)
-    names = [n.name for n in topology.nodes]
-    depths = node_depths(topology, n_exits)
-    holds = depths[:, None] >= np.arange(n_exits)[None, :]
-    q = check_participation(participation_matrix(config.participation, depths), holds, names)
-    parts = (
-        node_partitions(topology, dataset.y_train, config, seed) if node_data is None else node_data
+    check_choice("backend", backend, ("inprocess", "flower"))
+    start = time.perf_counter()
+    plan = plan_early_exit(dataset, config, seed=seed, topology=topology, node_data=node_data)
+    plan_s = time.perf_counter() - start
+    if backend == "flower":
+        from idn_core.flower.early_exit import run_early_exit_flower
+
+        state, rows, timings = run_early_exit_flower(dataset, config, plan, seed, backend_config)
+    else:
+        state, rows, timings = _run_inprocess(dataset, config, plan, seed, progress)
+    timings["startup_s"] += plan_s
+    return EarlyExitResult(
+        config,
+        state,
+        pd.DataFrame(rows),
+        plan.sizes,
+        plan.flops,
+        dataset.input_length,
+        dataset.n_classes,
+        backend,
+        timings,
     )
-    if len(parts) != len(names):
-        raise ValueError(f"need one index array per node ({len(names)}), got {len(parts)}")
-    for name, idx in zip(names, parts, strict=True):
-        if len(idx) == 0:
-            raise ValueError(f"node {name} has no training data")
-    sizes = np.array([len(p) for p in parts])
-    shares = exit_data_shares(sizes, q > 0)
-    sum_p2 = (shares**2).sum(axis=0)
-    torch.manual_seed(seed)
+
+
+def _run_inprocess(
+    dataset: Dataset, config: EarlyExitConfig, plan: ExitPlan, seed: int, progress: bool | None
+) -> tuple[State, list[dict[str, float]], dict[str, Any]]:
+    """The in-process loop: every node's updates, then :func:`server_round`, per round."""
     net = EarlyExitNet(dataset.input_length, dataset.n_classes, config.channels)
-    state, flops = module_state(net), exit_flops(net)
-    sigma = np.full(n_exits, np.nan)
+    state, sigma = plan.init_state, np.full(len(config.channels), np.nan)
     rng = np.random.default_rng(seed)
-    rows = []
+    rows, marks = [], [time.perf_counter()]
     show = _show_progress() if progress is None else progress
     for r in tqdm(range(config.rounds), desc=config.label(), disable=not show, leave=False):
         updates = []
-        for c, idx in enumerate(parts):
-            for e in np.flatnonzero(rng.random(n_exits) < q[c]):
-                updates.append(
-                    local_exit_update(
-                        net,
-                        state,
-                        dataset.x_train[idx],
-                        dataset.y_train[idx],
-                        node=c,
-                        exit_=int(e),
-                        steps=config.local_steps,
-                        batch_size=config.batch_size,
-                        lr=config.lr,
-                        momentum=config.momentum,
-                        seed=client_seed(seed, r, c * n_exits + int(e)),
-                    )
-                )
-        for e in range(n_exits):
-            measured = [u.grad_sigma for u in updates if u.exit == e]
-            if measured:
-                new = float(np.mean(measured))
-                sigma[e] = new if np.isnan(sigma[e]) else 0.5 * sigma[e] + 0.5 * new
-        fill = 1.0 if np.isnan(sigma).all() else np.nanmean(sigma)
-        known = np.where(np.isnan(sigma), fill, sigma)
-        lam = lambda_tilde(
-            config.weighting, config.serving_split, sigma=known, sum_p2=sum_p2, flops=flops
-        )
-        triples = [(u.node, u.exit, u.delta) for u in updates]
-        state = aggregate_exit_updates(state, triples, shares, q, lam, config.server_lr)
-        if not all(np.isfinite(v).all() for v in state.values()):
-            raise FloatingPointError(
-                f"training diverged in round {r + 1}: lower lr ({config.lr}) or server_lr "
-                f"({config.server_lr})"
+        for c, exits in enumerate(draw_exits(rng, plan.participation)):
+            idx = plan.parts[c]
+            x, y = dataset.x_train[idx], dataset.y_train[idx]
+            updates += node_exit_updates(
+                net, state, x, y, node=c, exits=exits, round_=r, seed=seed, config=config
             )
-        row: dict[str, float] = {"round": r + 1, "updates": len(updates)}
-        row.update({f"lambda{e + 1}": float(lam[e]) for e in range(n_exits)})
-        row.update({f"sigma{e + 1}": float(known[e]) for e in range(n_exits)})
+        state, sigma, row = server_round(
+            state,
+            updates,
+            sigma,
+            config=config,
+            shares=plan.shares,
+            participation=plan.participation,
+            sum_p2=plan.sum_p2,
+            flops=plan.flops,
+            round_=r,
+        )
         rows.append(row)
-    return EarlyExitResult(
-        config, state, pd.DataFrame(rows), sizes, flops, dataset.input_length, dataset.n_classes
-    )
+        marks.append(time.perf_counter())
+    timings = {"startup_s": 0.0, "round_s": list(np.diff(marks)), "teardown_s": 0.0}
+    return state, rows, timings
 
 
 def evaluate_serving(

@@ -12,19 +12,22 @@ very same code:
 :func:`run_fedavg` chains them over rounds, with a progress bar and an evaluation hook
 (McMahan et al. 2017).
 
-Mapping onto Flower (planned backend): a ``ClientApp``'s ``fit`` converts the received
-``NDArrays`` to a :data:`State` (names from ``spec.build(...).state_dict()``), calls
-:func:`client_update` with the seed :func:`client_seed` of its (round, client) pair and
-returns ``list(update.state.values())`` with ``update.weight`` as its example count; a
-``Strategy``'s ``aggregate_fit`` calls :func:`weighted_average` on the results. The
+Flower backend (``run_fedavg(..., backend="flower")``, :mod:`idn_core.flower.fedavg`): a
+``ClientApp``'s ``train`` converts the received ``ArrayRecord`` to a :data:`State`, calls
+:func:`client_update` with the seed :func:`client_seed` of its (round, partition) pair and
+replies with the new state and ``update.weight``; a ``Strategy`` samples clients with
+:func:`sample_clients` and its ``aggregate_train`` calls :func:`weighted_average` on the
+replies sorted by partition. Both backends therefore give the same weights. The
 early-exit counterparts are :func:`idn_core.early_exit.local_exit_update` (client) and
 :func:`idn_core.exit_weights.aggregate_exit_updates` (server).
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -32,7 +35,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from idn_core._validation import check_fraction, check_positive_int
+from idn_core._validation import check_choice, check_fraction, check_positive_int
 from idn_core.models import ModelSpec
 from idn_core.training import _show_progress, fit, predict_logits
 
@@ -150,13 +153,19 @@ def client_update(
 
 @dataclass
 class FedAvgResult:
-    """Final global weights and one history row per round (clients, samples, metrics)."""
+    """Final global weights and one history row per round (clients, samples, metrics).
+
+    ``timings`` holds wall-clock seconds: ``startup_s`` (before the first round),
+    ``round_s`` (one per round) and ``teardown_s``; ``backend`` names the engine.
+    """
 
     spec: ModelSpec
     state: State
     history: pd.DataFrame
     input_length: int
     n_classes: int
+    backend: str = "inprocess"
+    timings: dict[str, Any] = field(default_factory=dict)
 
     def module(self) -> nn.Module:
         """A fresh module holding the final global weights, in eval mode."""
@@ -182,6 +191,8 @@ def run_fedavg(
     init_state: State | None = None,
     evaluate: Callable[[State], dict[str, float]] | None = None,
     progress: bool | None = None,
+    backend: str = "inprocess",
+    backend_config: dict[str, dict[str, Any]] | None = None,
 ) -> FedAvgResult:
     """Federated averaging of ``spec`` over clients holding ``x[partitions[k]]``.
 
@@ -196,7 +207,12 @@ def run_fedavg(
     sample_weight : optional importance weights ``(n,)`` over the pooled samples.
     init_state : start from these weights instead of a seeded initialisation.
     evaluate : called with the global state after each round; its dict joins the history.
+    backend : ``"inprocess"`` (this loop) or ``"flower"`` (Flower's Ray simulation engine,
+        :func:`idn_core.flower.fedavg.run_fedavg_flower`; same seeds, same weights).
+    backend_config : for ``"flower"``: :func:`idn_core.flower.engine.backend_config`
+        (CPUs/GPUs per client, an existing Ray cluster's address); default: all local cores.
     """
+    check_choice("backend", backend, ("inprocess", "flower"))
     check_positive_int("rounds", rounds)
     check_positive_int("local_epochs", local_epochs)
     parts = [np.asarray(p, dtype=np.int64) for p in partitions]
@@ -207,10 +223,32 @@ def run_fedavg(
         raise ValueError(
             f"sample_weight must have shape ({len(y)},), got {np.shape(sample_weight)}"
         )
+    start = time.perf_counter()
     torch.manual_seed(seed)
     state = init_state or module_state(spec.build(x.shape[1], n_classes))
+    if backend == "flower":
+        from idn_core.flower.fedavg import run_fedavg_flower
+
+        state, rows, timings = run_fedavg_flower(
+            spec,
+            x,
+            y,
+            parts,
+            state,
+            rounds=rounds,
+            local_epochs=local_epochs,
+            fraction=fraction,
+            seed=seed,
+            n_classes=n_classes,
+            sample_weight=sample_weight,
+            evaluate=evaluate,
+            backend_config=backend_config,
+        )
+        history = pd.DataFrame(rows)
+        return FedAvgResult(spec, state, history, x.shape[1], n_classes, backend, timings)
     rng = np.random.default_rng(seed)
     rows = []
+    marks = [time.perf_counter()]
     show = _show_progress() if progress is None else progress
     for r in tqdm(range(rounds), desc=f"FedAvg {spec.name}", disable=not show, leave=False):
         chosen = sample_clients(len(parts), fraction, rng)
@@ -234,7 +272,13 @@ def run_fedavg(
         if evaluate is not None:
             row.update(evaluate(state))
         rows.append(row)
-    return FedAvgResult(spec, state, pd.DataFrame(rows), x.shape[1], n_classes)
+        marks.append(time.perf_counter())
+    timings = {
+        "startup_s": marks[0] - start,
+        "round_s": list(np.diff(marks)),
+        "teardown_s": 0.0,
+    }
+    return FedAvgResult(spec, state, pd.DataFrame(rows), x.shape[1], n_classes, backend, timings)
 
 
 def node_test_indices(

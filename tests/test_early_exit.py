@@ -12,10 +12,10 @@ from idn_core.early_exit_training import (
     LOWER_EXITS,
     EarlyExitConfig,
     evaluate_serving,
-    node_depths,
     run_early_exit,
     sweep_early_exit,
 )
+from idn_core.exit_plan import node_depths
 from idn_core.exit_serving import assign_devices, normalised_entropy, serve_on_tree
 from idn_core.exit_weights import (
     aggregate_exit_updates,
