@@ -42,6 +42,7 @@ def flwr_modules() -> dict[str, Any]:
     """
     os.environ.setdefault("FLWR_TELEMETRY_ENABLED", "0")
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+    os.environ.setdefault("RAY_ACCEL_ENV_VAR_OVERRIDE_ON_ZERO", "0")
     try:
         import flwr.app as app
         import flwr.clientapp as clientapp
