@@ -76,7 +76,7 @@ def build(root: Path, profile: str) -> float:
     seconds = time.perf_counter() - start
     if proc.returncode != 0:
         sys.stdout.write(proc.stdout[-5000:] + proc.stderr[-5000:])
-        raise SystemExit(f"{profile} build failed ({proc.returncode})")
+        raise SystemExit(f"{profile} build failed ({proc.returncode}) after {seconds:.1f} s")
     executed = proc.stdout.count(": executed (")
     print(f"  {profile} build: {seconds:.1f} s, {executed} notebook(s) executed", flush=True)
     return seconds
