@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import numpy as np
@@ -52,6 +53,7 @@ def early_exit_client_app(config: Any, data_ref: Any, *, seed: int) -> Any:
         import torch
 
         torch.set_num_threads(1)
+        tic = time.perf_counter()
         node = int(context.node_config["partition-id"])
         x, y, parts, input_length, n_classes = get_payload(data_ref)
         cfg = msg.content["config"]
@@ -76,6 +78,7 @@ def early_exit_client_app(config: Any, data_ref: Any, *, seed: int) -> Any:
                         "n_samples": len(parts[node]),
                         "exits": [u.exit for u in updates],
                         "grad_sigma": [u.grad_sigma for u in updates],
+                        "train_s": time.perf_counter() - tic,
                     }
                 )
             }
@@ -156,7 +159,7 @@ def make_early_exit_strategy(config: Any, plan: ExitPlan, seed: int) -> Any:
                 round_=server_round - 1,
             )
             self.rows.append(row)
-            self.clock.end_round()
+            self.clock.end_round(sum(float(r.content["metrics"]["train_s"]) for r in replies))
             return state_to_record(self.state), None
 
         def configure_evaluate(self, server_round, arrays, cfg, grid):

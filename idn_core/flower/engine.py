@@ -185,16 +185,19 @@ class RunClock:
         self.start = time.perf_counter()
         self.first_round: float | None = None
         self.round_ends: list[float] = []
+        self.client_s: list[float] = []
 
     def begin_round(self) -> None:
         if self.first_round is None:
             self.first_round = time.perf_counter()
 
-    def end_round(self) -> None:
+    def end_round(self, client_s: float = 0.0) -> None:
+        """Mark a round's end; ``client_s`` is the summed time clients spent in their own code."""
         self.round_ends.append(time.perf_counter())
+        self.client_s.append(client_s)
 
     def timings(self) -> dict[str, Any]:
-        """``startup_s`` (to the first round), ``round_s`` per round, ``teardown_s``."""
+        """``startup_s`` (to the first round), ``round_s`` and ``client_s`` per round, ``teardown_s``."""
         now = time.perf_counter()
         first = self.first_round if self.first_round is not None else now
         marks = [first, *self.round_ends]
@@ -202,6 +205,7 @@ class RunClock:
         return {
             "startup_s": first - self.start,
             "round_s": list(np.diff(marks)),
+            "client_s": list(self.client_s),
             "teardown_s": now - last,
         }
 

@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -58,6 +59,7 @@ def fedavg_client_app(
         import torch
 
         torch.set_num_threads(1)
+        tic = time.perf_counter()
         pid = int(context.node_config["partition-id"])
         x, y, parts, sample_weight = get_payload(data_ref)
         idx = parts[pid]
@@ -72,7 +74,12 @@ def fedavg_client_app(
             seed=client_seed(seed, int(msg.content["config"]["round"]), pid),
             sample_weight=None if sample_weight is None else sample_weight[idx],
         )
-        metrics = {"weight": update.weight, "n_samples": update.n_samples, "partition": pid}
+        metrics = {
+            "weight": update.weight,
+            "n_samples": update.n_samples,
+            "partition": pid,
+            "train_s": time.perf_counter() - tic,
+        }
         content = app.RecordDict(
             {"arrays": state_to_record(update.state), "metrics": app.MetricRecord(metrics)}
         )
@@ -130,7 +137,7 @@ def make_fedavg_strategy(
             if evaluate is not None:
                 row.update(evaluate(self.state))
             self.rows.append(row)
-            self.clock.end_round()
+            self.clock.end_round(sum(float(r.content["metrics"]["train_s"]) for r in replies))
             return state_to_record(self.state), None
 
         def configure_evaluate(self, server_round, arrays, config, grid):
