@@ -102,13 +102,19 @@ def stage_running(
     member_stage: np.ndarray,
     rule: str = "soft",
     weights: np.ndarray | None = None,
+    cumulative: bool = True,
 ) -> np.ndarray:
-    """Combination ``(S, N, C)`` of every member of stages ``0..s``, for each stage ``s``."""
+    """Combination ``(S, N, C)`` at each stage ``s``.
+
+    With ``cumulative`` it combines every member of stages ``0..s`` (the request carries
+    the answers of the stages below); otherwise only the members of stage ``s`` (each
+    stage is its own committee, as in Wang et al.'s cascades of ensembles).
+    """
     stage = np.asarray(member_stage, dtype=int)
     w = np.ones(stage.size) if weights is None else np.asarray(weights, dtype=float)
     out = []
     for s in range(int(stage[-1]) + 1):
-        keep = stage <= s
+        keep = stage <= s if cumulative else stage == s
         out.append(combine(np.asarray(probs)[keep], rule, w[keep]))
     return np.stack(out)
 

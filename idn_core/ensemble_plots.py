@@ -22,6 +22,7 @@ FAMILY_COLORS = {
     "ensemble cascade (soft vote)": "#ff7f0e",
     "ensemble cascade (weighted log vote)": "#d62728",
     "ensemble cascade (stacking)": "#9467bd",
+    "ensemble cascade (committee soft vote)": "#bcbd22",
     "query-on-doubt (combine)": "#2ca02c",
     "forward on doubt (replace)": "#8c564b",
     "boosting": "#e377c2",
