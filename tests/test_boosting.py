@@ -175,3 +175,35 @@ def test_train_bagged_and_boosted_members_on_digits(tiny_digits):
     assert curve.k.tolist() == [1, 2, 3] and (curve["min"] <= curve["max"]).all()
     with pytest.raises(ValueError, match="mode"):
         train_bagged(tiny_digits, specs, mode="jackknife")
+
+
+def test_compare_puts_every_family_on_one_stream(tiny_digits):
+    from idn_core import load_scenario
+    from idn_core.ensemble_compare import compare
+
+    scenario = load_scenario("digits", epochs=3, progress=False)
+    data = scenario.dataset
+    edge = train_bagged(data, member_specs("digits", 2, epochs=2), 0, progress=False)
+    cloud = train_bagged(data, member_specs("digits", 2, epochs=2, tier="cloud"), 1, progress=False)
+    first = scenario.zoo[scenario.path_models[0]]
+    specs = [first.spec] + member_specs("digits", 2, epochs=2)
+    boosted = train_boosted(data, specs, 0, first=first, progress=False)
+
+    comp = compare(scenario, {1: edge, 2: cloud}, boosted, n_requests=4000, n_grid=8, learned=False)
+
+    pts = comp.points
+    assert {"single model", "cascade", "full ensemble", "ensemble cascade", "boosting"} <= set(
+        pts.family
+    )
+    full = pts[pts.family == "full ensemble"]
+    assert (full.models_queried == 7).all()  # 3 path models + 2 + 2 committee members
+    ch2 = pts[pts.policy == "chapter 2 choice"].iloc[0]
+    assert comp.budget_ms == pytest.approx(ch2.latency_ms)
+    boost = pts[pts.family == "boosting"].set_index("policy")
+    assert boost.loc["exact early stop", "accuracy"] == boost.loc["all members", "accuracy"]
+    assert boost.loc["exact early stop", "latency_ms"] <= boost.loc["all members", "latency_ms"]
+    assert 0 < comp.numbers["boost_queried_fraction"] <= 1
+    qd = comp.fronts["query-on-doubt (combine)"]
+    fw = comp.fronts["forward on doubt (replace)"]
+    np.testing.assert_allclose(qd.latency_ms, fw.latency_ms)  # same queries, same latency
+    assert comp.oracle.accuracy.max() >= pts.accuracy[pts.family == "cascade"].max()
