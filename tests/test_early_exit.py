@@ -16,6 +16,7 @@ from idn_core.early_exit_training import (
     sweep_early_exit,
 )
 from idn_core.exit_plan import node_depths
+from idn_core.exit_rounds import draw_exits, node_exit_updates, server_round
 from idn_core.exit_serving import assign_devices, normalised_entropy, serve_on_tree
 from idn_core.exit_weights import (
     aggregate_exit_updates,
@@ -159,6 +160,51 @@ def test_local_update_touches_only_layers_up_to_its_exit(digits):
     assert up.grad_sigma > 0
     flops = exit_flops(net)
     assert (np.diff(flops) > 0).all()
+
+
+def test_draw_exits_follows_participation_and_is_seeded():
+    q = np.array([[1.0, 0.0, 0.0], [0.5, 1.0, 0.0], [0.0, 0.0, 0.0]])
+    draws = [draw_exits(np.random.default_rng(s), q) for s in range(200)]
+    assert all(d[0].tolist() == [0] and d[2].size == 0 for d in draws)  # q = 1 always, 0 never
+    assert all(1 in d[1] and 2 not in d[1] for d in draws)
+    share = np.mean([0 in d[1] for d in draws])
+    assert 0.35 < share < 0.65  # exit 0 of node 1 with probability 0.5
+    a, b = draw_exits(np.random.default_rng(7), q), draw_exits(np.random.default_rng(7), q)
+    assert all(x.tolist() == y.tolist() for x, y in zip(a, b, strict=True))
+
+
+def test_server_round_ignores_reply_order_and_keeps_its_inputs(digits):
+    """Flower replies arrive in any order: the aggregate must not depend on it."""
+    config = EarlyExitConfig(weighting="variance", participation=LOWER_EXITS, **TINY)
+    net = EarlyExitNet(64, 10, config.channels)
+    state = module_state(net)
+    x, y = digits.x_train[:300], digits.y_train[:300]
+    updates = []
+    for node, exits in ((0, [0]), (1, [0, 1]), (2, [1, 2])):
+        part = slice(100 * node, 100 * node + 100)
+        updates += node_exit_updates(
+            net, state, x[part], y[part], node=node, exits=exits, round_=0, seed=0, config=config
+        )
+    q = np.array([[1.0, 0.0, 0.0], [0.4, 1.0, 0.0], [0.8, 0.8, 1.0]])
+    shares = exit_data_shares([100, 100, 100], q > 0)
+    sigma = np.array([np.nan, 0.01, np.nan])
+    kw = {
+        "config": config,
+        "shares": shares,
+        "participation": q,
+        "sum_p2": (shares**2).sum(axis=0),
+        "flops": np.array([1.0, 2.0, 3.0]),
+        "round_": 0,
+    }
+    s1, sig1, row1 = server_round(state, updates, sigma, **kw)
+    s2, sig2, row2 = server_round(state, updates[::-1], sigma, **kw)
+    assert all(np.array_equal(s1[k], s2[k]) for k in s1)
+    assert row1 == row2 and np.array_equal(sig1, sig2)
+    assert np.isnan(sigma[0]) and sigma[1] == 0.01  # input not modified
+    assert sig1[1] == pytest.approx(
+        0.5 * 0.01 + 0.5 * np.mean([u.grad_sigma for u in updates if u.exit == 1])
+    )
+    assert row1["updates"] == 5 and any(not np.array_equal(s1[k], state[k]) for k in state)
 
 
 # ----------------------------------------------------------------------------- serving
