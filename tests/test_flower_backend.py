@@ -62,6 +62,7 @@ def test_unknown_backend_is_rejected(digits):
 def test_backend_config_sets_client_resources_and_cluster_address():
     local = backend_config(num_cpus=2, cpus_per_client=1.0)
     assert local["init_args"]["num_cpus"] == 2
+    assert local["init_args"]["address"] == "local"  # never silently joins a running cluster
     assert local["init_args"]["include_dashboard"] is False
     assert local["client_resources"] == {"num_cpus": 1.0, "num_gpus": 0.0}
     cluster = backend_config(address="auto", gpus_per_client=0.5)

@@ -73,7 +73,7 @@ def backend_config(
 
     Parameters
     ----------
-    num_cpus : CPUs Ray may use on this machine (default: all cores); ignored with ``address``.
+    num_cpus : CPUs of a fresh local Ray instance (default: all cores); unused with ``address``.
     cpus_per_client : CPUs reserved per ClientApp actor: ``num_cpus / cpus_per_client``
         clients train at once (1.0 on 2 cores: two in parallel, no oversubscription).
     gpus_per_client : GPUs per actor (e.g. 0.25 shares a GPU among four clients).
@@ -89,7 +89,8 @@ def backend_config(
     }
     if address is not None:
         init["address"] = address
-    else:
+    else:  # "local": always a fresh instance, even if a `ray start` cluster runs here
+        init["address"] = "local"
         init["num_cpus"] = check_positive_int("num_cpus", num_cpus or os.cpu_count() or 1)
     return {
         "init_args": init,
