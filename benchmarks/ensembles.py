@@ -40,7 +40,8 @@ from idn_core.bagging import (
     train_boosted,
 )
 from idn_core.boosting import early_stop_decision, samme_predict
-from idn_core.ensemble_compare import committee_ensemble, compare, rule_accuracies
+from idn_core.ensemble_compare import committee_ensemble, compare
+from idn_core.ensemble_paths import rule_accuracies
 
 
 def main() -> None:

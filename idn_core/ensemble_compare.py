@@ -18,10 +18,9 @@ import pandas as pd
 from idn_core.bagging import Members
 from idn_core.boosting import early_stop_decision, samme_predict
 from idn_core.confidence import confidence, fit_temperatures, table_confidences
+from idn_core.deployment import Placement
 from idn_core.ensemble_paths import PathEnsemble, path_ensemble, stage_decision, stage_running
 from idn_core.ensembles import (
-    Stacking,
-    combine,
     full_ensemble_decision,
     log_vote,
     query_on_doubt_decision,
@@ -63,11 +62,34 @@ class Comparison:
     numbers: dict[str, float | str] = field(default_factory=dict)
 
 
+def place_committees(scenario, committees: dict[int, Members]) -> Placement:
+    """The scenario's placement with each committee added to every node of its tier.
+
+    Raises ``ValueError`` (from :class:`~idn_core.deployment.Placement`) if a committee
+    does not fit in the memory left on its nodes.
+    """
+    sizes = dict(scenario.placement.model_sizes_kb)
+    assignment = {n: list(m) for n, m in scenario.placement.as_dict().items()}
+    tiers = scenario.latency_table().drop_duplicates("node")
+    for k, members in committees.items():
+        tier = scenario.zoo[scenario.path_models[k]].spec.tier
+        sizes.update(
+            {n: m.profile.memory_kb for n, m in zip(members.names, members.models, strict=True)}
+        )
+        for node in tiers.loc[tiers.tier == tier, "node"]:
+            assignment.setdefault(node, []).extend(members.names)
+    return Placement(scenario.topology, assignment, sizes)
+
+
 def committee_ensemble(
     scenario, committees: dict[int, Members] | None = None, mode: str = "relay"
 ) -> PathEnsemble:
-    """The path's models plus committees: ``{tier: members}`` placed with that tier's model."""
+    """The path's models plus committees: ``{tier: members}`` placed with that tier's model.
+
+    The committees must fit in their nodes' memory (checked by :func:`place_committees`).
+    """
     committees = committees or {}
+    place_committees(scenario, committees)
     names, tiers, flops, val, test = [], [], [], [], []
     zoo_flops = scenario.zoo.flops()
     for k, model in enumerate(scenario.path_models):
@@ -124,31 +146,6 @@ def ensemble_runs(ens: PathEnsemble) -> dict[str, tuple[np.ndarray, np.ndarray]]
             stage_running(pt, stage, "soft", cumulative=False),
         ),
     }
-
-
-def rule_accuracies(ens: PathEnsemble, subsets: dict[str, list[int]]) -> pd.DataFrame:
-    """Test accuracy of every combination rule on subsets of the members (all queried).
-
-    Weights and the stacker are fitted on the validation split. Returns one row per subset
-    (index) and one column per rule, plus the best single member of the subset.
-    """
-    y_v, y_t = ens.val.labels, ens.test.labels
-    rows = {}
-    for name, idx in subsets.items():
-        pv, pt = ens.val.probs()[idx], ens.test.probs()[idx]
-        acc_w = vote_weights(ens.val.correct()[idx], "accuracy")
-        lo_w = vote_weights(ens.val.correct()[idx], "log_odds", ens.val.n_classes)
-        preds = {
-            "best member": pt.argmax(2)[int(np.argmax(acc_w))],
-            "hard vote": combine(pt, "hard").argmax(1),
-            "weighted hard vote": combine(pt, "hard", lo_w).argmax(1),
-            "soft vote": combine(pt, "soft").argmax(1),
-            "weighted soft vote": combine(pt, "soft", acc_w).argmax(1),
-            "weighted log vote": combine(pt, "log", lo_w).argmax(1),
-            "stacking": Stacking().fit(pv, y_v).predict_proba(pt).argmax(1),
-        }
-        rows[name] = {k: float((v == y_t).mean()) for k, v in preds.items()}
-    return pd.DataFrame(rows).T
 
 
 def compare(

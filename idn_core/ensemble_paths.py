@@ -15,9 +15,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
 from idn_core.confidence import confidence
-from idn_core.ensembles import combine
+from idn_core.ensembles import Stacking, combine, vote_weights
 from idn_core.evaluate import Decision
 from idn_core.outputs import OutputsTable
 from idn_core.path_latency import PathLatency
@@ -139,3 +140,28 @@ def stage_decision(
     last_member = np.searchsorted(stage, np.arange(run.shape[0]), side="right") - 1
     queried = stage[None, :] <= answer_stage[:, None]
     return Decision(queried, last_member[answer_stage], run.argmax(axis=2)[answer_stage, n])
+
+
+def rule_accuracies(ens: PathEnsemble, subsets: dict[str, list[int]]) -> pd.DataFrame:
+    """Test accuracy of every combination rule on subsets of the members (all queried).
+
+    Weights and the stacker are fitted on the validation split. Returns one row per subset
+    (index) and one column per rule, plus the best single member of the subset.
+    """
+    y_v, y_t = ens.val.labels, ens.test.labels
+    rows = {}
+    for name, idx in subsets.items():
+        pv, pt = ens.val.probs()[idx], ens.test.probs()[idx]
+        acc_w = vote_weights(ens.val.correct()[idx], "accuracy")
+        lo_w = vote_weights(ens.val.correct()[idx], "log_odds", ens.val.n_classes)
+        preds = {
+            "best member": pt.argmax(2)[int(np.argmax(acc_w))],
+            "hard vote": combine(pt, "hard").argmax(1),
+            "weighted hard vote": combine(pt, "hard", lo_w).argmax(1),
+            "soft vote": combine(pt, "soft").argmax(1),
+            "weighted soft vote": combine(pt, "soft", acc_w).argmax(1),
+            "weighted log vote": combine(pt, "log", lo_w).argmax(1),
+            "stacking": Stacking().fit(pv, y_v).predict_proba(pt).argmax(1),
+        }
+        rows[name] = {k: float((v == y_t).mean()) for k, v in preds.items()}
+    return pd.DataFrame(rows).T
