@@ -198,7 +198,7 @@ def _run_inprocess(
         )
         rows.append(row)
         marks.append(time.perf_counter())
-    timings = {"startup_s": 0.0, "round_s": list(np.diff(marks)), "teardown_s": 0.0}
+    timings = {"startup_s": 0.0, "round_s": [float(v) for v in np.diff(marks)], "teardown_s": 0.0}
     return state, rows, timings
 
 

@@ -275,7 +275,7 @@ def run_fedavg(
         marks.append(time.perf_counter())
     timings = {
         "startup_s": marks[0] - start,
-        "round_s": list(np.diff(marks)),
+        "round_s": [float(v) for v in np.diff(marks)],
         "teardown_s": 0.0,
     }
     return FedAvgResult(spec, state, pd.DataFrame(rows), x.shape[1], n_classes, backend, timings)

@@ -18,6 +18,7 @@ Flower's ``RayBackend`` shuts Ray down when the simulation ends.
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from collections.abc import Callable
@@ -205,7 +206,7 @@ class RunClock:
         last = self.round_ends[-1] if self.round_ends else first
         return {
             "startup_s": first - self.start,
-            "round_s": list(np.diff(marks)),
+            "round_s": [float(v) for v in np.diff(marks)],
             "client_s": list(self.client_s),
             "teardown_s": now - last,
         }
@@ -223,8 +224,6 @@ def simulate(
     start_ray(config)
     server_app = mods["serverapp"].ServerApp()
     server_app.main()(server_main)
-    import logging
-
     flwr_logger = logging.getLogger("flwr")
     level = flwr_logger.level
     flwr_logger.setLevel(logging.WARNING)  # per-round INFO lines would swamp notebooks
@@ -237,3 +236,7 @@ def simulate(
         )
     finally:
         flwr_logger.setLevel(level)
+        import ray
+
+        if ray.is_initialized():  # Flower shuts Ray down itself unless it failed early
+            ray.shutdown()
