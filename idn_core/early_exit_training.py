@@ -151,7 +151,10 @@ def run_early_exit(
     if backend == "flower":
         from idn_core.flower.early_exit import run_early_exit_flower
 
-        state, rows, timings = run_early_exit_flower(dataset, config, plan, seed, backend_config)
+        show = _show_progress() if progress is None else progress
+        state, rows, timings = run_early_exit_flower(
+            dataset, config, plan, seed, backend_config, progress=show
+        )
     else:
         state, rows, timings = _run_inprocess(dataset, config, plan, seed, progress)
     timings["startup_s"] += plan_s

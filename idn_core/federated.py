@@ -243,6 +243,7 @@ def run_fedavg(
             sample_weight=sample_weight,
             evaluate=evaluate,
             backend_config=backend_config,
+            progress=_show_progress() if progress is None else progress,
         )
         history = pd.DataFrame(rows)
         return FedAvgResult(spec, state, history, x.shape[1], n_classes, backend, timings)

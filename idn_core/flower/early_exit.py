@@ -103,7 +103,7 @@ def _exit_updates(reply: Any) -> list[ExitUpdate]:
     ]
 
 
-def make_early_exit_strategy(config: Any, plan: ExitPlan, seed: int) -> Any:
+def make_early_exit_strategy(config: Any, plan: ExitPlan, seed: int, progress: bool = False) -> Any:
     """A Flower ``Strategy`` (Message API) running the per-exit aggregation of ``config``.
 
     Attributes: ``rows`` (history), ``state`` (latest weights), ``sigma``, ``clock``,
@@ -118,7 +118,7 @@ def make_early_exit_strategy(config: Any, plan: ExitPlan, seed: int) -> Any:
             self.rows: list[dict[str, float]] = []
             self.state: State = plan.init_state
             self.sigma = np.full(len(config.channels), np.nan)
-            self.clock = RunClock()
+            self.clock = RunClock(config.rounds, f"{config.label()} on Flower", progress)
             self.nodes: dict[int, int] = {}
             self._sent = 0
 
@@ -180,19 +180,20 @@ def run_early_exit_flower(
     plan: ExitPlan,
     seed: int,
     backend_cfg: dict[str, dict[str, Any]] | None = None,
+    progress: bool = False,
 ) -> tuple[State, list[dict[str, float]], dict[str, Any]]:
     """Run the rounds of ``plan`` through ``flwr.simulation.run_simulation``.
 
     Returns the final state, the history rows and the timings
     (:meth:`~idn_core.flower.engine.RunClock.timings`).
     """
+    strategy = make_early_exit_strategy(config, plan, seed, progress)  # clock starts now
     cfg = backend_cfg or backend_config()
     start_ray(cfg)
     ref = put_payload(
         (dataset.x_train, dataset.y_train, plan.parts, dataset.input_length, dataset.n_classes)
     )
     client_app = early_exit_client_app(config, ref, seed=seed)
-    strategy = make_early_exit_strategy(config, plan, seed)
     n_nodes = len(plan.parts)
 
     def server_main(grid: Any, context: Any) -> None:

@@ -25,6 +25,7 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+from tqdm.auto import tqdm
 
 from idn_core._validation import check_non_negative, check_positive, check_positive_int
 
@@ -181,9 +182,10 @@ def add_discovery(client_app: Any) -> Any:
 
 
 class RunClock:
-    """Wall-clock marks of a run: start, first round, end of each round, return."""
+    """Wall-clock marks of a run (start, first round, end of each round) and its progress bar."""
 
-    def __init__(self) -> None:
+    def __init__(self, rounds: int = 0, desc: str = "Flower", show: bool = False) -> None:
+        self.bar = tqdm(total=rounds, desc=desc, disable=not show, leave=False)
         self.start = time.perf_counter()
         self.first_round: float | None = None
         self.round_ends: list[float] = []
@@ -197,10 +199,12 @@ class RunClock:
         """Mark a round's end; ``client_s`` is the summed time clients spent in their own code."""
         self.round_ends.append(time.perf_counter())
         self.client_s.append(client_s)
+        self.bar.update(1)
 
     def timings(self) -> dict[str, Any]:
         """``startup_s`` (to the first round), ``round_s`` and ``client_s`` per round, ``teardown_s``."""
         now = time.perf_counter()
+        self.bar.close()
         first = self.first_round if self.first_round is not None else now
         marks = [first, *self.round_ends]
         last = self.round_ends[-1] if self.round_ends else first

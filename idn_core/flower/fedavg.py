@@ -93,6 +93,9 @@ def make_fedavg_strategy(
     fraction: float,
     seed: int,
     evaluate: Callable[[State], dict[str, float]] | None = None,
+    *,
+    rounds: int = 0,
+    progress: bool = False,
 ) -> Any:
     """A Flower ``Strategy`` (Message API) running sample-weighted FedAvg as in-process.
 
@@ -108,7 +111,7 @@ def make_fedavg_strategy(
             self.rng = np.random.default_rng(seed)
             self.rows: list[dict[str, float]] = []
             self.state: State | None = None
-            self.clock = RunClock()
+            self.clock = RunClock(rounds, "FedAvg on Flower", progress)
             self.nodes: dict[int, int] = {}
             self._chosen: np.ndarray = np.array([], dtype=int)
 
@@ -167,6 +170,7 @@ def run_fedavg_flower(
     sample_weight: np.ndarray | None,
     evaluate: Callable[[State], dict[str, float]] | None,
     backend_config: dict[str, dict[str, Any]] | None = None,
+    progress: bool = False,
 ) -> tuple[State, list[dict[str, float]], dict[str, Any]]:
     """Run FedAvg through ``flwr.simulation.run_simulation``; returns state, history rows, timings.
 
@@ -176,6 +180,9 @@ def run_fedavg_flower(
     from idn_core.flower.engine import backend_config as default_config
     from idn_core.flower.engine import start_ray
 
+    strategy = make_fedavg_strategy(  # its clock starts now: start-up includes Ray's
+        len(parts), fraction, seed, evaluate, rounds=rounds, progress=progress
+    )
     config = backend_config or default_config()
     start_ray(config)
     ref = put_payload((x, y, [np.asarray(p) for p in parts], sample_weight))
@@ -187,7 +194,6 @@ def run_fedavg_flower(
         local_epochs=local_epochs,
         seed=seed,
     )
-    strategy = make_fedavg_strategy(len(parts), fraction, seed, evaluate)
     strategy.state = init_state
 
     def server_main(grid: Any, context: Any) -> None:
