@@ -22,13 +22,16 @@ PLOTLY_JS = "vendor/plotly.min.js"
 FIGURE_MARKERS = ("Plotly.newPlot", "plotly-graph-div")
 WIDGET_MARKER = "application/vnd.jupyter.widget-view+json"
 WIDGETS_DIR = "_static/vendor/widgets"
-# require.js configuration read when require.js loads: the widget manager's module folder,
-# which its webpack public path (icon fonts) follows.
-# The widget manager also reads ``window.__jupyter_widgets_assets_path__`` (absolute URL of
-# that folder, trailing slash) for the icon fonts of some controls (dropdowns, selects).
+# require.js configuration read when require.js loads. embed-amd.js defines named modules
+# (``@jupyter-widgets/base``, ``.../controls``, ``.../html-manager``, ...) that each take the
+# folder of their own require.js URL as the public path of their icon fonts: map every
+# ``@jupyter-widgets`` name into the local widget manager's folder, or the fonts are looked
+# for beside the page (404). The widget manager also reads
+# ``window.__jupyter_widgets_assets_path__`` (absolute URL of that folder, trailing slash).
 REQUIRE_PATHS = (
-    'var require = {paths: {"@jupyter-widgets/html-manager/dist": "%s"}};'
-    " window.__jupyter_widgets_assets_path__ = new URL(%r + '/', document.baseURI).href;"
+    'var require = {paths: {"@jupyter-widgets/html-manager/dist": "%(dir)s",'
+    ' "@jupyter-widgets": "%(dir)s"}};'
+    " window.__jupyter_widgets_assets_path__ = new URL('%(dir)s/', document.baseURI).href;"
 )
 # The widget manager typesets labels with the MathJax 2 API when MathJax is on the page.
 MATHJAX2_SHIM = """(function () {
@@ -65,7 +68,7 @@ def _add_plotly(
     if WIDGET_MARKER in body:
         # Before require.js and embed-amd.js, which myst-nb adds with priority 500.
         widgets_dir = context["pathto"](WIDGETS_DIR, 1)
-        app.add_js_file(None, body=REQUIRE_PATHS % (widgets_dir, widgets_dir), priority=499)
+        app.add_js_file(None, body=REQUIRE_PATHS % {"dir": widgets_dir}, priority=499)
         if app.env.get_domain("math").has_equations(pagename):  # type: ignore[attr-defined]
             app.add_js_file(None, body=MATHJAX2_SHIM, priority=501)
 
