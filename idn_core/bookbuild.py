@@ -66,7 +66,7 @@ CELL_TIMEOUT_ENV = "IDN_BOOK_CELL_TIMEOUT"
 # Seconds one cell may run before papermill stops it: the quick profile's notebooks take
 # well under a minute in total, full-quality runs may train models on their first run.
 CELL_TIMEOUT_S = {"full": 3600}
-CELL_TIMEOUT_DEFAULT_S = 300
+CELL_TIMEOUT_DEFAULT_S = 180
 # A notebook whose cell ran over the limit is run again once before the build fails: on
 # the shared 2-core machines papermill was seen (rarely) waiting forever on an idle kernel
 # at a widget cell that runs in seconds otherwise.
