@@ -1,14 +1,20 @@
 """Tests of the Flower backend (idn_core.flower): same weights and accuracies as in-process.
 
-The two equivalence tests start Flower's Ray simulation engine (a local 2-CPU Ray
-instance, two clients in parallel) and are marked ``slow`` (Ray's start-up alone takes
-5-15 s on two shared cores).
+The two equivalence tests run Flower's Ray simulation engine against one Ray head
+started for this module with ``ray start --head --block`` (2 CPUs, one per client: two
+clients in parallel), which also exercises the "existing cluster" path of the README.
+They are marked ``slow``: Ray's start-up alone takes 5-15 s on two shared cores.
 """
 
 from __future__ import annotations
 
+import os
+import signal
+import socket
 import subprocess
 import sys
+import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -35,6 +41,35 @@ TOL = 1e-5
 @pytest.fixture(scope="module")
 def digits():
     return load_dataset("digits", seed=0)
+
+
+@pytest.fixture(scope="module")
+def ray_head():
+    """Address of a 2-CPU Ray head owned by this module (stopped by its process id)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    ray_cli = Path(sys.executable).with_name("ray")
+    env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0"}
+    cmd = [str(ray_cli), "start", "--head", f"--port={port}", "--num-cpus=2"]
+    cmd += ["--include-dashboard=false", "--disable-usage-stats", "--block"]
+    head = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:  # the head is up once its GCS port answers
+            if head.poll() is not None:
+                raise RuntimeError(f"ray start failed: {head.stderr.read().decode()[-500:]}")
+            with socket.socket() as sock:
+                if sock.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            time.sleep(0.2)
+        yield f"127.0.0.1:{port}"
+    finally:
+        head.send_signal(signal.SIGTERM)  # --block: the head stops the processes it started
+        head.wait(timeout=60)
+        marker = Path("/tmp/ray/ray_current_cluster")
+        if marker.exists() and marker.read_text().strip().endswith(f":{port}"):
+            marker.unlink()
 
 
 def max_abs_diff(a: dict, b: dict) -> float:
@@ -86,7 +121,7 @@ def test_array_records_round_trip_exactly():
 
 
 @pytest.mark.slow
-def test_flower_fedavg_matches_inprocess(digits):
+def test_flower_fedavg_matches_inprocess(digits, ray_head):
     parts = partition_dirichlet(digits.y_train, 4, 0.5, seed=0)
 
     def evaluate(state):
@@ -103,7 +138,10 @@ def test_flower_fedavg_matches_inprocess(digits):
         "progress": False,
     }
     inproc = run_fedavg(SPEC, digits.x_train, digits.y_train, parts, **kw)
-    flower = run_fedavg(SPEC, digits.x_train, digits.y_train, parts, backend="flower", **kw)
+    cluster = backend_config(address=ray_head, cpus_per_client=1.0)
+    flower = run_fedavg(
+        SPEC, digits.x_train, digits.y_train, parts, backend="flower", backend_config=cluster, **kw
+    )
     assert flower.backend == "flower" and len(flower.timings["round_s"]) == 2
     assert max_abs_diff(inproc.state, flower.state) <= TOL
     assert flower.history[["round", "clients", "samples"]].equals(
@@ -114,7 +152,7 @@ def test_flower_fedavg_matches_inprocess(digits):
 
 
 @pytest.mark.slow
-def test_flower_early_exit_matches_inprocess(digits):
+def test_flower_early_exit_matches_inprocess(digits, ray_head):
     topology = tree_topology(n_edges=1, devices_per_edge=2)  # 4 nodes: cloud, edge, 2 devices
     config = EarlyExitConfig(
         rounds=2,
@@ -127,7 +165,8 @@ def test_flower_early_exit_matches_inprocess(digits):
     )
     kw = {"seed": 1, "topology": topology, "progress": False}
     inproc = run_early_exit(digits, config, **kw)
-    flower = run_early_exit(digits, config, backend="flower", **kw)
+    cluster = backend_config(address=ray_head, cpus_per_client=1.0)
+    flower = run_early_exit(digits, config, backend="flower", backend_config=cluster, **kw)
     assert max_abs_diff(inproc.state, flower.state) <= TOL
     assert flower.history["round"].tolist() == [1, 2]
     np.testing.assert_allclose(
