@@ -262,3 +262,30 @@ def test_search_finds_infida(browser: Any, site: str) -> None:
         context.close()
     assert hits, "searching INFIDA found nothing"
     assert any("infida" in hit.lower() for hit in hits), hits
+
+
+PLAYGROUND = "notebooks/07_playground.html"
+
+
+def test_the_playground_renders(visits: dict[str, Visit]) -> None:
+    visit = visits[PLAYGROUND]
+    assert visit.widgets > 0, "the playground dashboard (saved widget state) did not render"
+    assert any(f["sliders"] for f in visit.figures), "no static playground figure with a slider"
+
+
+def test_playground_buttons_switch_the_plotted_latency(browser: Any, site: str) -> None:
+    context = browser.new_context(viewport=VIEWPORT)
+    page = context.new_page()
+    try:
+        page.goto(site + PLAYGROUND, wait_until="networkidle")
+        page.wait_for_function(ALL_DRAWN, timeout=30_000)
+        gd = page.locator(".plotly-graph-div").first
+        gd.scroll_into_view_if_needed()
+        plotted = f"() => ({PLOTTED})(document.querySelector('.plotly-graph-div'))"
+        before = page.evaluate(plotted)
+        buttons = gd.locator(".updatemenu-button")
+        assert buttons.count() >= 2, "no latency buttons"
+        buttons.nth(buttons.count() - 1).click()
+        page.wait_for_function(f"p => ({plotted})() !== p", arg=before, timeout=5_000)
+    finally:
+        context.close()
