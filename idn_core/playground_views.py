@@ -1,34 +1,21 @@
-"""Views of the playground (chapter 7): a live ipywidgets dashboard and its static figure.
+"""The live view of the playground (chapter 7): an ipywidgets dashboard.
 
 * :class:`PlaygroundDashboard`: change a link's latency, the models of a node (checked
   against its memory budget, with a clear message otherwise), the delivery policy and its
   parameters; accuracy, latency and the load of every node update on each change.
-* :func:`playground_sweep` and :func:`playground_figure`: the same quantities precomputed
-  on a grid (cascade threshold x edge-to-cloud latency) and drawn as a plotly figure
-  whose slider and buttons work in the static book.
+* its static version for the book is in :mod:`idn_core.playground_plots`.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass
 
-import numpy as np
-import plotly.graph_objects as go
-from plotly.subplots import make_subplots
-
-from idn_core._validation import check_non_negative
 from idn_core.confidence import SCORES
 from idn_core.playground import POLICIES, Playground, PlaygroundResult
 from idn_core.plots import TIER_COLORS
 from idn_core.topology import Topology
 
-__all__ = ["PlaygroundDashboard", "PlaygroundSweep", "playground_figure", "playground_sweep"]
-
-REFERENCE_POLICIES = ("local", "cloud", "gain-aware", "oracle")
-LABEL_POSITION = {"local": "top right", "cloud": "bottom right", "gain-aware": "top left",
-                  "oracle": "middle right"}  # fmt: skip
+__all__ = ["PlaygroundDashboard", "result_html"]
 
 
 def result_html(result: PlaygroundResult, elapsed_ms: float | None = None) -> str:
@@ -180,143 +167,3 @@ class PlaygroundDashboard:
         self.elapsed_ms = 1000 * (time.perf_counter() - start)
         self.output.value = result_html(self.result, self.elapsed_ms)
         return self.result
-
-
-@dataclass(frozen=True)
-class PlaygroundSweep:
-    """Cascade results on a grid: ``results[i][j]`` for ``uplinks_ms[i]``, ``thresholds[j]``.
-
-    ``references[i]`` maps each of :data:`REFERENCE_POLICIES` to its result at ``uplinks_ms[i]``.
-    """
-
-    thresholds: tuple[float, ...]
-    uplinks_ms: tuple[float, ...]
-    tier: str
-    results: tuple[tuple[PlaygroundResult, ...], ...]
-    references: tuple[dict[str, PlaygroundResult], ...]
-
-
-def playground_sweep(
-    playground: Playground,
-    thresholds: Sequence[float],
-    uplinks_ms: Sequence[float],
-    tier: str = "edge",
-    alpha: float = 0.005,
-) -> PlaygroundSweep:
-    """Evaluate the cascade for every threshold with the uplinks of all ``tier`` nodes at each latency."""
-    if len(thresholds) == 0 or len(uplinks_ms) == 0:
-        raise ValueError("need at least one threshold and one uplink latency")
-    nodes = [n.name for n in playground.topology.nodes if n.tier == tier]
-    if not nodes or tier == "cloud":
-        raise ValueError(f"no node of tier {tier!r} with an uplink in the topology")
-    results, references = [], []
-    for ms in uplinks_ms:
-        check_non_negative("uplink latency (ms)", ms)
-        topo = playground.topology
-        for node in nodes:
-            topo = playground.with_uplink_latency(node, ms, topo)
-        results.append(tuple(playground.run(topo, threshold=float(t)) for t in thresholds))
-        references.append(
-            {p: playground.run(topo, policy=p, alpha=alpha) for p in REFERENCE_POLICIES}
-        )
-    return PlaygroundSweep(
-        tuple(float(t) for t in thresholds),
-        tuple(float(v) for v in uplinks_ms),
-        tier,
-        tuple(results),
-        tuple(references),
-    )
-
-
-def _marker_text(t: float, r: PlaygroundResult) -> str:
-    return f"threshold {t:.2f}: {r.summary['accuracy']:.1%}, {r.summary['latency_ms']:.1f} ms"
-
-
-def playground_figure(sweep: PlaygroundSweep, active: int | None = None) -> go.Figure:
-    """Load per node and the accuracy-latency trade-off, with a threshold slider and latency buttons.
-
-    Each button shows one edge-to-cloud latency; the slider moves the cascade threshold
-    and updates the load bars and the marker of every latency group at once.
-    """
-    n_groups, n_steps = len(sweep.uplinks_ms), len(sweep.thresholds)
-    active = n_steps // 2 if active is None else active
-    if not 0 <= active < n_steps:
-        raise ValueError(f"active must lie in [0, {n_steps}), got {active}")
-    fig = make_subplots(
-        rows=1,
-        cols=2,
-        column_widths=[0.55, 0.45],
-        subplot_titles=("load per node (models evaluated per request)", "accuracy vs latency"),
-    )
-    per_group = 5
-    moving: list[int] = []  # indices of the traces the slider updates, group by group
-    for g, (runs, refs) in enumerate(zip(sweep.results, sweep.references, strict=True)):
-        nodes = runs[active].per_node
-        colors = [TIER_COLORS.get(t, "#888") for t in nodes.tier]
-        visible = g == 0
-        base = g * per_group
-        fig.add_bar(x=nodes.node, y=nodes.load, marker_color=colors, name="load",
-                    visible=visible, showlegend=False, row=1, col=1)  # fmt: skip
-        fig.add_bar(x=nodes.node, y=nodes.answered, marker_color="#bbb", name="answered",
-                    visible=visible, showlegend=g == 0, row=1, col=1)  # fmt: skip
-        fig.add_scatter(
-            x=[r.summary["latency_ms"] for r in runs], y=[r.summary["accuracy"] for r in runs],
-            mode="lines+markers", marker_size=4, line_color="#4c78a8", name="cascade",
-            text=[_marker_text(t, r) for t, r in zip(sweep.thresholds, runs, strict=True)],
-            hoverinfo="text", visible=visible, showlegend=g == 0, row=1, col=2,
-        )  # fmt: skip
-        fig.add_scatter(
-            x=[r.summary["latency_ms"] for r in refs.values()],
-            y=[r.summary["accuracy"] for r in refs.values()],
-            mode="markers+text", text=list(refs), textposition=[LABEL_POSITION[p] for p in refs],
-            marker={"size": 9, "color": "#555", "symbol": "diamond"}, name="other policies",
-            visible=visible, showlegend=g == 0, row=1, col=2,
-        )  # fmt: skip
-        fig.add_scatter(
-            x=[runs[active].summary["latency_ms"]], y=[runs[active].summary["accuracy"]],
-            mode="markers", marker={"size": 16, "color": "#e45756", "symbol": "star"},
-            name="this threshold", text=[_marker_text(sweep.thresholds[active], runs[active])],
-            hoverinfo="text", visible=visible, showlegend=g == 0, row=1, col=2,
-        )  # fmt: skip
-        moving += [base, base + 1, base + 4]
-    steps = []
-    for j, t in enumerate(sweep.thresholds):
-        xs, ys, texts = [], [], []
-        for runs in sweep.results:
-            r = runs[j]
-            xs += [r.per_node.node.tolist(), r.per_node.node.tolist(), [r.summary["latency_ms"]]]
-            ys += [r.per_node.load.tolist(), r.per_node.answered.tolist(), [r.summary["accuracy"]]]
-            texts += [None, None, [_marker_text(t, r)]]
-        steps.append(
-            {"label": f"{t:.2f}", "method": "restyle",
-             "args": [{"x": xs, "y": ys, "text": texts}, moving]}
-        )  # fmt: skip
-    buttons = []
-    for g, ms in enumerate(sweep.uplinks_ms):
-        visible = [i // per_group == g for i in range(n_groups * per_group)]
-        buttons.append(
-            {"label": f"{sweep.tier} uplink {ms:g} ms", "method": "restyle",
-             "args": [{"visible": visible}]}
-        )  # fmt: skip
-    top_load = max(r.per_node.load.max() for runs in sweep.results for r in runs)
-    all_runs = [r for runs in sweep.results for r in runs]
-    all_runs += [r for refs in sweep.references for r in refs.values()]
-    lat = np.array([r.summary["latency_ms"] for r in all_runs])
-    acc = np.array([r.summary["accuracy"] for r in all_runs])
-    fig.update_layout(
-        height=560,
-        barmode="group",
-        margin={"t": 150},
-        legend={"orientation": "h", "x": 0, "y": 1.2, "yanchor": "bottom"},
-        sliders=[{"active": active, "steps": steps, "pad": {"t": 70},
-                  "currentvalue": {"prefix": "cascade threshold: "}}],
-        updatemenus=[{"type": "buttons", "direction": "right", "buttons": buttons,
-                      "x": 0, "xanchor": "left", "y": 1.45, "yanchor": "top", "active": 0}],
-    )  # fmt: skip
-    fig.update_yaxes(range=[0, 1.05 * max(1.0, top_load)], row=1, col=1)
-    pad = 0.05 * max(1.0, float(np.ptp(lat)))
-    fig.update_xaxes(title_text="mean latency (ms)", row=1, col=2,
-                     range=[float(lat.min()) - pad, float(lat.max()) + pad])  # fmt: skip
-    fig.update_yaxes(title_text="test accuracy", tickformat=".0%", row=1, col=2,
-                     range=[float(acc.min()) - 0.03, float(acc.max()) + 0.03])  # fmt: skip
-    return fig

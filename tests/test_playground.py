@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 from idn_core import load_scenario
 from idn_core.confidence import confidence
 from idn_core.playground import Playground
-from idn_core.playground_views import PlaygroundDashboard, playground_figure, playground_sweep
+from idn_core.playground_plots import playground_figure, playground_sweep
+from idn_core.playground_views import PlaygroundDashboard
 
 N_REQUESTS = 3000
 
