@@ -21,8 +21,9 @@ from idn_core._atomic import atomic_write_with
 
 T = TypeVar("T")
 
-#: Bump when a change of code (not of inputs) changes what cached entries contain.
-CACHE_VERSION = "2"
+#: Bump when a change of code (not of inputs) changes what cached entries contain
+#: (3: training pinned to one thread, see idn_core._threads).
+CACHE_VERSION = "3"
 
 
 def default_cache_dir() -> Path:

@@ -17,6 +17,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from idn_core._threads import single_threaded
 from idn_core._validation import check_positive, check_positive_int
 from idn_core.federated import State, load_state, module_state
 from idn_core.models import count_flops
@@ -102,6 +103,7 @@ def exit_parameter_names(net: EarlyExitNet, exit_: int) -> list[str]:
     return [n for n, _ in net.named_parameters() if n.startswith(tuple(prefixes))]
 
 
+@single_threaded
 def exit_logits(net: EarlyExitNet, x: np.ndarray, batch_size: int = 4096) -> np.ndarray:
     """Logits of every exit on ``x``: float32 ``(E, N, C)``."""
     net.eval()
@@ -129,6 +131,7 @@ class ExitUpdate:
     grad_sigma: float
 
 
+@single_threaded
 def local_exit_update(
     net: EarlyExitNet,
     global_state: State,

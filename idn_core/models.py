@@ -15,6 +15,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from idn_core._threads import single_threaded
 from idn_core._validation import check_choice, check_positive_int
 
 ARCHITECTURES = ("cnn1d", "mlp")
@@ -180,6 +181,7 @@ def measure_cpu_latency_ms(model: nn.Module, input_length: int, repeats: int = 2
     return float(np.median(times) * 1e3)
 
 
+@single_threaded
 def profile_model(model: nn.Module, input_length: int, repeats: int = 200) -> ModelProfile:
     """Parameters, FLOPs, memory (float32 weights and buffers) and CPU latency of ``model``."""
     n_bytes = sum(t.numel() * t.element_size() for t in [*model.parameters(), *model.buffers()])

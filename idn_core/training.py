@@ -11,6 +11,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
+from idn_core._threads import single_threaded
 from idn_core.cache import cache_key, cached
 from idn_core.data import Dataset
 from idn_core.models import ModelProfile, ModelSpec, profile_model
@@ -34,6 +35,7 @@ class TrainedModel:
         return predict_logits(self.module, x, batch_size)
 
 
+@single_threaded
 def predict_logits(module: nn.Module, x: np.ndarray, batch_size: int = 4096) -> np.ndarray:
     """Evaluate ``module`` in eval mode on ``x`` in batches; returns float32 logits."""
     module.eval()
@@ -44,6 +46,7 @@ def predict_logits(module: nn.Module, x: np.ndarray, batch_size: int = 4096) -> 
     return np.concatenate(out).astype(np.float32)
 
 
+@single_threaded
 def fit(
     module: nn.Module,
     x: np.ndarray,

@@ -118,3 +118,22 @@ def test_shift_augmentation_shifts_each_row_independently():
 
     for row, out in zip(x, shifted, strict=True):
         assert sorted(out.tolist()) == sorted(row.tolist())
+
+
+def test_weights_do_not_depend_on_the_callers_thread_count(small_data, monkeypatch):
+    monkeypatch.setenv("IDN_NO_CACHE", "1")
+    spec = ModelSpec("wide", "cloud", "cnn1d", {"channels": [32, 64]}, epochs=1)
+    previous = torch.get_num_threads()
+    try:
+        torch.set_num_threads(1)
+        one = training.train_model(spec, small_data, seed=3, progress=False)
+        torch.set_num_threads(2)
+        two = training.train_model(spec, small_data, seed=3, progress=False)
+    finally:
+        torch.set_num_threads(previous)
+
+    assert torch.get_num_threads() == previous
+    for a, b in zip(
+        one.module.state_dict().values(), two.module.state_dict().values(), strict=True
+    ):
+        torch.testing.assert_close(a, b, rtol=0, atol=0)
