@@ -65,11 +65,10 @@ KERNEL = "python3"
 CELL_TIMEOUT_ENV = "IDN_BOOK_CELL_TIMEOUT"
 # Seconds one cell may run before papermill stops it: the quick profile's notebooks take
 # well under a minute in total, full-quality runs may train models on their first run.
-CELL_TIMEOUT_S = {"full": 3600}
+CELL_TIMEOUT_S = {"full": 900}
 CELL_TIMEOUT_DEFAULT_S = 180
-# A notebook whose cell ran over the limit is run again once before the build fails: on
-# the shared 2-core machines papermill was seen (rarely) waiting forever on an idle kernel
-# at a widget cell that runs in seconds otherwise.
+# A notebook whose cell ran over the limit is run again once before the build fails (see
+# _quiet_output_widgets for the stall this guards against).
 RUNS_ON_TIMEOUT = 2
 PROFILES_FILE = "notebooks/profiles.yaml"
 EXECUTED_DIR = "_build/executed"
@@ -181,6 +180,28 @@ def _build_environment(profile: str) -> Iterator[None]:
                 os.environ[name] = value
 
 
+@contextlib.contextmanager
+def _quiet_output_widgets() -> Iterator[None]:
+    """Keep nbclient's output-widget mimic from writing to the kernel's shell socket.
+
+    While a cell runs, nbclient awaits the execute reply on the shell socket and, at the
+    same time, its ``OutputWidget`` mimic sends every captured output back to the kernel
+    on that same socket (``sync_state``). Builds were seen stalling forever at cells that
+    display ipywidgets ``Output``/``interactive`` widgets, with the kernel idle: the
+    pattern of a reply missed by a socket read racing a write. The notebook's saved
+    widget state does not need that message (nbclient records the outputs itself), so
+    the build skips it.
+    """
+    from nbclient.output_widget import OutputWidget
+
+    original = OutputWidget.sync_state
+    OutputWidget.sync_state = lambda self: None  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        OutputWidget.sync_state = original  # type: ignore[method-assign]
+
+
 def _papermill(nb: Notebook, params: dict[str, Any], profile: str, root: Path, out: Path) -> None:
     """Execute ``nb`` into ``out``; a failure keeps the partial notebook as ``*.failed.ipynb``."""
     import papermill
@@ -190,7 +211,7 @@ def _papermill(nb: Notebook, params: dict[str, Any], profile: str, root: Path, o
     failed = out.with_name(f"{out.stem}.failed.ipynb")
     timeout = cell_timeout_s(profile)
     try:
-        with _build_environment(profile):
+        with _build_environment(profile), _quiet_output_widgets():
             for attempt in range(1, RUNS_ON_TIMEOUT + 1):
                 try:
                     papermill.execute_notebook(

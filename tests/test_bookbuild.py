@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -259,6 +260,24 @@ def test_a_stalled_cell_is_stopped_and_the_notebook_run_again_once(
     with pytest.raises(bookbuild.NotebookError, match="notebook a .*CellTimeoutError"):
         bookbuild.execute_notebook("a", "quick", root=root)
     assert capsys.readouterr().out.count("running the notebook again once") == 1
+
+
+@pytest.mark.slow
+def test_output_widget_contents_are_saved_in_the_widget_state(fake_book) -> None:
+    body = (
+        "import ipywidgets as w\nfrom IPython.display import display\n"
+        "out = w.Output()\nwith out:\n    out.clear_output(wait=True)\n"
+        "    print('inside the widget')\ndisplay(out)"
+    )
+    root = fake_book(body=body)
+    path = bookbuild.execute_notebook("a", "quick", root=root)
+    state = json.loads(path.read_text())["metadata"]["widgets"]
+    models = state["application/vnd.jupyter.widget-state+json"]["state"].values()
+    outputs = [m["state"]["outputs"] for m in models if m["model_name"] == "OutputModel"]
+    assert outputs and "inside the widget" in outputs[0][0]["text"]
+    from nbclient.output_widget import OutputWidget
+
+    assert OutputWidget.sync_state.__name__ == "sync_state"  # restored after the build
 
 
 def test_cell_timeout_by_profile_and_environment(monkeypatch) -> None:
