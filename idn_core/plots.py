@@ -159,14 +159,18 @@ def zoo_figure(table: pd.DataFrame) -> go.Figure:
     return fig
 
 
-def tier_tradeoff_figure(summaries: dict[float, pd.DataFrame], slider_label: str) -> go.Figure:
+def tier_tradeoff_figure(
+    summaries: dict[float, pd.DataFrame], slider_label: str, active: float | None = None
+) -> go.Figure:
     """Accuracy vs mean latency of serving everything at each tier, one slider step per what-if.
 
     ``summaries`` maps a slider value (e.g. the edge-to-cloud latency) to the output of
-    :meth:`idn_core.scenario.Scenario.tier_summary`.
+    :meth:`idn_core.scenario.Scenario.tier_summary`; ``active`` is the value shown first
+    (the scenario's own setting), the first value if ``None`` or absent.
     """
     values = list(summaries)
-    first = summaries[values[0]]
+    start = values.index(active) if active in summaries else 0
+    first = summaries[values[start]]
     fig = go.Figure(
         go.Scatter(
             x=first.latency_ms,
