@@ -30,12 +30,13 @@ from idn_core.cache import cache_key, cached
 
 DATASETS = ("mnist1d", "digits")
 
-#: Generator settings of the book's running scenario (see chapter 1): correlated
-#: noise separates small from large models, independent noise would lower all alike.
+#: Generator settings of the book's running scenario (see chapter 1): the published
+#: MNIST-1D noise levels, stated explicitly, on 20,000 samples. The device-cloud gap
+#: comes from the device's memory, not from a harder dataset.
 MNIST1D_SCENARIO: dict[str, Any] = {
     "num_samples": 20_000,
-    "corr_noise_scale": 0.3,
-    "iid_noise_scale": 0.05,
+    "corr_noise_scale": 0.25,
+    "iid_noise_scale": 0.02,
 }
 
 
@@ -113,9 +114,10 @@ def load_dataset(
         raise ValueError(
             f"val_fraction + test_fraction must be < 1, got {val_fraction} + {test_fraction}"
         )
-    key = cache_key(
-        "dataset", name, num_samples, val_fraction, test_fraction, seed, generator_kwargs
-    )
+    # Key on the settings the generator will actually use, scenario defaults included,
+    # so that changing MNIST1D_SCENARIO can never serve a stale cached dataset.
+    settings = {**MNIST1D_SCENARIO, **generator_kwargs} if name == "mnist1d" else generator_kwargs
+    key = cache_key("dataset", name, num_samples, val_fraction, test_fraction, seed, settings)
     return cached(
         "datasets",
         key,

@@ -249,7 +249,7 @@ def what_if(scenario, setup: DeliverySetup, tolerance: float = 0.005) -> dict:
 
     Perfect hop: that hop's confidence is replaced by the oracle's knowledge (forward iff
     the local answer is wrong and a tier above is right); thresholds still chosen on
-    validation. Stronger zoo: the zoo's regional model (too big for an edge node's 64 KiB)
+    validation. Stronger zoo: the zoo's regional model (too big for an edge node's 128 KiB)
     takes the edge's place on the same path latencies.
     """
     wv, wt = setup.w_val, setup.w_test

@@ -190,7 +190,7 @@ class Topology:
 #: access network, a regional data centre and the cloud have ample memory and speed.
 TIER_DEFAULTS = {
     "device": {"memory_kb": 4.0, "compute_gflops": 0.05},
-    "edge": {"memory_kb": 64.0, "compute_gflops": 2.0},
+    "edge": {"memory_kb": 128.0, "compute_gflops": 2.0},
     "regional": {"memory_kb": 512.0, "compute_gflops": 10.0},
     "cloud": {"memory_kb": 1.0e6, "compute_gflops": 50.0},
 }

@@ -45,6 +45,18 @@ def test_generator_noise_parameter_changes_the_data():
     assert not np.allclose(easy.x_train, hard.x_train)
 
 
+def test_cache_key_follows_the_scenario_defaults(monkeypatch):
+    # A cached dataset must not outlive a change of the scenario's generator settings.
+    import idn_core.data as data
+
+    before = load_dataset("mnist1d", num_samples=300, seed=0)
+    monkeypatch.setitem(data.MNIST1D_SCENARIO, "corr_noise_scale", 0.6)
+    after = load_dataset("mnist1d", num_samples=300, seed=0)
+
+    assert after.config["corr_noise_scale"] == 0.6
+    assert not np.allclose(before.x_train, after.x_train)
+
+
 def test_generation_leaves_global_numpy_state_alone():
     # The MNIST-1D generator reseeds numpy's legacy global state; callers must not notice.
     np.random.seed(123)  # noqa: NPY002

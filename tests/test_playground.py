@@ -143,7 +143,7 @@ def test_dashboard_updates_and_refuses_placements_over_budget(pg: Playground) ->
     assert dash.result.summary["latency_ms"] > before["latency_ms"]
     dash.node.value = "edge-0"
     dash.models.value = ("cnn-regional",)
-    assert "Placement refused" in dash.message.value and "64.0 KiB" in dash.message.value
+    assert "Placement refused" in dash.message.value and "128.0 KiB" in dash.message.value
     assert dash.placement.models_on("edge-0") == ("cnn-edge",)
     dash.models.value = ("cnn-device", "cnn-edge")
     assert dash.message.value == "" and dash.placement.models_on("edge-0") == dash.models.value
