@@ -14,7 +14,9 @@ update on a 50-node x 20-model instance. Prints a table and a FINAL JSON line:
   ``local_greedy_slot_ms`` (the baseline's update in the same run);
 * ``milp_s``: offline optimum time on the chapter's instance;
 * ``*_seed1``: the same ratios on a second demand seed (INFIDA's step scale, 300 x the
-  theoretical step, was chosen on seed 0).
+  theoretical step, and its fixed share ``share`` were chosen on seed 0);
+* ``plain_*``: the same ratios for the paper's INFIDA without the fixed share, on the
+  same demand and the same DepRound seed.
 
 Usage: ``.venv/bin/python benchmarks/placement.py [--quick]``.
 """
@@ -32,8 +34,10 @@ from idn_core.demand import make_loads
 from idn_core.placement import build_instance
 from idn_core.placement_baselines import LocalGreedy
 from idn_core.placement_scenario import (
+    SHARE,
     compare_policies,
     infida_policy,
+    infida_variant_ratios,
     placement_catalogue,
     placement_topology,
 )
@@ -67,6 +71,13 @@ def main() -> None:
     stationary = runs[0][0]
     sta, shi = runs[0][0].ratios(T // 2), runs[0][1].ratios(0)
     sta1, shi1 = runs[1][0].ratios(T // 2), runs[1][1].ratios(0)
+    plain = {
+        seed: tuple(
+            infida_variant_ratios(inst, comp, start=start, seed=seed, share=0.0)
+            for comp, start in ((runs[seed][0], T // 2), (runs[seed][1], 0))
+        )
+        for seed in (0, 1)
+    }
 
     # Update cost on 50 nodes (40 devices, 8 edges, 1 regional, cloud) x 20 models (5 tasks).
     big = build_instance(placement_topology(8, 5), catalogue[:20], alpha=100.0, slot_ms=100.0)
@@ -102,6 +113,11 @@ def main() -> None:
         "greedy_ratio_seed1": round(sta1["greedy (per KiB)"], 4),
         "shift_infida_over_greedy_seed1": round(shi1["INFIDA"] / shi1["greedy (per KiB)"], 4),
         "shift_infida_over_local_greedy_seed1": round(shi1["INFIDA"] / shi1["local greedy"], 4),
+        "share": SHARE,
+        "plain_infida_ratio": round(plain[0][0][0], 4),
+        "shift_plain_infida_over_greedy": round(plain[0][1][1], 4),
+        "plain_infida_ratio_seed1": round(plain[1][0][0], 4),
+        "shift_plain_infida_over_greedy_seed1": round(plain[1][1][1], 4),
         "horizon": T,
         "quick": args.quick,
         "total_s": round(time.perf_counter() - t0, 1),

@@ -10,13 +10,19 @@ actually stored are drawn by dependent rounding (DepRound) of ``y_v``, which pre
 marginal and, with equal sizes, meets the budget exactly. With unequal sizes one entry
 may stay fractional; it is rounded down, so the budget is never exceeded and that entry's
 marginal is biased low (:func:`depround_bias` measures it). Si Salem et al. (2024).
+
+Optionally (``share > 0``) each update mixes a small share of the initial, uniform state
+back in: the *fixed share* of Herbster and Warmuth (1998), which turns a regret bound
+against the best static allocation into one against a sequence of allocations. Without it
+a model whose fractional allocation has decayed to almost 0 needs many slots of evidence
+to come back after popularity shifts; ``share = 0`` is the algorithm of the paper.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from idn_core._validation import check_choice, check_positive, check_positive_int
+from idn_core._validation import check_choice, check_fraction, check_positive, check_positive_int
 from idn_core.placement import PlacementInstance, subgradient
 
 _EPS = 1e-9
@@ -243,6 +249,10 @@ class Infida:
     seed : seeds DepRound.
     fill : refill the memory DepRound leaves free with the models of largest ``y`` that fit
         (see :func:`depround`); ``False`` gives plain DepRound.
+    share : fixed share in ``[0, 1)`` of the initial state mixed in after every update
+        (``0``: the paper's INFIDA). A convex combination of two feasible states, so the
+        budgets still hold; every allowed entry stays at least ``share`` times its
+        initial value.
 
     Use: ``x = policy.allocation()`` before a slot, ``policy.observe(loads)`` after it.
     """
@@ -257,8 +267,10 @@ class Infida:
         period: int = 1,
         seed: int = 0,
         fill: bool = True,
+        share: float = 0.0,
     ) -> None:
         self.inst = inst
+        self.share = check_fraction("share", share, open_high=True)
         self.eta = check_positive("learning_rate", learning_rate)
         self.period = check_positive_int("period", period)
         self.fill = bool(fill)
@@ -266,6 +278,7 @@ class Infida:
         a = inst.allowed
         self.levels = integral_levels(inst.sizes_kb, inst.budgets_kb, a)
         self.y = project_capped_simplex(np.where(a, 1.0, 0.0), inst.sizes_kb, self.levels, a)
+        self._initial = self.y.copy()
         self._grad = np.zeros(inst.shape)
         self._seen = 0
         self.x = self._round()
@@ -297,5 +310,7 @@ class Infida:
         z = np.where(a, np.exp(logz - np.where(np.isfinite(top), top, 0.0)), 0.0)
         z = np.where(a, np.maximum(z, _TINY), 0.0)
         self.y = project_capped_simplex(z, self.inst.sizes_kb, self.levels, a)
+        if self.share:
+            self.y = (1.0 - self.share) * self.y + self.share * self._initial
         self.x = self._round()
         self._grad[:] = 0.0

@@ -152,3 +152,31 @@ def test_infida_update_period_and_learning_rate_are_checked() -> None:
     assert np.array_equal(policy.fractional(), y0)  # no update before the period ends
     policy.observe(r)
     assert not np.array_equal(policy.fractional(), y0)
+
+
+def test_fixed_share_keeps_budgets_and_a_floor_and_follows_a_shift() -> None:
+    inst = build_instance(tiny_topology(edge_kb=12.0), catalogue(2), alpha=100.0, capacity=40.0)
+    T = 400
+    loads = make_loads(inst, T, rate=150.0, seed=0, task_exponent=1.2, kind="shifting", n_phases=2)
+    eta = 3000 * theory_learning_rate(inst, T, float(loads.max()))
+    plain, shared = Infida(inst, eta, seed=0), Infida(inst, eta, seed=0, share=0.01)
+    y0 = shared.fractional().copy()
+    for r in loads:
+        plain.observe(r)
+        shared.observe(r)
+        y = shared.fractional()
+        used = (y * inst.sizes_kb[None, :]).sum(axis=1)
+        assert (used <= inst.budgets_kb + 1e-6).all()  # a mix of feasible states is feasible
+        assert (y >= 0.01 * y0 - 1e-12).all()  # nothing decays below the share of its start
+        inst.check_allocation(shared.allocation(), integral=True)
+    # Without the share some entries collapse towards 0; with it none does.
+    allowed = inst.allowed
+    assert plain.fractional()[allowed].min() < 0.01 * y0[allowed].min()
+    assert shared.fractional()[allowed].min() >= 0.01 * y0[allowed].min() - 1e-12
+
+
+@pytest.mark.parametrize("share", [-0.1, 1.0, 2.0])
+def test_fixed_share_out_of_range_is_refused(share: float) -> None:
+    inst = build_instance(tiny_topology(), catalogue(2), capacity=10.0)
+    with pytest.raises(ValueError, match="share"):
+        Infida(inst, 0.1, share=share)

@@ -109,11 +109,11 @@ def test_placement_checks_memory():
         ("cloud", "large"),
     ]
     with pytest.raises(
-        ValueError, match="'large' needs 900.0 KiB, more than the 64.0 KiB memory of node 'edge-0'"
+        ValueError, match="'large' needs 900.0 KiB, more than the 128.0 KiB memory of node 'edge-0'"
     ):
         Placement(topo, {"edge-0": ["large"]}, SIZES)
     with pytest.raises(ValueError, match="need"):
-        Placement(topo, {"edge-0": ["medium", "medium2"]}, {**SIZES, "medium2": 30.0})
+        Placement(topo, {"edge-0": ["medium", "medium2"]}, {**SIZES, "medium2": 100.0})
 
 
 def test_placement_names_unknown_things():
