@@ -11,13 +11,12 @@ from idn_core.placement import build_instance
 from idn_core.placement_plots import alpha_figure, gain_figure, regret_figure
 from idn_core.placement_scenario import (
     alpha_sweep,
-    candidate_table,
     compare_policies,
-    depround_table,
     phase_optimum_ratio,
     placement_topology,
     serving_summary,
 )
+from idn_core.placement_tables import candidate_table, depround_table
 
 
 @pytest.fixture(scope="module")
@@ -85,7 +84,7 @@ def test_depround_table_reports_budgets_and_bias(inst) -> None:
 
 
 def test_capacity_model_table_shared_never_exceeds_per_type(inst) -> None:
-    from idn_core.placement_scenario import capacity_model_table
+    from idn_core.placement_tables import capacity_model_table
 
     tight = build_instance(placement_topology(), catalogue(3), alpha=100.0, capacity=20.0)
     loads = make_loads(tight, 20, rate=600.0, seed=3)
@@ -100,7 +99,7 @@ def test_capacity_model_table_shared_never_exceeds_per_type(inst) -> None:
 
 def test_regret_against_horizon_and_its_figure(inst) -> None:
     from idn_core.placement_plots import regret_horizon_figure
-    from idn_core.placement_scenario import regret_vs_horizon
+    from idn_core.placement_tables import regret_vs_horizon
 
     loads = make_loads(inst, 40, rate=300.0, seed=4)
     table = regret_vs_horizon(inst, loads, [10, 40])
@@ -113,7 +112,7 @@ def test_regret_against_horizon_and_its_figure(inst) -> None:
 
 
 def test_learning_rate_sweep_reports_each_scale(inst) -> None:
-    from idn_core.placement_scenario import learning_rate_sweep
+    from idn_core.placement_tables import learning_rate_sweep
 
     loads = make_loads(inst, 30, rate=300.0, seed=5)
     comp = compare_policies(inst, loads)
