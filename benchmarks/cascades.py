@@ -40,13 +40,8 @@ import pandas as pd
 import torch
 
 import idn_core
-from idn_core.delivery_experiments import (
-    choose_policies,
-    headline,
-    prepare_delivery,
-    tolerance_coverage,
-    what_if,
-)
+from idn_core.delivery_diagnostics import tolerance_coverage, what_if
+from idn_core.delivery_experiments import choose_policies, headline, prepare_delivery
 from idn_core.evaluate import evaluate, summarize
 from idn_core.policies import cascade_decision, forward_to
 from idn_core.policy_search import (

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from idn_core import delivery_diagnostics as diag
 from idn_core import delivery_experiments as dx
 from idn_core import load_scenario
 from idn_core.evaluate import evaluate, summarize
@@ -72,7 +73,7 @@ def test_choices_respect_the_tolerance_on_validation(quick):
 def test_tolerance_coverage_reports_each_rule(quick):
     scenario, setup = quick
 
-    cov = dx.tolerance_coverage(scenario, setup, 0.005, n_splits=3, n_grid=15)
+    cov = diag.tolerance_coverage(scenario, setup, 0.005, n_splits=3, n_grid=15)
 
     assert cov.rule.tolist() == ["naive", "prediction bound", "bound + bootstrap"]
     assert ((cov.coverage >= 0) & (cov.coverage <= 1)).all()
