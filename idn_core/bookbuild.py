@@ -19,10 +19,12 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import multiprocessing
 import os
 import sys
 import time
 from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -63,6 +65,7 @@ __all__ = [
 
 KERNEL = "python3"
 CELL_TIMEOUT_ENV = "IDN_BOOK_CELL_TIMEOUT"
+JOBS_ENV = "IDN_BOOK_JOBS"
 # Seconds one cell may run before papermill stops it: the quick profile's notebooks take
 # well under a minute in total, full-quality runs may train models on their first run.
 CELL_TIMEOUT_S = {"full": 900}
@@ -283,24 +286,54 @@ def execute_notebook(
     raise ProfileError(f"{stem!r} is not a notebook of _toc.yml")
 
 
+def default_jobs() -> int:
+    """Notebooks executed at once: ``IDN_BOOK_JOBS`` if set, else up to 2 (one per core)."""
+    value = os.environ.get(JOBS_ENV, "")
+    if value:
+        if not value.isdigit() or int(value) < 1:
+            raise BookBuildError(f"{JOBS_ENV} must be a positive integer, got {value!r}")
+        return int(value)
+    return max(1, min(2, os.cpu_count() or 1))
+
+
+def _run_or_error(
+    nb: Notebook, params: dict[str, Any], profile: str, root: Path, force: bool
+) -> NotebookRun | NotebookError:
+    """:func:`_run` for a worker process: a notebook's failure comes back as a value."""
+    try:
+        return _run(nb, params, profile, root, force)
+    except NotebookError as exc:
+        return exc
+
+
 def execute_all(
-    profile: str = "full", *, root: Path | None = None, force: bool = False
+    profile: str = "full", *, root: Path | None = None, force: bool = False, jobs: int | None = None
 ) -> list[NotebookRun]:
     """Validate every notebook's parameters, then execute (or reuse) each; raise on failures.
 
-    Every notebook is attempted; the :class:`NotebookError` raised at the end lists all
-    failures.
+    The first notebook runs alone, since it trains the shared zoo that later chapters load
+    from the cache; the others then run ``jobs`` at a time in worker processes (every
+    notebook trains and infers on one thread, so two fit two cores). Every notebook is
+    attempted; the :class:`NotebookError` raised at the end lists all failures.
     """
     root = root or default_root()
-    runs, failures = [], []
-    for nb, params in plan(profile, root):
-        try:
-            runs.append(_run(nb, params, profile, root, force))
-        except NotebookError as exc:
-            failures.append(str(exc))
+    items = plan(profile, root)
+    jobs = jobs or default_jobs()
+    results = [_run_or_error(*items[0], profile, root, force)] if items else []
+    rest = items[1:]
+    if jobs == 1 or len(rest) <= 1:
+        results += [_run_or_error(nb, params, profile, root, force) for nb, params in rest]
+    else:
+        context = multiprocessing.get_context("spawn")  # no fork of a process holding torch
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+            futures = [
+                pool.submit(_run_or_error, nb, params, profile, root, force) for nb, params in rest
+            ]
+            results += [f.result() for f in futures]
+    failures = [str(r) for r in results if isinstance(r, NotebookError)]
     if failures:
         raise NotebookError("\n\n".join(failures))
-    return runs
+    return [r for r in results if not isinstance(r, NotebookError)]
 
 
 def build_book(

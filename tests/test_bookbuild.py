@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 import pytest
+from conftest import write_notebook
 
 from idn_core import _bookcache as cache
 from idn_core import bookbuild
@@ -316,3 +317,35 @@ def test_every_chapter_has_a_summary_then_exercises(nb: bookbuild.Notebook) -> N
     ]
     assert "summary" in headings and "exercises" in headings, f"{nb.stem}: {headings}"
     assert headings.index("summary") < headings.index("exercises"), headings
+
+
+@pytest.mark.slow
+def test_notebooks_after_the_first_run_in_parallel_workers(fake_book) -> None:
+    root = fake_book()
+    for name in ("c", "d"):
+        write_notebook(root / "notebooks" / f"{name}.ipynb", "k = 1", f"print('{name}' * k)")
+    toc = (root / "_toc.yml").read_text() + "  - file: notebooks/c\n  - file: notebooks/d\n"
+    (root / "_toc.yml").write_text(toc)
+    (root / "notebooks" / "d.ipynb").write_text(
+        (root / "notebooks" / "d.ipynb").read_text().replace("print('d' * k)", "raise KeyError(k)")
+    )
+
+    with pytest.raises(bookbuild.NotebookError) as info:
+        bookbuild.execute_all("quick", root=root, jobs=2)
+
+    assert "notebook d (notebooks/d.ipynb, profile quick) failed" in str(info.value)
+    executed = root / "_build/executed/quick/notebooks"
+    assert sorted(p.name for p in executed.glob("*.ipynb")) == [
+        "a.ipynb", "b.ipynb", "c.ipynb", "d.failed.ipynb",
+    ]  # fmt: skip
+    (root / "notebooks" / "d.ipynb").unlink()
+    (root / "_toc.yml").write_text(toc.replace("  - file: notebooks/d\n", ""))
+    runs = bookbuild.execute_all("quick", root=root, jobs=2)
+    assert [(r.notebook.stem, r.cached) for r in runs] == [("a", True), ("b", True), ("c", True)]
+
+
+@pytest.mark.parametrize("value", ["0", "two", "-1"])
+def test_bad_job_count_is_a_clear_error(monkeypatch, value: str) -> None:
+    monkeypatch.setenv("IDN_BOOK_JOBS", value)
+    with pytest.raises(bookbuild.BookBuildError, match="IDN_BOOK_JOBS must be a positive integer"):
+        bookbuild.default_jobs()
