@@ -7,6 +7,7 @@ trained models (loaded from the cache after the first run) and one topology.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -94,6 +95,7 @@ def load_scenario(
     n_edges: int = 2,
     devices_per_edge: int = 2,
     progress: bool | None = None,
+    **generator_kwargs: Any,
 ) -> Scenario:
     """Build the running scenario; trains the zoo on the first call, loads it afterwards.
 
@@ -103,8 +105,10 @@ def load_scenario(
     num_samples, epochs : smaller values give the quick CI profile; ``None`` = full quality.
     seed : seeds data generation, splits and training.
     n_edges, devices_per_edge : shape of the device-edge-cloud tree.
+    generator_kwargs : MNIST-1D generator settings other than the book's (e.g.
+        ``iid_noise_scale=0.05``), to ask what the same zoo does on other data.
     """
-    data = load_dataset(dataset, num_samples=num_samples, seed=seed)
+    data = load_dataset(dataset, num_samples=num_samples, seed=seed, **generator_kwargs)
     zoo = build_zoo(data, seed, epochs=epochs, progress=progress)
     topology = tree_topology(n_edges=n_edges, devices_per_edge=devices_per_edge)
     by_tier = {m.spec.tier: name for name, m in zoo.models.items()}
