@@ -77,3 +77,11 @@ def test_zoo_table_lists_costs(quick_scenario):
     assert list(table.index) == ["cnn-device", "cnn-edge", "cnn-regional", "cnn-cloud"]
     assert table.params.is_monotonic_increasing
     assert (table.cpu_latency_ms > 0).all()
+
+
+def test_scenario_on_other_generator_settings(quick_scenario):
+    noisy = load_scenario(num_samples=600, epochs=1, progress=False, iid_noise_scale=0.05)
+
+    assert noisy.dataset.config["iid_noise_scale"] == 0.05
+    assert quick_scenario.dataset.config["iid_noise_scale"] == 0.02
+    assert not np.allclose(noisy.dataset.x_train, quick_scenario.dataset.x_train)
