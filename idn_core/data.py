@@ -121,9 +121,7 @@ def load_dataset(
     return cached(
         "datasets",
         key,
-        lambda: _build_dataset(
-            name, num_samples, val_fraction, test_fraction, seed, generator_kwargs
-        ),
+        lambda: _build_dataset(name, num_samples, val_fraction, test_fraction, seed, settings),
     )
 
 
@@ -133,14 +131,15 @@ def _build_dataset(
     val_fraction: float,
     test_fraction: float,
     seed: int,
-    generator_kwargs: dict[str, Any],
+    settings: dict[str, Any],
 ) -> Dataset:
+    """Generate and split; ``settings`` are the generator's (MNIST-1D: scenario defaults included)."""
     if name == "digits":
-        if generator_kwargs:
-            raise TypeError(f"digits takes no generator arguments, got {sorted(generator_kwargs)}")
+        if settings:
+            raise TypeError(f"digits takes no generator arguments, got {sorted(settings)}")
         x, y, config = _digits(num_samples, seed)
     else:
-        x, y, config = _mnist1d(num_samples, seed, generator_kwargs)
+        x, y, config = _mnist1d(num_samples, seed, settings)
     config.update(seed=seed, val_fraction=val_fraction, test_fraction=test_fraction)
     parts = _split_indices(len(y), val_fraction, test_fraction, np.random.default_rng(seed))
     arrays = {}
@@ -168,17 +167,17 @@ def _digits(num_samples: int | None, seed: int) -> tuple[np.ndarray, np.ndarray,
 
 
 def _mnist1d(
-    num_samples: int | None, seed: int, overrides: dict[str, Any]
+    num_samples: int | None, seed: int, settings: dict[str, Any]
 ) -> tuple[np.ndarray, np.ndarray, dict]:
     from mnist1d.data import get_dataset_args, make_dataset
 
     args = get_dataset_args(as_dict=True)
-    unknown = set(overrides) - set(args) - {"num_samples"}
-    if unknown or "url" in overrides:
+    unknown = set(settings) - set(args) - {"num_samples"}
+    if unknown or "url" in settings:
         raise TypeError(
-            f"unknown MNIST-1D generator arguments {sorted(unknown | {'url'} & set(overrides))}"
+            f"unknown MNIST-1D generator arguments {sorted(unknown | {'url'} & set(settings))}"
         )
-    settings = {**MNIST1D_SCENARIO, **overrides}
+    settings = dict(settings)  # num_samples may be overridden below
     if num_samples is not None:
         settings["num_samples"] = num_samples
     check_positive_int("num_samples", settings["num_samples"], minimum=100)

@@ -13,7 +13,6 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import numpy as np
@@ -25,17 +24,16 @@ from idn_core.exit_plan import ExitPlan
 from idn_core.flower.engine import (
     RunClock,
     State,
-    add_discovery,
     backend_config,
     check_replies,
     discover_partitions,
     flwr_modules,
-    get_payload,
     put_payload,
     record_to_state,
     simulate,
     start_ray,
     state_to_record,
+    training_client_app,
 )
 
 
@@ -44,18 +42,9 @@ def early_exit_client_app(config: Any, data_ref: Any, *, seed: int) -> Any:
 
     The payload ``data_ref`` holds ``(x_train, y_train, parts, input_length, n_classes)``.
     """
-    mods = flwr_modules()
-    app = mods["app"]
-    client_app = add_discovery(mods["clientapp"].ClientApp())
 
-    @client_app.train()
-    def _train(msg: Any, context: Any) -> Any:
-        import torch
-
-        torch.set_num_threads(1)
-        tic = time.perf_counter()
-        node = int(context.node_config["partition-id"])
-        x, y, parts, input_length, n_classes = get_payload(data_ref)
+    def train(msg: Any, node: int, payload: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+        x, y, parts, input_length, n_classes = payload
         cfg = msg.content["config"]
         net = EarlyExitNet(input_length, n_classes, config.channels)
         updates = exit_rounds.node_exit_updates(
@@ -69,23 +58,16 @@ def early_exit_client_app(config: Any, data_ref: Any, *, seed: int) -> Any:
             seed=seed,
             config=config,
         )
-        content = app.RecordDict(
-            {f"delta-{u.exit}": state_to_record(u.delta) for u in updates}
-            | {
-                "metrics": app.MetricRecord(
-                    {
-                        "node": node,
-                        "n_samples": len(parts[node]),
-                        "exits": [u.exit for u in updates],
-                        "grad_sigma": [u.grad_sigma for u in updates],
-                        "train_s": time.perf_counter() - tic,
-                    }
-                )
-            }
-        )
-        return app.Message(content, reply_to=msg)
+        records = {f"delta-{u.exit}": state_to_record(u.delta) for u in updates}
+        metrics = {
+            "node": node,
+            "n_samples": len(parts[node]),
+            "exits": [u.exit for u in updates],
+            "grad_sigma": [u.grad_sigma for u in updates],
+        }
+        return records, metrics
 
-    return client_app
+    return training_client_app(data_ref, train)
 
 
 def _exit_updates(reply: Any) -> list[ExitUpdate]:

@@ -168,9 +168,31 @@ def discover_partitions(grid: Any, n_clients: int, timeout: float = 600.0) -> di
     return mapping
 
 
-def add_discovery(client_app: Any) -> Any:
-    """Register on ``client_app`` the query that answers :func:`discover_partitions`."""
-    app = flwr_modules()["app"]
+def training_client_app(
+    data_ref: Any, train: Callable[[Any, int, Any], tuple[dict[str, Any], dict[str, Any]]]
+) -> Any:
+    """A ``ClientApp`` whose clients each train on one partition of the payload ``data_ref``.
+
+    Its train handler pins torch to one thread (Ray workers share the machine's cores),
+    reads the partition id and the payload, calls ``train(msg, partition, payload)`` and
+    replies with the records and metrics it returns, adding ``train_s`` (seconds spent in
+    the client); its query answers :func:`discover_partitions`.
+    """
+    mods = flwr_modules()
+    app = mods["app"]
+    client_app = mods["clientapp"].ClientApp()
+
+    @client_app.train()
+    def _train(msg: Any, context: Any) -> Any:
+        import torch
+
+        torch.set_num_threads(1)
+        tic = time.perf_counter()
+        partition = int(context.node_config["partition-id"])
+        records, metrics = train(msg, partition, get_payload(data_ref))
+        metrics = {**metrics, "train_s": time.perf_counter() - tic}
+        content = app.RecordDict({**records, "metrics": app.MetricRecord(metrics)})
+        return app.Message(content, reply_to=msg)
 
     @client_app.query()
     def _partition(msg: Any, context: Any) -> Any:

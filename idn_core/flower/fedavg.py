@@ -13,7 +13,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -23,15 +22,14 @@ from idn_core.federated import client_seed, client_update, sample_clients, weigh
 from idn_core.flower.engine import (
     RunClock,
     State,
-    add_discovery,
     check_replies,
     discover_partitions,
     flwr_modules,
-    get_payload,
     put_payload,
     record_to_state,
     simulate,
     state_to_record,
+    training_client_app,
 )
 from idn_core.models import ModelSpec
 
@@ -50,18 +48,9 @@ def fedavg_client_app(
     The payload is ``(x, y, partitions, sample_weight)`` in Ray's object store; replies carry
     the new weights (``"arrays"``) and ``weight`` / ``n_samples`` / ``partition`` metrics.
     """
-    mods = flwr_modules()
-    app = mods["app"]
-    client_app = add_discovery(mods["clientapp"].ClientApp())
 
-    @client_app.train()
-    def _train(msg: Any, context: Any) -> Any:
-        import torch
-
-        torch.set_num_threads(1)
-        tic = time.perf_counter()
-        pid = int(context.node_config["partition-id"])
-        x, y, parts, sample_weight = get_payload(data_ref)
+    def train(msg: Any, pid: int, payload: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+        x, y, parts, sample_weight = payload
         idx = parts[pid]
         update = client_update(
             record_to_state(msg.content["arrays"]),
@@ -74,18 +63,10 @@ def fedavg_client_app(
             seed=client_seed(seed, int(msg.content["config"]["round"]), pid),
             sample_weight=None if sample_weight is None else sample_weight[idx],
         )
-        metrics = {
-            "weight": update.weight,
-            "n_samples": update.n_samples,
-            "partition": pid,
-            "train_s": time.perf_counter() - tic,
-        }
-        content = app.RecordDict(
-            {"arrays": state_to_record(update.state), "metrics": app.MetricRecord(metrics)}
-        )
-        return app.Message(content, reply_to=msg)
+        metrics = {"weight": update.weight, "n_samples": update.n_samples, "partition": pid}
+        return {"arrays": state_to_record(update.state)}, metrics
 
-    return client_app
+    return training_client_app(data_ref, train)
 
 
 def make_fedavg_strategy(
