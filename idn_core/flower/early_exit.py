@@ -24,6 +24,7 @@ from idn_core.exit_plan import ExitPlan
 from idn_core.flower.engine import (
     RunClock,
     State,
+    TrainOnly,
     backend_config,
     check_replies,
     discover_partitions,
@@ -94,7 +95,7 @@ def make_early_exit_strategy(config: Any, plan: ExitPlan, seed: int, progress: b
     mods = flwr_modules()
     app = mods["app"]
 
-    class IdnEarlyExit(mods["strategy"].Strategy):
+    class IdnEarlyExit(TrainOnly, mods["strategy"].Strategy):
         def __init__(self) -> None:
             self.rng = np.random.default_rng(seed)
             self.rows: list[dict[str, float]] = []
@@ -143,15 +144,6 @@ def make_early_exit_strategy(config: Any, plan: ExitPlan, seed: int, progress: b
             self.rows.append(row)
             self.clock.end_round(sum(float(r.content["metrics"]["train_s"]) for r in replies))
             return state_to_record(self.state), None
-
-        def configure_evaluate(self, server_round, arrays, cfg, grid):
-            return []
-
-        def aggregate_evaluate(self, server_round, replies):
-            return None
-
-        def summary(self) -> None:
-            return None
 
     return IdnEarlyExit()
 

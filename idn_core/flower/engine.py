@@ -203,6 +203,20 @@ def training_client_app(
     return client_app
 
 
+class TrainOnly:
+    """Mixin for a Flower ``Strategy`` that only trains: evaluation is centralised (the
+    server evaluates the global weights itself), as in the in-process loop."""
+
+    def configure_evaluate(self, server_round: int, arrays: Any, config: Any, grid: Any) -> list:
+        return []
+
+    def aggregate_evaluate(self, server_round: int, replies: Any) -> None:
+        return None
+
+    def summary(self) -> None:
+        return None
+
+
 class RunClock:
     """Wall-clock marks of a run (start, first round, end of each round) and its progress bar."""
 

@@ -22,6 +22,7 @@ from idn_core.federated import client_seed, client_update, sample_clients, weigh
 from idn_core.flower.engine import (
     RunClock,
     State,
+    TrainOnly,
     check_replies,
     discover_partitions,
     flwr_modules,
@@ -87,7 +88,7 @@ def make_fedavg_strategy(
     mods = flwr_modules()
     app = mods["app"]
 
-    class IdnFedAvg(mods["strategy"].Strategy):
+    class IdnFedAvg(TrainOnly, mods["strategy"].Strategy):
         def __init__(self) -> None:
             self.rng = np.random.default_rng(seed)
             self.rows: list[dict[str, float]] = []
@@ -123,15 +124,6 @@ def make_fedavg_strategy(
             self.rows.append(row)
             self.clock.end_round(sum(float(r.content["metrics"]["train_s"]) for r in replies))
             return state_to_record(self.state), None
-
-        def configure_evaluate(self, server_round, arrays, config, grid):
-            return []  # evaluation is centralised (the ``evaluate`` hook), as in-process
-
-        def aggregate_evaluate(self, server_round, replies):
-            return None
-
-        def summary(self) -> None:
-            return None
 
     return IdnFedAvg()
 
