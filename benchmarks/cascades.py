@@ -40,16 +40,21 @@ import pandas as pd
 import torch
 
 import idn_core
-from idn_core.delivery_diagnostics import tolerance_coverage, what_if
-from idn_core.delivery_experiments import choose_policies, headline, prepare_delivery
-from idn_core.evaluate import evaluate, summarize
-from idn_core.policies import cascade_decision, forward_to
-from idn_core.policy_search import (
+from idn_core.delivery import (
+    cascade_decision,
     cascade_grid,
+    choose_policies,
+    evaluate,
+    forward_to,
+    headline,
+    prepare_delivery,
     request_weights,
+    summarize,
     threshold_candidates,
+    tolerance_coverage,
+    what_if,
 )
-from idn_core.widgets_delivery import DeliveryExplorer
+from idn_core.views import DeliveryExplorer
 
 ROOT = Path(__file__).resolve().parents[1]
 TOLERANCE = 0.005

@@ -32,16 +32,18 @@ import pandas as pd
 import torch
 
 import idn_core
-from idn_core.bagging import (
+from idn_core.ensembles import (
+    boosting_rate_sweep,
     boosting_specs,
-    learning_rate_sweep,
+    committee_ensemble,
+    compare,
+    early_stop_decision,
     member_specs,
+    rule_accuracies,
+    samme_predict,
     train_bagged,
     train_boosted,
 )
-from idn_core.boosting import early_stop_decision, samme_predict
-from idn_core.ensemble_compare import committee_ensemble, compare
-from idn_core.ensemble_paths import rule_accuracies
 
 
 def main() -> None:
@@ -60,7 +62,7 @@ def main() -> None:
     first = scenario.zoo[scenario.path_models[0]]
     specs = [first.spec] + boosting_specs(data.name, epochs)
     boosted = train_boosted(data, specs, 0, first=first, learning_rate=0.5, progress=False)
-    sweep = learning_rate_sweep(data, specs, first, [0.25, 0.5, 1.0], 0, progress=False)
+    sweep = boosting_rate_sweep(data, specs, first, [0.25, 0.5, 1.0], 0, progress=False)
     training_s = time.perf_counter() - start
 
     n_requests = 100_000 if args.quick else 1_000_000

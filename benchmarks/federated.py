@@ -22,11 +22,14 @@ from dataclasses import replace
 
 import torch
 
-from idn_core import load_dataset, partition_iid, run_fedavg
-from idn_core.early_exit_experiments import gain_at, scenario_configs
-from idn_core.early_exit_training import EarlyExitConfig, sweep_early_exit
-from idn_core.federated_experiments import CASCADE_SPECS, delivery_study
-from idn_core.training import fit
+from idn_core.federated import CASCADE_SPECS, delivery_study, run_fedavg
+from idn_core.federated.early_exit import (
+    EarlyExitConfig,
+    gain_at,
+    scenario_configs,
+    sweep_early_exit,
+)
+from idn_core.learning import fit, load_dataset, partition_iid
 
 SEEDS = (0, 1, 2)
 

@@ -30,14 +30,14 @@ import time
 import numpy as np
 import torch
 
-from idn_core.demand import make_loads
-from idn_core.placement import build_instance
-from idn_core.placement_baselines import LocalGreedy
-from idn_core.placement_scenario import (
+from idn_core.placement import (
     SHARE,
+    LocalGreedy,
+    build_instance,
     compare_policies,
     infida_policy,
     infida_variant_ratios,
+    make_loads,
     placement_catalogue,
     placement_topology,
 )

@@ -29,12 +29,17 @@ from dataclasses import replace
 import numpy as np
 import torch
 
-from idn_core import load_dataset, partition_iid, run_fedavg, tree_topology
-from idn_core.early_exit_training import EarlyExitConfig, evaluate_serving, run_early_exit
-from idn_core.federated_experiments import CASCADE_SPECS
-from idn_core.flower import backend_config
-from idn_core.flower.engine import flwr_modules, get_payload, put_payload, simulate, start_ray
-from idn_core.training import fit
+from idn_core.federated import CASCADE_SPECS, backend_config, run_fedavg
+from idn_core.federated.early_exit import EarlyExitConfig, evaluate_serving, run_early_exit
+from idn_core.federated.flower_engine import (
+    flwr_modules,
+    get_payload,
+    put_payload,
+    run_simulation,
+    start_ray,
+)
+from idn_core.learning import fit, load_dataset, partition_iid
+from idn_core.network import tree_topology
 
 FEDAVG_ROUNDS = 12
 EXIT_ROUNDS = 5
@@ -86,7 +91,7 @@ def plain_flower_round_s(spec, dataset, parts, rounds: int, config: dict) -> flo
             evaluate_fn=lambda r, a: marks.append(time.perf_counter()),
         )
 
-    simulate(server_main, client_app, len(parts), config)
+    run_simulation(server_main, client_app, len(parts), config)
     return steady(list(np.diff(marks)))
 
 

@@ -21,8 +21,8 @@ import time
 import torch
 
 import idn_core
-from idn_core.confidence import error_detection_auc
-from idn_core.delivery_experiments import choose_policies, headline, prepare_delivery
+from idn_core.delivery import choose_policies, headline, prepare_delivery
+from idn_core.learning import error_detection_auc
 
 SETTINGS = {
     "published noise (the book)": {},

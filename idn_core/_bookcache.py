@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from idn_core._atomic import atomic_write_with
+from idn_core._util.atomic import atomic_write_with
 
 LIBRARY_GLOB = "idn_core/**/*.py"
 EXTRA_INPUTS = ("requirements.txt",)

@@ -47,7 +47,7 @@ from idn_core._bookstage import (
     run_sphinx,
     stage_book,
 )
-from idn_core.display import BUILD_ENV_VAR, PROFILE_ENV_VAR
+from idn_core.views.display import BUILD_ENV_VAR, PROFILE_ENV_VAR
 
 __all__ = [
     "BookBuildError",

@@ -3,7 +3,7 @@
 Also holds :func:`synthetic`, the random scenarios the property tests draw.
 
 Written the obvious way, one request at a time, walking the device's path. They share no
-code with :mod:`idn_core.evaluate` beyond the latency numbers of the path (``rtt_ms`` and
+code with :mod:`idn_core.delivery.evaluation` beyond the latency numbers of the path (``rtt_ms`` and
 ``compute_ms``), and add them in the same order, so outcomes must be *identical*.
 Also used by ``benchmarks/cascades.py`` (loaded by file path) to time the loop.
 """
@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from idn_core.outputs import OutputsTable
-from idn_core.path_latency import PathLatency
+from idn_core.learning import OutputsTable
+from idn_core.network import PathLatency
 
 
 def _latency(rtt_row, compute_row, queried: list[int], parallel: bool = False) -> float:

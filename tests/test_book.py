@@ -87,7 +87,7 @@ WIDGET_NOTEBOOK_CELLS = [
     ),
     (
         "code",
-        "import plotly.graph_objects as go\n\nfrom idn_core.display import glue_figure\n\n"
+        "import plotly.graph_objects as go\n\nfrom idn_core.views.display import glue_figure\n\n"
         "glue_figure('glued', go.Figure(go.Bar(x=[1, 2], y=[3, 1])))",
     ),
     ("markdown", "```{glue:figure} glued\n:name: fig-glued\n\nA glued figure.\n```"),

@@ -11,20 +11,18 @@ from sklearn.datasets import load_digits
 from sklearn.ensemble import AdaBoostClassifier
 from sklearn.tree import DecisionTreeClassifier
 
-from idn_core.bagging import (
+from idn_core.ensembles import (
     accuracy_vs_members,
     bootstrap_indices,
-    member_specs,
-    train_bagged,
-    train_boosted,
-)
-from idn_core.boosting import (
     early_stop_decision,
+    member_specs,
     samme,
     samme_decision_function,
     samme_predict,
+    train_bagged,
+    train_boosted,
 )
-from idn_core.data import load_dataset
+from idn_core.learning import load_dataset
 
 
 @pytest.fixture(scope="module")
@@ -178,8 +176,8 @@ def test_train_bagged_and_boosted_members_on_digits(tiny_digits):
 
 
 def test_compare_puts_every_family_on_one_stream(tiny_digits):
-    from idn_core import load_scenario
-    from idn_core.ensemble_compare import compare
+    from idn_core.ensembles import compare
+    from idn_core.network import load_scenario
 
     scenario = load_scenario("digits", epochs=3, progress=False)
     data = scenario.dataset

@@ -4,10 +4,8 @@ import numpy as np
 import pytest
 import torch
 
-from idn_core import training
-from idn_core.cache import atomic_save, cache_key, cached, load_entry
-from idn_core.data import load_dataset
-from idn_core.models import ModelSpec
+from idn_core._util import atomic_save, cache_key, cached, load_entry
+from idn_core.learning import ModelSpec, load_dataset, training
 
 
 @pytest.fixture

@@ -1,9 +1,9 @@
-"""Tests of idn_core.data: offline datasets, seeded splits and partitions."""
+"""Tests of idn_core.learning.data: offline datasets, seeded splits and partitions."""
 
 import numpy as np
 import pytest
 
-from idn_core.data import (
+from idn_core.learning import (
     load_dataset,
     partition_by_shares,
     partition_dirichlet,
@@ -47,7 +47,7 @@ def test_generator_noise_parameter_changes_the_data():
 
 def test_cache_key_follows_the_scenario_defaults(monkeypatch):
     # A cached dataset must not outlive a change of the scenario's generator settings.
-    import idn_core.data as data
+    import idn_core.learning.data as data
 
     before = load_dataset("mnist1d", num_samples=300, seed=0)
     monkeypatch.setitem(data.MNIST1D_SCENARIO, "corr_noise_scale", 0.6)

@@ -5,12 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from idn_core import delivery_diagnostics as diag
-from idn_core import delivery_experiments as dx
-from idn_core import load_scenario
-from idn_core.evaluate import evaluate, summarize
-from idn_core.policies import cascade_decision
-from idn_core.widgets_delivery import DeliveryExplorer, explorer_slider_figure
+from idn_core.delivery import cascade_decision, evaluate, summarize
+from idn_core.delivery import diagnostics as diag
+from idn_core.delivery import experiments as dx
+from idn_core.network import load_scenario
+from idn_core.views import DeliveryExplorer, explorer_slider_figure
 
 
 @pytest.fixture(scope="module")

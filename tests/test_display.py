@@ -1,11 +1,11 @@
-"""Tests of idn_core.display: book HTML inside the build, plotly's own show outside it."""
+"""Tests of idn_core.views.display: book HTML inside the build, plotly's own show outside it."""
 
 from __future__ import annotations
 
 import plotly.graph_objects as go
 import pytest
 
-from idn_core import display
+from idn_core.views import display
 
 
 @pytest.fixture

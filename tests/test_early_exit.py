@@ -6,27 +6,33 @@ import numpy as np
 import pytest
 import torch
 
-from idn_core import load_dataset, tree_topology
-from idn_core.early_exit import EarlyExitNet, exit_flops, exit_parameter_names, local_exit_update
-from idn_core.early_exit_training import (
+from idn_core.federated import module_state
+from idn_core.federated.early_exit import (
     LOWER_EXITS,
     EarlyExitConfig,
-    evaluate_serving,
-    run_early_exit,
-    sweep_early_exit,
-)
-from idn_core.exit_plan import node_depths
-from idn_core.exit_rounds import draw_exits, node_exit_updates, server_round
-from idn_core.exit_serving import assign_devices, normalised_entropy, serve_on_tree
-from idn_core.exit_weights import (
+    EarlyExitNet,
     aggregate_exit_updates,
+    assign_devices,
     check_participation,
     check_serving_split,
+    draw_exits,
+    evaluate_serving,
     exit_data_shares,
+    exit_flops,
+    exit_parameter_names,
     lambda_tilde,
+    local_exit_update,
+    node_depths,
+    node_exit_updates,
+    normalised_entropy,
+    run_early_exit,
+    serve_on_tree,
+    server_round,
+    sweep_early_exit,
     variance_weights,
 )
-from idn_core.federated import module_state
+from idn_core.learning import load_dataset
+from idn_core.network import tree_topology
 
 torch.set_num_threads(1)
 
@@ -278,7 +284,7 @@ def test_sweep_trains_split_independent_weightings_once(digits):
 
 
 def test_parse_split_and_scenario_grid():
-    from idn_core.early_exit_experiments import parse_split, scenario_configs
+    from idn_core.federated.early_exit import parse_split, scenario_configs
 
     assert parse_split("80-15-5") == pytest.approx((0.8, 0.15, 0.05))
     with pytest.raises(ValueError, match="sum to one"):
@@ -294,7 +300,7 @@ def test_parse_split_and_scenario_grid():
 def test_gains_are_paired_by_seed():
     import pandas as pd
 
-    from idn_core.early_exit_experiments import gain_at, weighting_gains
+    from idn_core.federated.early_exit import gain_at, weighting_gains
 
     rows = []
     for seed, (eq, sv) in enumerate([(0.50, 0.52), (0.60, 0.61), (0.40, 0.43)]):
@@ -316,7 +322,7 @@ def test_gains_are_paired_by_seed():
 
 
 def test_figures_have_one_slider_step_per_split(digits):
-    from idn_core import fed_plots
+    from idn_core.views import federated as fed_plots
 
     configs = [
         EarlyExitConfig(weighting=w, serving_split=s, **TINY)
@@ -331,4 +337,4 @@ def test_figures_have_one_slider_step_per_split(digits):
         [(0.8, 0.15, 0.05), (0.05, 0.15, 0.8)], [1, 1, 1], [0.25, 0.5, 1], [1, 2, 3]
     )
     assert list(lam_fig.data[1].y) == pytest.approx([0.8, 0.15, 0.05])  # serving rule, first split
-    assert len(fed_plots.gain_figure(table).data) == 1
+    assert len(fed_plots.weighting_gain_figure(table).data) == 1

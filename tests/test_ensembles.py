@@ -1,4 +1,4 @@
-"""Tests of combination rules, ensemble policies and their latencies (idn_core.ensembles & co)."""
+"""Tests of combination rules, ensemble policies and their latencies (idn_core.ensembles.combining & co)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.naive_bayes import GaussianNB
 from sklearn.tree import DecisionTreeClassifier
 
-from idn_core.ensemble_paths import path_ensemble, stage_decision, stage_latency, stage_running
+from idn_core.delivery import cascade_metrics, evaluate, make_requests, request_weights, summarize
 from idn_core.ensembles import (
     Stacking,
     combine,
@@ -21,17 +21,18 @@ from idn_core.ensembles import (
     full_ensemble_decision,
     hard_vote,
     log_vote,
+    path_ensemble,
     query_on_doubt_decision,
     running_combination,
     soft_vote,
     stacked_running,
+    stage_decision,
+    stage_latency,
+    stage_running,
     vote_weights,
 )
-from idn_core.evaluate import evaluate, make_requests, summarize
-from idn_core.outputs import OutputsTable, softmax
-from idn_core.path_latency import PathLatency
-from idn_core.policy_search import cascade_metrics, request_weights
-from idn_core.query_latency import QUERY_MODES, member_latency, with_mode
+from idn_core.learning import OutputsTable, softmax
+from idn_core.network import QUERY_MODES, PathLatency, member_latency, with_mode
 
 
 @pytest.fixture(scope="module")

@@ -15,28 +15,23 @@ from reference_delivery import (
     synthetic,
 )
 
-from idn_core.deployment import Placement
-from idn_core.evaluate import (
+from idn_core.delivery import (
     Decision,
-    PathLatency,
-    evaluate,
-    make_requests,
-    pareto_front,
-    path_latency,
-    summarize,
-)
-from idn_core.path_latency import select_tiers
-from idn_core.policies import cascade_decision, oracle_decision
-from idn_core.policy_search import (
+    cascade_decision,
     cascade_grid,
     cascade_metrics,
     decision_metrics,
+    evaluate,
     gap_bound,
+    make_requests,
+    oracle_decision,
+    pareto_front,
     request_weights,
+    summarize,
     threshold_candidates,
     uniform_weights,
 )
-from idn_core.topology import path_topology
+from idn_core.network import PathLatency, Placement, path_latency, path_topology, select_tiers
 
 
 @settings(max_examples=40, deadline=None)

@@ -1,4 +1,4 @@
-"""Tests of FedAvg (idn_core.federated) and delivery-aware training (idn_core.delivery_training)."""
+"""Tests of FedAvg (idn_core.federated.fedavg) and delivery-aware training (idn_core.federated.delivery_aware)."""
 
 from __future__ import annotations
 
@@ -8,27 +8,25 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from idn_core import ModelSpec, fit, load_dataset, partition_dirichlet, partition_iid
-from idn_core.delivery_training import (
-    check_shares,
-    max_confidence,
-    reach_weights,
-    run_delivery_training,
-    served_accuracy,
-    share_thresholds,
-    tradeoff_curve,
-)
+from idn_core.delivery import cascade_answer
 from idn_core.federated import (
+    check_shares,
     client_seed,
     client_update,
+    max_confidence,
     module_state,
     node_test_indices,
     per_node_accuracy,
+    reach_weights,
+    run_delivery_training,
     run_fedavg,
     sample_clients,
+    served_accuracy,
+    share_thresholds,
+    tradeoff_curve,
     weighted_average,
 )
-from idn_core.policies import cascade_answer
+from idn_core.learning import ModelSpec, fit, load_dataset, partition_dirichlet, partition_iid
 
 torch.set_num_threads(1)
 
@@ -249,7 +247,7 @@ def test_delivery_training_runs_both_arms_with_an_identical_first_tier(digits):
 
 
 def test_fedavg_study_and_partition_schemes(digits):
-    from idn_core.federated_experiments import fedavg_study, make_partitions
+    from idn_core.federated import fedavg_study, make_partitions
 
     parts = make_partitions("quantity", digits.y_train, 4, seed=0, skew=0.5)
     assert sum(len(p) for p in parts) == len(digits.y_train)
@@ -271,7 +269,7 @@ def test_fedavg_study_and_partition_schemes(digits):
 
 
 def test_tier_latencies_grow_along_the_path():
-    from idn_core.federated_experiments import CASCADE_SPECS, tier_latencies_ms
+    from idn_core.federated import CASCADE_SPECS, tier_latencies_ms
 
     lat = tier_latencies_ms(CASCADE_SPECS, 40)
     assert (np.diff(lat) > 0).all()

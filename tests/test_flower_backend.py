@@ -1,4 +1,4 @@
-"""Tests of the Flower backend (idn_core.flower): same weights and accuracies as in-process.
+"""Tests of the Flower backend (idn_core.federated): same weights and accuracies as in-process.
 
 The two equivalence tests run Flower's Ray simulation engine against one Ray head
 started for this module with ``ray start --head --block`` (2 CPUs, one per client: two
@@ -20,17 +20,16 @@ import numpy as np
 import pytest
 import torch
 
-from idn_core import load_dataset, partition_dirichlet, run_fedavg, tree_topology
-from idn_core.early_exit_training import (
+from idn_core.federated import backend_config, load_state, run_fedavg
+from idn_core.federated.early_exit import (
     LOWER_EXITS,
     EarlyExitConfig,
     evaluate_serving,
     run_early_exit,
 )
-from idn_core.federated import load_state
-from idn_core.flower.engine import backend_config, record_to_state, state_to_record
-from idn_core.models import ModelSpec
-from idn_core.training import predict_logits
+from idn_core.federated.flower_engine import record_to_state, state_to_record
+from idn_core.learning import ModelSpec, load_dataset, partition_dirichlet, predict_logits
+from idn_core.network import tree_topology
 
 torch.set_num_threads(1)
 
@@ -79,7 +78,7 @@ def max_abs_diff(a: dict, b: dict) -> float:
 
 def test_importing_idn_core_does_not_import_flower_or_ray():
     code = (
-        "import sys, idn_core, idn_core.flower; from idn_core import run_fedavg, run_early_exit; "
+        "import sys, idn_core, idn_core.federated; from idn_core.federated import run_fedavg, run_early_exit; "
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('flwr', 'ray')))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

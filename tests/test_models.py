@@ -3,8 +3,7 @@
 import pytest
 import torch
 
-from idn_core.models import MLP, CNN1d, count_flops, count_parameters, profile_model
-from idn_core.zoo import zoo_specs
+from idn_core.learning import MLP, CNN1d, count_flops, count_parameters, profile_model, zoo_specs
 
 
 def test_logistic_regression_flops_and_params():

@@ -24,4 +24,6 @@ def test_notebook_runs(stem: str) -> None:
     outputs = [out for cell in nb["cells"] for out in cell.get("outputs", [])]
     assert not [out for out in outputs if out.get("output_type") == "error"]
     bare = [out for out in outputs if "application/vnd.plotly.v1+json" in out.get("data", {})]
-    assert not bare, f"{stem}: show plotly figures with idn_core.display.show(fig), not bare `fig`"
+    assert not bare, (
+        f"{stem}: show plotly figures with idn_core.views.display.show(fig), not bare `fig`"
+    )

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from idn_core.outputs import OutputsTable, softmax
-from idn_core.scenario import load_scenario
+from idn_core.learning import OutputsTable, softmax
+from idn_core.network import load_scenario
 
 
 def test_softmax_rows_sum_to_one_and_temperature_flattens():

@@ -7,24 +7,22 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from idn_core.demand import make_loads
+from idn_core.network import Link, Node, Topology, path_topology, tree_topology
 from idn_core.placement import (
     CatalogueModel,
+    brute_force_static,
     build_instance,
     from_placement,
     gain,
+    greedy_static,
+    local_greedy_allocation,
+    make_loads,
+    marginal_gains,
+    optimal_static,
     served,
     subgradient,
     to_placement,
 )
-from idn_core.placement_baselines import (
-    brute_force_static,
-    greedy_static,
-    local_greedy_allocation,
-    marginal_gains,
-    optimal_static,
-)
-from idn_core.topology import Link, Node, Topology, path_topology, tree_topology
 
 # Sizes, FLOPs and accuracies shaped like the book's zoos (KiB, FLOPs, accuracy).
 ZOO = [("device", 2.6, 14560, 0.71), ("edge", 9.0, 54720, 0.84), ("regional", 133, 836736, 0.88)]
@@ -246,7 +244,7 @@ def test_unknown_model_and_over_budget_allocations_are_rejected(inst) -> None:
 
 # ------------------------------------------------------------------ shared capacities
 def test_shared_capacity_gain_is_at_most_the_per_type_gain(inst) -> None:
-    from idn_core.placement_shared import shared_capacity_gain
+    from idn_core.placement import shared_capacity_gain
 
     rng = np.random.default_rng(7)
     for _ in range(10):
@@ -256,7 +254,7 @@ def test_shared_capacity_gain_is_at_most_the_per_type_gain(inst) -> None:
 
 
 def test_shared_capacity_matches_a_hand_computed_case() -> None:
-    from idn_core.placement_shared import shared_capacity_gain
+    from idn_core.placement import shared_capacity_gain
 
     # One task, two devices under one edge; the edge model serves 30 requests per slot in
     # total. Each device sends 25 requests: per-type capacity serves all 50 at the edge,

@@ -6,9 +6,18 @@ import numpy as np
 import pytest
 from test_placement import catalogue, tiny_topology
 
-from idn_core.demand import expected_rates, make_loads, regret_over_time, simulate, zipf_popularity
-from idn_core.placement import build_instance, gain
-from idn_core.placement_baselines import LocalGreedy, StaticPolicy, optimal_static
+from idn_core.placement import (
+    LocalGreedy,
+    StaticPolicy,
+    build_instance,
+    expected_rates,
+    gain,
+    make_loads,
+    optimal_static,
+    regret_over_time,
+    simulate_slots,
+    zipf_popularity,
+)
 
 
 @pytest.fixture
@@ -45,7 +54,7 @@ def test_diurnal_volume_follows_the_day(inst) -> None:
 def test_simulation_of_a_static_policy_equals_direct_gain(inst) -> None:
     loads = make_loads(inst, 20, rate=150.0, seed=0)
     opt = optimal_static(inst, loads)
-    res = simulate(inst, loads, [StaticPolicy(inst, opt.x, "opt"), LocalGreedy(inst)])
+    res = simulate_slots(inst, loads, [StaticPolicy(inst, opt.x, "opt"), LocalGreedy(inst)])
     assert np.allclose(res.gains["opt"], gain(inst, opt.x, loads))
     assert res.time_averaged()["opt"] == pytest.approx(opt.gain)
     regret = regret_over_time(res.gains["local greedy"], res.gains["opt"])
@@ -62,6 +71,6 @@ def test_demand_errors_are_clear(inst) -> None:
         expected_rates(inst, 10, kind="diurnal", amplitude=1.5)
     with pytest.raises(ValueError, match="policy names must be unique"):
         x = inst.empty()
-        simulate(
+        simulate_slots(
             inst, np.zeros((2, len(inst.types))), [StaticPolicy(inst, x), StaticPolicy(inst, x)]
         )

@@ -7,17 +7,18 @@ import pytest
 from scipy.optimize import minimize
 from test_placement import catalogue, tiny_topology
 
-from idn_core.demand import make_loads, simulate
-from idn_core.infida import (
+from idn_core.placement import (
     Infida,
+    build_instance,
     depround,
     depround_bias,
     integral_levels,
+    make_loads,
+    optimal_static,
     project_capped_simplex,
+    simulate_slots,
     theory_learning_rate,
 )
-from idn_core.placement import build_instance
-from idn_core.placement_baselines import optimal_static
 
 
 def kl(y, z, s):
@@ -129,7 +130,7 @@ def test_infida_respects_budgets_and_approaches_the_optimum() -> None:
         def observe(self, r):
             policy.observe(r)
 
-    res = simulate(inst, loads, [Spy()])
+    res = simulate_slots(inst, loads, [Spy()])
     for x in xs:
         inst.check_allocation(x, integral=True)  # never over a budget
     opt = optimal_static(inst, loads)

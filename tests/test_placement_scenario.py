@@ -6,17 +6,18 @@ import numpy as np
 import pytest
 from test_placement import catalogue
 
-from idn_core.demand import make_loads
-from idn_core.placement import build_instance
-from idn_core.placement_plots import alpha_figure, gain_figure, regret_figure
-from idn_core.placement_scenario import (
+from idn_core.placement import (
     alpha_sweep,
+    build_instance,
+    candidate_table,
     compare_policies,
+    depround_table,
+    make_loads,
     phase_optimum_ratio,
     placement_topology,
     serving_summary,
 )
-from idn_core.placement_tables import candidate_table, depround_table
+from idn_core.views import placement_alpha_figure, placement_gain_figure, regret_figure
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +48,7 @@ def test_alpha_moves_requests_towards_accurate_models() -> None:
     table, allocs, last = alpha_sweep(topo, catalogue(2), [0.0, 1000.0], horizon=5, rate=300.0)
     assert table.loc[1000.0, "accuracy"] >= table.loc[0.0, "accuracy"]
     assert table.loc[1000.0, "latency ms"] >= table.loc[0.0, "latency ms"]
-    fig = alpha_figure(table, allocs, last)
+    fig = placement_alpha_figure(table, allocs, last)
     assert len(fig.layout.sliders[0].steps) == 2 and len(fig.data) == 4
     assert [bool(v) for v in fig.layout.sliders[0].steps[1].args[0]["visible"]] == [0, 0, 1, 1]
 
@@ -59,7 +60,7 @@ def test_comparison_ratios_and_figures(inst) -> None:
     assert ratios["offline optimum"] == pytest.approx(1.0)
     assert ratios["greedy (per KiB)"] <= 1.0 + 1e-9
     assert set(comp.table().columns) >= {"gain / optimum", "update ms/slot"}
-    fig = gain_figure({"a": comp, "b": comp})
+    fig = placement_gain_figure({"a": comp, "b": comp})
     assert len(fig.layout.updatemenus[0].buttons) == 2 and len(fig.data) == 6
     runs = {1.0: (comp.result.gains["INFIDA"], comp.result.gains["offline optimum"])}
     assert len(regret_figure(runs).data) == 1
@@ -73,7 +74,7 @@ def test_phase_optimum_is_at_least_the_static_one(inst) -> None:
 
 def test_depround_table_reports_budgets_and_bias(inst) -> None:
     rng = np.random.default_rng(0)
-    from idn_core.infida import integral_levels, project_capped_simplex
+    from idn_core.placement import integral_levels, project_capped_simplex
 
     levels = integral_levels(inst.sizes_kb, inst.budgets_kb, inst.allowed)
     y = project_capped_simplex(rng.random(inst.shape) + 0.01, inst.sizes_kb, levels, inst.allowed)
@@ -84,7 +85,7 @@ def test_depround_table_reports_budgets_and_bias(inst) -> None:
 
 
 def test_capacity_model_table_shared_never_exceeds_per_type(inst) -> None:
-    from idn_core.placement_tables import capacity_model_table
+    from idn_core.placement import capacity_model_table
 
     tight = build_instance(placement_topology(), catalogue(3), alpha=100.0, capacity=20.0)
     loads = make_loads(tight, 20, rate=600.0, seed=3)
@@ -98,8 +99,8 @@ def test_capacity_model_table_shared_never_exceeds_per_type(inst) -> None:
 
 
 def test_regret_against_horizon_and_its_figure(inst) -> None:
-    from idn_core.placement_plots import regret_horizon_figure
-    from idn_core.placement_tables import regret_vs_horizon
+    from idn_core.placement import regret_vs_horizon
+    from idn_core.views import regret_horizon_figure
 
     loads = make_loads(inst, 40, rate=300.0, seed=4)
     table = regret_vs_horizon(inst, loads, [10, 40])
@@ -112,11 +113,11 @@ def test_regret_against_horizon_and_its_figure(inst) -> None:
 
 
 def test_learning_rate_sweep_reports_each_scale(inst) -> None:
-    from idn_core.placement_tables import learning_rate_sweep
+    from idn_core.placement import infida_step_sweep
 
     loads = make_loads(inst, 30, rate=300.0, seed=5)
     comp = compare_policies(inst, loads)
-    table, runs = learning_rate_sweep(inst, comp, [10.0, 1000.0])
+    table, runs = infida_step_sweep(inst, comp, [10.0, 1000.0])
     assert list(table.index) == [10.0, 1000.0] and set(runs) == {10.0, 1000.0}
     assert table["fractional entries at the end"].between(0, 1).all()
     assert np.array_equal(runs[10.0][1], comp.result.gains["offline optimum"])
@@ -125,7 +126,7 @@ def test_learning_rate_sweep_reports_each_scale(inst) -> None:
 def test_dashboard_builds_and_reruns(monkeypatch) -> None:
     import ipywidgets
 
-    from idn_core.placement_plots import placement_dashboard
+    from idn_core.views import placement_dashboard
 
     monkeypatch.setenv("IDN_BOOK_BUILD", "1")  # figures as HTML, never a browser window
     board = placement_dashboard(placement_topology(), catalogue(2), horizon=6, rate=100.0)

@@ -7,11 +7,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from idn_core import load_scenario
-from idn_core.confidence import confidence
-from idn_core.playground import Playground
-from idn_core.playground_plots import playground_figure, playground_sweep
-from idn_core.playground_views import PlaygroundDashboard
+from idn_core.delivery import Playground
+from idn_core.learning import confidence
+from idn_core.network import load_scenario
+from idn_core.views import PlaygroundDashboard, playground_figure, playground_sweep
 
 N_REQUESTS = 3000
 

@@ -9,32 +9,30 @@ from hypothesis import strategies as st
 from reference_delivery import synthetic
 from sklearn.linear_model import LogisticRegression
 
-from idn_core.confidence import (
-    confidence,
-    expected_calibration_error,
-    fit_temperature,
-    reliability_curve,
-)
-from idn_core.evaluate import PathLatency
-from idn_core.outputs import softmax
-from idn_core.policies import (
+from idn_core.delivery import (
     GainAwareForwarding,
     LearnedForwarding,
     cascade_answer,
     cascade_decision,
-    forward_to,
-    local_only,
-    oracle_decision,
-)
-from idn_core.policy_search import (
     cascade_grid,
     choose_within_tolerance,
+    forward_to,
+    local_only,
     oracle_accuracy_at,
     oracle_accuracy_at_fraction,
+    oracle_decision,
     oracle_frontier,
     threshold_candidates,
     uniform_weights,
 )
+from idn_core.learning import (
+    confidence,
+    expected_calibration_error,
+    fit_temperature,
+    reliability_curve,
+    softmax,
+)
+from idn_core.network import PathLatency
 
 
 def test_scores_on_known_vectors():

@@ -4,8 +4,7 @@ import math
 
 import pytest
 
-from idn_core.deployment import Placement
-from idn_core.topology import Link, Node, Topology, path_topology, tree_topology
+from idn_core.network import Link, Node, Placement, Topology, path_topology, tree_topology
 
 
 def test_path_from_device_to_cloud():

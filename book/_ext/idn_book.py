@@ -1,6 +1,6 @@
 """Sphinx extension of the IDN Book: serve plotly.js locally, only on pages with a figure.
 
-Figures are emitted by :func:`idn_core.display.show` as HTML fragments that call
+Figures are emitted by :func:`idn_core.views.display.show` as HTML fragments that call
 ``Plotly.newPlot`` without embedding plotly.js. This extension adds one ``<script>`` for the
 book's own copy (``_static/vendor/plotly.min.js``, vendored by ``make vendor``) to the
 ``<head>`` of exactly those pages, without ``defer`` so it runs before the inline figure code.

@@ -17,12 +17,12 @@ from typing import Any, TypeVar
 
 import torch
 
-from idn_core._atomic import atomic_write_with
+from idn_core._util.atomic import atomic_write_with
 
 T = TypeVar("T")
 
 #: Bump when a change of code (not of inputs) changes what cached entries contain
-#: (3: training pinned to one thread, see idn_core._threads).
+#: (3: training pinned to one thread, see idn_core._util.threads).
 CACHE_VERSION = "3"
 
 

@@ -11,17 +11,17 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from idn_core.confidence import fit_temperatures, table_confidences
-from idn_core.delivery_experiments import DeliverySetup
-from idn_core.oracle_bound import oracle_frontier, oracle_latency_for
-from idn_core.outputs import OutputsTable
-from idn_core.policy_search import (
+from idn_core.delivery.experiments import DeliverySetup
+from idn_core.delivery.oracle_bound import oracle_frontier, oracle_latency_for
+from idn_core.delivery.sample_weights import uniform_weights
+from idn_core.delivery.search import (
     cascade_grid,
     cascade_metrics,
     choose_within_tolerance,
     threshold_candidates,
 )
-from idn_core.sample_weights import uniform_weights
+from idn_core.learning.outputs import OutputsTable
+from idn_core.learning.scores import fit_temperatures, table_confidences
 
 
 def what_if(scenario, setup: DeliverySetup, tolerance: float = 0.005) -> dict:

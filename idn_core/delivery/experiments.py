@@ -13,25 +13,25 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from idn_core.confidence import SCORES, fit_temperatures, table_confidences
-from idn_core.evaluate import RequestStream, make_requests, pareto_front
-from idn_core.oracle_bound import oracle_accuracy_at, oracle_frontier, oracle_latency_for
-from idn_core.outputs import OutputsTable
-from idn_core.path_latency import PathLatency, scenario_latency, select_tiers
-from idn_core.policies import GainAwareForwarding, LearnedForwarding, cascade_answer
-from idn_core.policy_search import (
-    cascade_grid,
-    cascade_metrics,
-    choose_within_tolerance,
-    threshold_candidates,
-)
-from idn_core.sample_weights import (
+from idn_core.delivery.evaluation import RequestStream, make_requests, pareto_front
+from idn_core.delivery.oracle_bound import oracle_accuracy_at, oracle_frontier, oracle_latency_for
+from idn_core.delivery.policies import GainAwareForwarding, LearnedForwarding, cascade_answer
+from idn_core.delivery.sample_weights import (
     SampleWeights,
     decision_metrics,
     gap_bound,
     request_weights,
     uniform_weights,
 )
+from idn_core.delivery.search import (
+    cascade_grid,
+    cascade_metrics,
+    choose_within_tolerance,
+    threshold_candidates,
+)
+from idn_core.learning.outputs import OutputsTable
+from idn_core.learning.scores import SCORES, fit_temperatures, table_confidences
+from idn_core.network.latency import PathLatency, scenario_latency, select_tiers
 
 
 @dataclass
@@ -162,7 +162,7 @@ def choose_policies(
 ) -> pd.DataFrame:
     """Per family, the cheapest setting within ``tolerance`` of cloud-only, chosen on validation.
 
-    Cascade families use :func:`~idn_core.policy_search.choose_within_tolerance`
+    Cascade families use :func:`~idn_core.delivery.search.choose_within_tolerance`
     (prediction bound for the test gap, corrected for the winner's curse); gain-aware
     forwarding takes the cheapest ``alpha`` whose validation prediction bound passes. Columns:
     family, thresholds (cascades) or alpha (gain-aware), the bootstrap optimism, validation

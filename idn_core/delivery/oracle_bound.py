@@ -10,9 +10,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from idn_core._validation import check_fraction
-from idn_core.policies import oracle_answer
-from idn_core.sample_weights import SampleWeights
+from idn_core._util.validation import check_fraction
+from idn_core.delivery.policies import oracle_answer
+from idn_core.delivery.sample_weights import SampleWeights
 
 
 def oracle_frontier(correct: np.ndarray, weights: SampleWeights, skip: bool = True) -> pd.DataFrame:

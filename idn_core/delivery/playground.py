@@ -5,7 +5,7 @@ every zoo model's calibrated confidences (three scores) and correctness on the v
 and test splits, and a seeded request stream over the devices. :meth:`Playground.run`
 then evaluates one configuration (a topology with its link latencies, a placement, a
 delivery policy and its parameters) with the vectorised evaluator of
-:mod:`idn_core.evaluate`, in milliseconds.
+:mod:`idn_core.delivery.evaluation`, in milliseconds.
 
 When a node holds several models, its models are queried cheapest first (smaller model
 before larger) within the cascade along the path: a device's *chain* is the list of
@@ -26,20 +26,25 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from idn_core._validation import (
+from idn_core._util.validation import (
     check_choice,
     check_fraction,
     check_non_negative,
     check_positive_int,
 )
-from idn_core.confidence import SCORES, confidence, fit_temperatures
-from idn_core.deployment import Placement
-from idn_core.evaluate import Decision, RequestStream, evaluate, make_requests
-from idn_core.outputs import OutputsTable
-from idn_core.path_latency import PathLatency
-from idn_core.policies import GainAwareForwarding, cascade_decision, forward_to, oracle_decision
-from idn_core.scenario import Scenario
-from idn_core.topology import Topology
+from idn_core.delivery.evaluation import Decision, RequestStream, evaluate, make_requests
+from idn_core.delivery.policies import (
+    GainAwareForwarding,
+    cascade_decision,
+    forward_to,
+    oracle_decision,
+)
+from idn_core.learning.outputs import OutputsTable
+from idn_core.learning.scores import SCORES, confidence, fit_temperatures
+from idn_core.network.deployment import Placement
+from idn_core.network.latency import PathLatency
+from idn_core.network.scenario import Scenario
+from idn_core.network.topology import Topology
 
 __all__ = ["POLICIES", "Playground", "PlaygroundResult"]
 
@@ -198,7 +203,7 @@ class Playground:
         policy : one of :data:`POLICIES`.
         threshold : confidence threshold in ``[0, 1]`` of every hop (``cascade``).
         alpha : accuracy traded per millisecond, ``>= 0`` (``gain-aware``).
-        score : confidence score, one of :data:`~idn_core.confidence.SCORES`.
+        score : confidence score, one of :data:`~idn_core.learning.scores.SCORES`.
         """
         check_choice("policy", policy, POLICIES)
         check_fraction("threshold", threshold)

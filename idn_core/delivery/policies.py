@@ -1,6 +1,6 @@
 """Delivery policies: serve locally or forward along the path.
 
-Every policy returns a :class:`~idn_core.evaluate.Decision` for the samples of a split
+Every policy returns a :class:`~idn_core.delivery.evaluation.Decision` for the samples of a split
 (which of the path's ``K`` tiers are queried, whose answer is returned), so all of them
 are evaluated, summarised and plotted by the same code:
 
@@ -34,9 +34,9 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.isotonic import IsotonicRegression
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
-from idn_core._validation import check_non_negative, check_probabilities
-from idn_core.confidence import SCORES, confidence
-from idn_core.evaluate import Decision
+from idn_core._util.validation import check_non_negative, check_probabilities
+from idn_core.delivery.evaluation import Decision
+from idn_core.learning.scores import SCORES, confidence
 
 
 def _cascade_queried(answer: np.ndarray, n_tiers: int) -> np.ndarray:
@@ -90,7 +90,7 @@ def cascade_answer(conf: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
     if np.isnan(c).any():
         raise ValueError("confidences contain NaN")
     if (c < 0).any() or (c > 1).any():
-        raise ValueError("confidences must lie in [0, 1]; use idn_core.confidence.confidence")
+        raise ValueError("confidences must lie in [0, 1]; use idn_core.learning.scores.confidence")
     t = effective_thresholds(check_thresholds(thresholds, c.shape[0]))
     t = np.moveaxis(t, -1, 0)[..., None]  # (H, [D,] 1)
     h = c.shape[0]

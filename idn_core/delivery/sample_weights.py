@@ -11,9 +11,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from idn_core._validation import check_positive, check_positive_int
-from idn_core.evaluate import RequestStream, pattern_codes
-from idn_core.path_latency import PathLatency
+from idn_core._util.validation import check_positive, check_positive_int
+from idn_core.delivery.evaluation import RequestStream
+from idn_core.network.latency import PathLatency, pattern_codes
 
 
 @dataclass(frozen=True)
@@ -48,7 +48,7 @@ class SampleWeights:
 def request_weights(
     requests: RequestStream, latency: PathLatency, parallel: bool = False
 ) -> SampleWeights:
-    """Weights of a concrete request stream (exact aggregates of :func:`~idn_core.evaluate.evaluate`)."""
+    """Weights of a concrete request stream (exact aggregates of :func:`~idn_core.delivery.evaluation.evaluate`)."""
     w = requests.counts() / len(requests)  # (D, N)
     return SampleWeights(w.sum(axis=0), w.T @ latency.pattern_table(parallel))
 

@@ -19,26 +19,16 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from idn_core._validation import (
+from idn_core._util.validation import (
     check_fraction,
     check_non_negative,
     check_positive,
     check_positive_int,
 )
-from idn_core.oracle_bound import (
-    oracle_accuracy_at,
-    oracle_accuracy_at_fraction,
-    oracle_frontier,
-    oracle_latency_for,
-)
-from idn_core.policies import cascade_answer, check_thresholds, effective_thresholds
-from idn_core.sample_weights import (
+from idn_core.delivery.policies import cascade_answer, check_thresholds, effective_thresholds
+from idn_core.delivery.sample_weights import (
     SampleWeights,
-    decision_metrics,
-    gap_bound,
-    request_weights,
     reweighted,
-    uniform_weights,
 )
 
 
@@ -295,18 +285,8 @@ def cascade_metrics(
 
 __all__ = [
     "CascadeGrid",
-    "SampleWeights",
     "cascade_grid",
     "cascade_metrics",
     "choose_within_tolerance",
-    "reweighted",
-    "decision_metrics",
-    "gap_bound",
-    "oracle_accuracy_at",
-    "oracle_accuracy_at_fraction",
-    "oracle_frontier",
-    "oracle_latency_for",
-    "request_weights",
     "threshold_candidates",
-    "uniform_weights",
 ]

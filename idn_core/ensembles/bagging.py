@@ -1,11 +1,11 @@
 """Ensemble members trained apart: bagging across nodes and SAMME boosting along the path.
 
 IDN members are small models held by different nodes. They are trained with
-:func:`idn_core.training.train_model` (seeded, disk-cached) either
+:func:`idn_core.learning.training.train_model` (seeded, disk-cached) either
 
 * on **bootstrap resamples** of the training set (bagging, Breiman 1996), or
 * on the **nodes' own data**: a label-skewed Dirichlet(``alpha``) partition of the training
-  set (:func:`idn_core.data.partition_dirichlet`), as federated nodes would hold it, or
+  set (:func:`idn_core.learning.data.partition_dirichlet`), as federated nodes would hold it, or
 * with **SAMME weights** (:func:`train_boosted`): member ``k`` emphasises what members
   ``0..k-1`` get wrong.
 
@@ -19,14 +19,13 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from idn_core._validation import check_choice, check_positive, check_positive_int
-from idn_core.boosting import SammeResult, samme
-from idn_core.data import Dataset, partition_dirichlet
-from idn_core.ensembles import combine
-from idn_core.member_specs import boosting_specs, member_specs
-from idn_core.models import ModelSpec
-from idn_core.outputs import OutputsTable
-from idn_core.training import TrainedModel, predict_logits, train_model
+from idn_core._util.validation import check_choice, check_positive, check_positive_int
+from idn_core.ensembles.boosting import SammeResult, samme
+from idn_core.ensembles.combining import combine
+from idn_core.learning.data import Dataset, partition_dirichlet
+from idn_core.learning.models import ModelSpec
+from idn_core.learning.outputs import OutputsTable
+from idn_core.learning.training import TrainedModel, predict_logits, train_model
 
 #: Offset between a member's training seed and the ensemble seed (keeps them apart from the zoo's).
 SEED_OFFSET = 10
@@ -213,7 +212,7 @@ def skew_sweep(
     return pd.DataFrame(rows)
 
 
-def learning_rate_sweep(
+def boosting_rate_sweep(
     dataset: Dataset,
     specs: list[ModelSpec],
     first: TrainedModel,
@@ -226,7 +225,7 @@ def learning_rate_sweep(
     Returns one row per learning rate: test accuracy of the weighted vote, mean fraction
     of members queried under exact early stopping, and the member weights.
     """
-    from idn_core.boosting import early_stop_decision
+    from idn_core.ensembles.boosting import early_stop_decision
 
     rows = []
     for lr in learning_rates:
@@ -249,10 +248,8 @@ __all__ = [
     "SEED_OFFSET",
     "Members",
     "accuracy_vs_members",
-    "boosting_specs",
     "bootstrap_indices",
-    "learning_rate_sweep",
-    "member_specs",
+    "boosting_rate_sweep",
     "outputs_of",
     "skew_sweep",
     "train_bagged",

@@ -26,9 +26,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from idn_core._validation import check_fraction, check_positive, check_positive_int
-from idn_core.ensembles import vote_counts
-from idn_core.evaluate import Decision
+from idn_core._util.validation import check_fraction, check_positive, check_positive_int
+from idn_core.delivery.evaluation import Decision
+from idn_core.ensembles.combining import vote_counts
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ Members of an IDN ensemble were not trained together: they sit on different node
 have different architectures and may have seen different data. What they share is their
 output on a request, so every rule here combines **pre-computed outputs** (probabilities
 ``(M, N, C)`` or predicted classes ``(M, N)``), and every ensemble policy returns a
-:class:`~idn_core.evaluate.Decision` (which members are queried, which tier answers, the
+:class:`~idn_core.delivery.evaluation.Decision` (which members are queried, which tier answers, the
 combined prediction) evaluated by the same code as chapter 2's cascades.
 
 Rules (Mienye and Sun 2022 survey them; Wang et al. 2022 cascade them):
@@ -38,20 +38,20 @@ from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from idn_core._validation import (
+from idn_core._util.validation import (
     check_choice,
     check_fraction,
     check_positive,
     check_positive_int,
     check_probabilities,
 )
-from idn_core.confidence import confidence
-from idn_core.evaluate import Decision
-from idn_core.outputs import softmax
-from idn_core.policies import cascade_answer
+from idn_core.delivery.evaluation import Decision
+from idn_core.delivery.policies import cascade_answer
+from idn_core.learning.outputs import softmax
+from idn_core.learning.scores import confidence
 
 RULES = ("hard", "soft", "log")
-WEIGHTINGS = ("equal", "accuracy", "log_odds")
+VOTE_WEIGHTINGS = ("equal", "accuracy", "log_odds")
 _LOG_FLOOR = 1e-6  # probabilities are floored here before taking logs (a 0 would be -inf)
 
 
@@ -129,7 +129,7 @@ def vote_weights(correct: np.ndarray, kind: str = "log_odds", n_classes: int = 1
     ``a = (hits + 0.5) / (N + 1)`` so that a perfect member gets a finite weight. A member
     no better than chance (``a <= 1/C``) gets weight 0.
     """
-    check_choice("weighting", kind, WEIGHTINGS)
+    check_choice("weighting", kind, VOTE_WEIGHTINGS)
     check_positive_int("n_classes", n_classes, minimum=2)
     corr = np.asarray(correct, dtype=bool)
     if corr.ndim != 2 or corr.shape[1] == 0:
@@ -279,7 +279,7 @@ def ensemble_cascade_decision(
     running : ``(M, N, C)`` combination of members ``0..k`` (:func:`running_combination`).
     thresholds : ``(M - 1,)`` per-stage thresholds on the combination's confidence in
         ``[0, 1]`` (0: always stop, 1: always go on), as for a threshold cascade.
-    score : confidence score (:data:`idn_core.confidence.SCORES`).
+    score : confidence score (:data:`idn_core.learning.scores.SCORES`).
     """
     run = check_probabilities("running", running)
     conf = confidence(run[:-1], score)

@@ -1,10 +1,10 @@
 """Chapter 3's comparison: ensembles against chapter 2's cascades and the oracle, on one stream.
 
 Every policy is tuned on the validation split and reported on the same seeded test request
-stream through :func:`idn_core.evaluate.evaluate`, so all points share one accuracy-latency
+stream through :func:`idn_core.delivery.evaluation.evaluate`, so all points share one accuracy-latency
 plane and one models-queried axis. The reference point is chapter 2's choice: the cheapest
 threshold cascade whose accuracy stays within ``tolerance`` of cloud-only
-(:func:`idn_core.policy_search.choose_within_tolerance`); its test mean latency is the
+(:func:`idn_core.delivery.search.choose_within_tolerance`); its test mean latency is the
 budget at which the best cascade and the best ensemble are compared.
 """
 
@@ -15,34 +15,29 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from idn_core.bagging import Members
-from idn_core.boosting import early_stop_decision, samme_predict
-from idn_core.confidence import confidence, fit_temperatures, table_confidences
-from idn_core.deployment import Placement
-from idn_core.ensemble_paths import PathEnsemble, path_ensemble, stage_decision, stage_running
-from idn_core.ensembles import (
+from idn_core.delivery.evaluation import Decision, evaluate, make_requests, pareto_front, summarize
+from idn_core.delivery.oracle_bound import oracle_frontier
+from idn_core.delivery.policies import cascade_decision, forward_to
+from idn_core.delivery.sample_weights import request_weights, uniform_weights
+from idn_core.delivery.search import cascade_grid, cascade_metrics, threshold_candidates
+from idn_core.ensembles.bagging import Members
+from idn_core.ensembles.boosting import early_stop_decision, samme_predict
+from idn_core.ensembles.combining import (
     full_ensemble_decision,
     log_vote,
     query_on_doubt_decision,
     stacked_running,
     vote_weights,
 )
-from idn_core.evaluate import Decision, evaluate, make_requests, pareto_front, summarize
-from idn_core.outputs import OutputsTable
-from idn_core.path_latency import scenario_latency
-from idn_core.policies import cascade_decision, forward_to
-from idn_core.policy_search import (
-    cascade_grid,
-    cascade_metrics,
-    oracle_frontier,
-    request_weights,
-    threshold_candidates,
-    uniform_weights,
-)
+from idn_core.ensembles.paths import PathEnsemble, path_ensemble, stage_decision, stage_running
+from idn_core.learning.outputs import OutputsTable
+from idn_core.learning.scores import confidence, fit_temperatures, table_confidences
+from idn_core.network.deployment import Placement
+from idn_core.network.latency import scenario_latency
 
 
 @dataclass
-class Comparison:
+class EnsembleComparison:
     """Every policy's test metrics on one request stream.
 
     Attributes
@@ -65,7 +60,7 @@ class Comparison:
 def place_committees(scenario, committees: dict[int, Members]) -> Placement:
     """The scenario's placement with each committee added to every node of its tier.
 
-    Raises ``ValueError`` (from :class:`~idn_core.deployment.Placement`) if a committee
+    Raises ``ValueError`` (from :class:`~idn_core.network.deployment.Placement`) if a committee
     does not fit in the memory left on its nodes.
     """
     sizes = dict(scenario.placement.model_sizes_kb)
@@ -157,14 +152,14 @@ def compare(
     tolerance: float = 0.005,
     n_grid: int = 40,
     learned: bool = True,
-) -> Comparison:
+) -> EnsembleComparison:
     """Evaluate cascades, ensembles, query-on-doubt and boosting on one test request stream.
 
     Parameters
     ----------
     scenario : the running scenario (its path models are the cascade's tiers).
     committees : extra members per tier index (e.g. ``{1: edge committee, 2: cloud committee}``).
-    boosted : SAMME members (:func:`idn_core.bagging.train_boosted`), placed along the path.
+    boosted : SAMME members (:func:`idn_core.ensembles.bagging.train_boosted`), placed along the path.
     n_requests, seed : the test request stream.
     tolerance : chapter 2's accuracy tolerance to cloud-only that sets the latency budget.
     n_grid : thresholds per hop in the validation grids.
@@ -252,19 +247,19 @@ def compare(
             "oracle_acc_at_budget": float(np.interp(budget, oracle.latency_ms, oracle.accuracy)),
         }
     )
-    return Comparison(points, fronts, oracle, budget, numbers)
+    return EnsembleComparison(points, fronts, oracle, budget, numbers)
 
 
 def chapter2_choice(
     scenario, n_requests: int, seed: int, tolerance: float, learned: bool = True
 ) -> tuple[str, np.ndarray, np.ndarray, np.ndarray]:
     """Chapter 2's chosen cascade: the cheapest validation-chosen cascade within ``tolerance``
-    of cloud-only (:func:`idn_core.delivery_experiments.choose_policies`).
+    of cloud-only (:func:`idn_core.delivery.experiments.choose_policies`).
 
     Returns its family (e.g. ``"margin calibrated"``), thresholds ``(K-1,)`` and the family's
     validation and test confidences.
     """
-    from idn_core.delivery_experiments import choose_policies, prepare_delivery
+    from idn_core.delivery.experiments import choose_policies, prepare_delivery
 
     setup = prepare_delivery(scenario, n_requests, seed, learned=learned)
     choices = choose_policies(setup, tolerance)

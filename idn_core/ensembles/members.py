@@ -2,15 +2,15 @@
 
 Members of one committee differ in architecture (kernel width, depth, a dense head) so
 that their errors decorrelate; sizes follow what each tier can afford (see
-:data:`idn_core.topology.TIER_DEFAULTS`).
+:data:`idn_core.network.topology.TIER_DEFAULTS`).
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
 
-from idn_core._validation import check_choice, check_positive_int
-from idn_core.models import ModelSpec
+from idn_core._util.validation import check_choice, check_positive_int
+from idn_core.learning.models import ModelSpec
 
 _SPECS: dict[str, list[ModelSpec]] = {
     # Edge-sized 1-D CNNs (1.5k-3k parameters) of four shapes: width, kernel, depth, head.

@@ -4,9 +4,9 @@ A *path ensemble* is a list of members, each on one tier of the path (several ma
 node, e.g. a committee at the edge). Members of one tier form a **stage**: a request that
 reaches the stage queries all of them at once. A cascade of ensembles (Wang et al. 2022)
 stops after the first stage whose running combination is confident; its stage-level
-latency (:func:`stage_latency`) is a plain :class:`~idn_core.path_latency.PathLatency`, so
-chapter 2's exact threshold grids (:func:`idn_core.policy_search.cascade_grid`) search it
-unchanged, and its member-level :class:`~idn_core.evaluate.Decision` goes through the
+latency (:func:`stage_latency`) is a plain :class:`~idn_core.network.latency.PathLatency`, so
+chapter 2's exact threshold grids (:func:`idn_core.delivery.search.cascade_grid`) search it
+unchanged, and its member-level :class:`~idn_core.delivery.evaluation.Decision` goes through the
 same evaluator as every other policy.
 """
 
@@ -17,13 +17,13 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from idn_core.confidence import confidence
-from idn_core.ensembles import Stacking, combine, vote_weights
-from idn_core.evaluate import Decision
-from idn_core.outputs import OutputsTable
-from idn_core.path_latency import PathLatency
-from idn_core.policies import cascade_answer
-from idn_core.query_latency import QueryLatency, member_latency
+from idn_core.delivery.evaluation import Decision
+from idn_core.delivery.policies import cascade_answer
+from idn_core.ensembles.combining import Stacking, combine, vote_weights
+from idn_core.learning.outputs import OutputsTable
+from idn_core.learning.scores import confidence
+from idn_core.network.latency import PathLatency
+from idn_core.network.query_latency import QueryLatency, member_latency
 
 
 @dataclass(frozen=True)

@@ -21,19 +21,20 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from idn_core._validation import check_fraction, check_non_negative, check_positive_int
-from idn_core.confidence import confidence
-from idn_core.federated import State, load_state, run_fedavg
-from idn_core.models import ModelSpec
-from idn_core.outputs import softmax
-from idn_core.policies import cascade_answer
-from idn_core.training import predict_logits
+from idn_core._util.validation import check_fraction, check_non_negative, check_positive_int
+from idn_core.delivery.policies import cascade_answer
+from idn_core.federated.fedavg import run_fedavg
+from idn_core.learning.models import ModelSpec
+from idn_core.learning.outputs import softmax
+from idn_core.learning.scores import confidence
+from idn_core.learning.state import State, load_state
+from idn_core.learning.training import predict_logits
 
 
 def max_confidence(logits: np.ndarray) -> np.ndarray:
     """Normalised max-probability confidence in ``[0, 1]``: ``(..., N, C) -> (..., N)``.
 
-    The score of :func:`idn_core.confidence.confidence` (``"max_prob"``) on ``softmax(logits)``.
+    The score of :func:`idn_core.learning.scores.confidence` (``"max_prob"``) on ``softmax(logits)``.
     """
     return confidence(softmax(logits), "max_prob")
 
@@ -62,7 +63,7 @@ def share_thresholds(conf: np.ndarray, shares: Sequence[float]) -> np.ndarray:
     -------
     thresholds : ``(K-1,)`` in ``[0, 1]``; tier ``k`` serves a request that reaches it when
         its confidence is ``>= thresholds[k]`` (``1`` forwards everything, as in
-        :func:`idn_core.policies.cascade_answer`).
+        :func:`idn_core.delivery.policies.cascade_answer`).
     """
     conf = np.atleast_2d(np.asarray(conf, dtype=float))
     s = check_shares(shares, conf.shape[0] + 1)
@@ -102,7 +103,7 @@ def served_accuracy(logits: np.ndarray, labels: np.ndarray, tiers: np.ndarray) -
     """System accuracy and each tier's accuracy on the requests it served.
 
     ``logits`` is ``(K, N, C)``; ``tiers`` is the serving tier ``(N,)`` of each request
-    (e.g. from :func:`idn_core.policies.cascade_answer`).
+    (e.g. from :func:`idn_core.delivery.policies.cascade_answer`).
     Keys: ``"system"``, ``"tier{k}"`` (NaN if tier ``k`` served nothing), ``"share{k}"``.
     """
     correct = np.asarray(logits).argmax(axis=-1) == np.asarray(labels)[None, :]

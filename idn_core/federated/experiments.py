@@ -1,7 +1,7 @@
 """Experiments of chapter 5 over several seeds: FedAvg under data skews, delivery-aware training.
 
 Each study returns tidy ``pandas`` tables (one row per seed and setting) that the chapter
-plots with :mod:`idn_core.fed_plots` and the benchmark summarises.
+plots with :mod:`idn_core.views.federated` and the benchmark summarises.
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from idn_core._validation import check_choice, check_fraction, check_positive_int
-from idn_core.data import Dataset, partition_dirichlet, partition_iid, partition_quantity
-from idn_core.delivery_training import (
+from idn_core._util.validation import check_choice, check_fraction, check_positive_int
+from idn_core.delivery.policies import cascade_answer
+from idn_core.federated.delivery_aware import (
     max_confidence,
     result_logits,
     run_delivery_training,
@@ -22,11 +22,11 @@ from idn_core.delivery_training import (
     share_thresholds,
     tradeoff_curve,
 )
-from idn_core.federated import node_test_indices, run_fedavg
-from idn_core.models import ModelSpec, count_flops
-from idn_core.policies import cascade_answer
-from idn_core.topology import Topology, tree_topology
-from idn_core.training import _show_progress
+from idn_core.federated.fedavg import node_test_indices, run_fedavg
+from idn_core.learning.data import Dataset, partition_dirichlet, partition_iid, partition_quantity
+from idn_core.learning.models import ModelSpec, count_flops
+from idn_core.learning.training import progress_enabled
+from idn_core.network.topology import Topology, tree_topology
 
 SCHEMES = ("iid", "dirichlet", "quantity")
 
@@ -78,14 +78,14 @@ def fedavg_study(
     """
     check_fraction("local_share", local_share, open_low=True)
     curves, nodes = [], []
-    show = _show_progress() if progress is None else progress
+    show = progress_enabled() if progress is None else progress
     jobs = [(s, seed) for s in schemes for seed in seeds]
     for scheme, seed in tqdm(jobs, desc="FedAvg study", disable=not show):
         parts = make_partitions(scheme, dataset.y_train, n_clients, seed, skew)
 
         def evaluate(state, _spec=spec):
-            from idn_core.federated import load_state
-            from idn_core.training import predict_logits
+            from idn_core.learning.state import load_state
+            from idn_core.learning.training import predict_logits
 
             mod = load_state(_spec.build(dataset.input_length, dataset.n_classes), state)
             acc = (predict_logits(mod, dataset.x_test).argmax(1) == dataset.y_test).mean()
@@ -173,7 +173,7 @@ def delivery_study(
     """
     latency = tier_latencies_ms(specs, dataset.input_length, dataset.n_classes)
     hist, curves = [], []
-    show = _show_progress() if progress is None else progress
+    show = progress_enabled() if progress is None else progress
     for seed in tqdm(list(seeds), desc="delivery study", disable=not show):
         parts = make_partitions("dirichlet", dataset.y_train, n_clients, seed, skew)
         res = run_delivery_training(

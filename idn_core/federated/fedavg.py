@@ -12,14 +12,14 @@ very same code:
 :func:`run_fedavg` chains them over rounds, with a progress bar and an evaluation hook
 (McMahan et al. 2017).
 
-Flower backend (``run_fedavg(..., backend="flower")``, :mod:`idn_core.flower.fedavg`): a
+Flower backend (``run_fedavg(..., backend="flower")``, :mod:`idn_core.federated.fedavg_flower`): a
 ``ClientApp``'s ``train`` converts the received ``ArrayRecord`` to a :data:`State`, calls
 :func:`client_update` with the seed :func:`client_seed` of its (round, partition) pair and
 replies with the new state and ``update.weight``; a ``Strategy`` samples clients with
 :func:`sample_clients` and its ``aggregate_train`` calls :func:`weighted_average` on the
 replies sorted by partition. Both backends therefore give the same weights. The
-early-exit counterparts are :func:`idn_core.early_exit.local_exit_update` (client) and
-:func:`idn_core.exit_weights.aggregate_exit_updates` (server).
+early-exit counterparts are :func:`idn_core.federated.early_exit.net.local_exit_update` (client) and
+:func:`idn_core.federated.early_exit.weights.aggregate_exit_updates` (server).
 """
 
 from __future__ import annotations
@@ -35,23 +35,10 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from idn_core._validation import check_choice, check_fraction, check_positive_int
-from idn_core.models import ModelSpec
-from idn_core.training import _show_progress, fit, predict_logits
-
-State = dict[str, np.ndarray]
-"""Model weights: parameter (and buffer) name -> array, in the module's order."""
-
-
-def module_state(module: nn.Module) -> State:
-    """Copy ``module``'s weights and buffers into a :data:`State` of numpy arrays."""
-    return {k: v.detach().cpu().numpy().copy() for k, v in module.state_dict().items()}
-
-
-def load_state(module: nn.Module, state: State) -> nn.Module:
-    """Load ``state`` into ``module`` (in place, strict names and shapes); returns it."""
-    module.load_state_dict({k: torch.as_tensor(np.asarray(v)) for k, v in state.items()})
-    return module
+from idn_core._util.validation import check_choice, check_fraction, check_positive_int
+from idn_core.learning.models import ModelSpec
+from idn_core.learning.state import State, load_state, module_state
+from idn_core.learning.training import fit, predict_logits, progress_enabled
 
 
 def weighted_average(states: Sequence[State], weights: Sequence[float]) -> State:
@@ -208,8 +195,8 @@ def run_fedavg(
     init_state : start from these weights instead of a seeded initialisation.
     evaluate : called with the global state after each round; its dict joins the history.
     backend : ``"inprocess"`` (this loop) or ``"flower"`` (Flower's Ray simulation engine,
-        :func:`idn_core.flower.fedavg.run_fedavg_flower`; same seeds, same weights).
-    backend_config : for ``"flower"``: :func:`idn_core.flower.engine.backend_config`
+        :func:`idn_core.federated.fedavg_flower.run_fedavg_flower`; same seeds, same weights).
+    backend_config : for ``"flower"``: :func:`idn_core.federated.flower_engine.backend_config`
         (CPUs/GPUs per client, an existing Ray cluster's address); default: all local cores.
     """
     check_choice("backend", backend, ("inprocess", "flower"))
@@ -227,7 +214,7 @@ def run_fedavg(
     torch.manual_seed(seed)
     state = init_state or module_state(spec.build(x.shape[1], n_classes))
     if backend == "flower":
-        from idn_core.flower.fedavg import run_fedavg_flower
+        from idn_core.federated.fedavg_flower import run_fedavg_flower
 
         state, rows, timings = run_fedavg_flower(
             spec,
@@ -243,14 +230,14 @@ def run_fedavg(
             sample_weight=sample_weight,
             evaluate=evaluate,
             backend_config=backend_config,
-            progress=_show_progress() if progress is None else progress,
+            progress=progress_enabled() if progress is None else progress,
         )
         history = pd.DataFrame(rows)
         return FedAvgResult(spec, state, history, x.shape[1], n_classes, backend, timings)
     rng = np.random.default_rng(seed)
     rows = []
     marks = [time.perf_counter()]
-    show = _show_progress() if progress is None else progress
+    show = progress_enabled() if progress is None else progress
     for r in tqdm(range(rounds), desc=f"FedAvg {spec.name}", disable=not show, leave=False):
         chosen = sample_clients(len(parts), fraction, rng)
         updates = [

@@ -1,12 +1,12 @@
 """FedAvg on Flower's simulation engine, calling the same pure functions as the in-process loop.
 
 * :func:`fedavg_client_app`: a ``ClientApp`` whose ``train`` is
-  :func:`idn_core.federated.client_update` on the node's partition with seed
-  :func:`idn_core.federated.client_seed` ``(seed, round, partition)``, so a client's result
+  :func:`idn_core.federated.fedavg.client_update` on the node's partition with seed
+  :func:`idn_core.federated.fedavg.client_seed` ``(seed, round, partition)``, so a client's result
   does not depend on which actor runs it or when;
 * :func:`make_fedavg_strategy`: a Flower ``Strategy`` whose ``configure_train`` samples
-  clients with :func:`idn_core.federated.sample_clients` from the same seeded generator and
-  whose ``aggregate_train`` is :func:`idn_core.federated.weighted_average` over the replies
+  clients with :func:`idn_core.federated.fedavg.sample_clients` from the same seeded generator and
+  whose ``aggregate_train`` is :func:`idn_core.federated.fedavg.weighted_average` over the replies
   sorted by partition (the in-process order, so sums match bit for bit);
 * :func:`run_fedavg_flower`: what ``run_fedavg(..., backend="flower")`` calls.
 """
@@ -18,21 +18,21 @@ from typing import Any
 
 import numpy as np
 
-from idn_core.federated import client_seed, client_update, sample_clients, weighted_average
-from idn_core.flower.engine import (
+from idn_core.federated.fedavg import client_seed, client_update, sample_clients, weighted_average
+from idn_core.federated.flower_engine import (
     RunClock,
-    State,
     TrainOnly,
     check_replies,
     discover_partitions,
     flwr_modules,
     put_payload,
     record_to_state,
-    simulate,
+    run_simulation,
     state_to_record,
     training_client_app,
 )
-from idn_core.models import ModelSpec
+from idn_core.learning.models import ModelSpec
+from idn_core.learning.state import State
 
 
 def fedavg_client_app(
@@ -82,7 +82,7 @@ def make_fedavg_strategy(
     """A Flower ``Strategy`` (Message API) running sample-weighted FedAvg as in-process.
 
     Attributes of the returned object: ``rows`` (one history dict per round), ``state``
-    (the latest global weights), ``clock`` (a :class:`~idn_core.flower.engine.RunClock`)
+    (the latest global weights), ``clock`` (a :class:`~idn_core.federated.flower_engine.RunClock`)
     and ``nodes`` (partition -> node id, set by the ServerApp before ``start``).
     """
     mods = flwr_modules()
@@ -147,11 +147,11 @@ def run_fedavg_flower(
 ) -> tuple[State, list[dict[str, float]], dict[str, Any]]:
     """Run FedAvg through ``flwr.simulation.run_simulation``; returns state, history rows, timings.
 
-    Arguments as :func:`idn_core.federated.run_fedavg` (already validated there);
-    ``backend_config`` as :func:`idn_core.flower.engine.backend_config`.
+    Arguments as :func:`idn_core.federated.fedavg.run_fedavg` (already validated there);
+    ``backend_config`` as :func:`idn_core.federated.flower_engine.backend_config`.
     """
-    from idn_core.flower.engine import backend_config as default_config
-    from idn_core.flower.engine import start_ray
+    from idn_core.federated.flower_engine import backend_config as default_config
+    from idn_core.federated.flower_engine import start_ray
 
     strategy = make_fedavg_strategy(  # its clock starts now: start-up includes Ray's
         len(parts), fraction, seed, evaluate, rounds=rounds, progress=progress
@@ -173,7 +173,7 @@ def run_fedavg_flower(
         strategy.nodes = discover_partitions(grid, len(parts))
         strategy.start(grid, state_to_record(init_state), num_rounds=rounds)
 
-    simulate(server_main, client_app, len(parts), config)
+    run_simulation(server_main, client_app, len(parts), config)
     if len(strategy.rows) != rounds:
         raise RuntimeError(f"the Flower run stopped after {len(strategy.rows)} of {rounds} rounds")
     return strategy.state, strategy.rows, strategy.clock.timings()

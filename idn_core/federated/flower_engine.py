@@ -27,9 +27,9 @@ from typing import Any
 import numpy as np
 from tqdm.auto import tqdm
 
-from idn_core._validation import check_non_negative, check_positive, check_positive_int
+from idn_core._util.validation import check_non_negative, check_positive, check_positive_int
+from idn_core.learning.state import State
 
-State = dict[str, np.ndarray]
 BACKENDS = ("inprocess", "flower")
 
 _PAYLOADS: dict[str, Any] = {}
@@ -252,7 +252,7 @@ class RunClock:
         }
 
 
-def simulate(
+def run_simulation(
     server_main: Callable[[Any, Any], None],
     client_app: Any,
     n_clients: int,

@@ -19,14 +19,14 @@ from typing import Any
 
 import numpy as np
 
-from idn_core._validation import (
+from idn_core._util.cache import cache_key, cached
+from idn_core._util.validation import (
     check_choice,
     check_fraction,
     check_positive,
     check_positive_int,
     check_type,
 )
-from idn_core.cache import cache_key, cached
 
 DATASETS = ("mnist1d", "digits")
 

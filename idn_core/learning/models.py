@@ -15,8 +15,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from idn_core._threads import single_threaded
-from idn_core._validation import check_choice, check_positive_int
+from idn_core._util.threads import single_threaded
+from idn_core._util.validation import check_choice, check_positive_int
 
 ARCHITECTURES = ("cnn1d", "mlp")
 

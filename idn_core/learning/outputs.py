@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from idn_core._validation import check_probabilities
+from idn_core._util.validation import check_probabilities
 
 
 def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:

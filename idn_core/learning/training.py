@@ -11,10 +11,10 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from idn_core._threads import single_threaded
-from idn_core.cache import cache_key, cached
-from idn_core.data import Dataset
-from idn_core.models import ModelProfile, ModelSpec, profile_model
+from idn_core._util.cache import cache_key, cached
+from idn_core._util.threads import single_threaded
+from idn_core.learning.data import Dataset
+from idn_core.learning.models import ModelProfile, ModelSpec, profile_model
 
 
 @dataclass
@@ -72,7 +72,7 @@ def fit(
     steps_per_epoch = max(1, int(np.ceil(len(y) / spec.batch_size)))
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, spec.epochs * steps_per_epoch)
     loss_fn = nn.CrossEntropyLoss(reduction="none")
-    show = _show_progress() if progress is None else progress
+    show = progress_enabled() if progress is None else progress
     module.train()
     for _ in tqdm(range(spec.epochs), desc=f"train {spec.name}", disable=not show, leave=False):
         order = torch.as_tensor(rng.permutation(len(y)))
@@ -165,5 +165,5 @@ def _digest(arr: np.ndarray | None) -> str | None:
     return hashlib.sha256(np.ascontiguousarray(arr).tobytes()).hexdigest()[:16]
 
 
-def _show_progress() -> bool:
+def progress_enabled() -> bool:
     return os.environ.get("IDN_PROGRESS", "1") != "0"

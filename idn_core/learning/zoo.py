@@ -1,9 +1,9 @@
 """The model zoo: graded-size classifiers per dataset, trained once and cached.
 
 A zoo is shaped like a real IDN catalogue: every tier has a useful model that fits
-its memory (see :data:`idn_core.topology.TIER_DEFAULTS`), and larger models are
+its memory (see :data:`idn_core.network.topology.TIER_DEFAULTS`), and larger models are
 more accurate. :meth:`Zoo.outputs` gathers every model's logits on a split into the
-:class:`~idn_core.outputs.OutputsTable` that later chapters evaluate policies on.
+:class:`~idn_core.learning.outputs.OutputsTable` that later chapters evaluate policies on.
 """
 
 from __future__ import annotations
@@ -13,11 +13,11 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
-from idn_core._validation import check_choice, check_positive_int
-from idn_core.data import DATASETS, Dataset
-from idn_core.models import ModelSpec
-from idn_core.outputs import OutputsTable
-from idn_core.training import TrainedModel, train_model
+from idn_core._util.validation import check_choice, check_positive_int
+from idn_core.learning.data import DATASETS, Dataset
+from idn_core.learning.models import ModelSpec
+from idn_core.learning.outputs import OutputsTable
+from idn_core.learning.training import TrainedModel, train_model
 
 _ZOO_SPECS: dict[str, list[ModelSpec]] = {
     # 1-D CNNs from a 328-parameter sensor-class model to a 224k-parameter cloud model;

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from idn_core.topology import Topology
+from idn_core.network.topology import Topology
 
 
 class Placement:
@@ -15,7 +15,7 @@ class Placement:
 
     Examples
     --------
-    >>> from idn_core.topology import path_topology
+    >>> from idn_core.network.topology import path_topology
     >>> topo = path_topology()
     >>> p = Placement(topo, {"device-0": ["a"], "cloud": ["b"]}, {"a": 4.0, "b": 900.0})
     >>> p.models_on("cloud")

@@ -1,13 +1,13 @@
 """Latency of querying several members on a path: relayed, parallel or round trips.
 
-:class:`~idn_core.path_latency.PathLatency` prices a set of queried tiers in two ways:
+:class:`~idn_core.network.latency.PathLatency` prices a set of queried tiers in two ways:
 *relayed* (the request climbs the path, each queried model computes on the way and the
 deepest node answers: round trip to the deepest tier plus every compute time) and
 *parallel* (queries sent at once: the slowest of ``rtt_k + compute_k``). A device that
 queries remote nodes **one after another, waiting for each answer**, pays a third price,
 the **sum** of the round trips of the nodes it contacts plus every compute time.
 :class:`QueryLatency` adds that mode; it is a ``PathLatency``, so the chapter-2 evaluator
-(:func:`idn_core.evaluate.evaluate`) and the exact sample weights use it unchanged.
+(:func:`idn_core.delivery.evaluation.evaluate`) and the exact sample weights use it unchanged.
 
 Ensemble members are often several per node (e.g. a committee at the edge):
 :func:`member_latency` builds the latency of ``M`` members placed on the path's tiers.
@@ -29,8 +29,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from idn_core._validation import check_choice, check_non_negative
-from idn_core.path_latency import PathLatency
+from idn_core._util.validation import check_choice, check_non_negative
+from idn_core.network.latency import PathLatency
 
 QUERY_MODES = ("relay", "parallel", "round_trips")
 

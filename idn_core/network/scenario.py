@@ -12,11 +12,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from idn_core.data import Dataset, load_dataset
-from idn_core.deployment import Placement
-from idn_core.outputs import OutputsTable
-from idn_core.topology import Topology, tree_topology
-from idn_core.zoo import Zoo, build_zoo
+from idn_core.learning.data import Dataset, load_dataset
+from idn_core.learning.outputs import OutputsTable
+from idn_core.learning.zoo import Zoo, build_zoo
+from idn_core.network.deployment import Placement
+from idn_core.network.topology import Topology, tree_topology
 
 
 @dataclass

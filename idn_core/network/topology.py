@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import networkx as nx
 
-from idn_core._validation import check_choice, check_non_negative, check_positive, check_type
+from idn_core._util.validation import check_choice, check_non_negative, check_positive, check_type
 
 TIERS = ("device", "edge", "regional", "cloud")
 

@@ -22,8 +22,8 @@ import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse import coo_array
 
-from idn_core._validation import check_fraction, check_positive, check_positive_int
-from idn_core.placement import PlacementInstance, _check_loads, cumulative_capacity, gain
+from idn_core._util.validation import check_fraction, check_positive, check_positive_int
+from idn_core.placement.instance import PlacementInstance, check_loads, cumulative_capacity, gain
 
 
 @dataclass(frozen=True)
@@ -54,7 +54,7 @@ def optimal_static(
     candidate; maximise ``sum delta_{rho,k} z_{rho,k}`` subject to the budgets and
     ``z <= intercept_j + slope_j * Z_{rho,k}(x)`` for every piece ``j``.
     """
-    r = _check_loads(inst, np.atleast_2d(loads))
+    r = check_loads(inst, np.atleast_2d(loads))
     check_positive("time_limit", time_limit)
     start = time.perf_counter()
     V, M = inst.shape
@@ -125,7 +125,7 @@ def brute_force_static(
     inst: PlacementInstance, loads: np.ndarray, max_allocations: int = 200_000
 ) -> StaticSolution:
     """Best static allocation by enumerating every feasible one (raises if more than ``max_allocations``)."""
-    r = _check_loads(inst, np.atleast_2d(loads))
+    r = check_loads(inst, np.atleast_2d(loads))
     start = time.perf_counter()
     per_node = [_node_subsets(inst, v) for v in range(inst.shape[0])]
     count = int(np.prod([len(p) for p in per_node], dtype=float))
@@ -146,7 +146,7 @@ def brute_force_static(
 
 def marginal_gains(inst: PlacementInstance, x: np.ndarray, loads: np.ndarray) -> np.ndarray:
     """``(V, M)`` gain added by placing each model on each node on top of ``x`` (loads ``(R,)``)."""
-    r = _check_loads(inst, loads)
+    r = check_loads(inst, loads)
     Z = cumulative_capacity(inst, x)
     base = np.minimum(r[:, None], Z)
     K = Z.shape[1]
@@ -182,7 +182,7 @@ def _greedy_fill(
 def greedy_static(inst: PlacementInstance, loads: np.ndarray) -> StaticSolution:
     """Global greedy: repeatedly place the (node, model) with the best marginal gain per KiB
     on the mean loads of ``loads`` ``(T, R)`` (or ``(R,)``); gain reported on ``loads``."""
-    r = _check_loads(inst, np.atleast_2d(loads))
+    r = check_loads(inst, np.atleast_2d(loads))
     start = time.perf_counter()
     x = _greedy_fill(inst, inst.empty(), r.mean(axis=0), np.arange(inst.shape[0]))
     return StaticSolution(x, float(gain(inst, x, r).mean()), time.perf_counter() - start, "greedy")
@@ -190,7 +190,7 @@ def greedy_static(inst: PlacementInstance, loads: np.ndarray) -> StaticSolution:
 
 def local_greedy_allocation(inst: PlacementInstance, loads: np.ndarray) -> np.ndarray:
     """Each node alone: greedy by gain per KiB assuming no other node holds anything."""
-    r = _check_loads(inst, loads)
+    r = check_loads(inst, loads)
     x = inst.empty()
     for v in range(inst.shape[0]):
         if inst.allowed[v].any():
@@ -199,7 +199,7 @@ def local_greedy_allocation(inst: PlacementInstance, loads: np.ndarray) -> np.nd
 
 
 class StaticPolicy:
-    """A fixed allocation, as a policy for :func:`idn_core.demand.simulate`."""
+    """A fixed allocation, as a policy for :func:`idn_core.placement.demand.simulate_slots`."""
 
     def __init__(self, inst: PlacementInstance, x: np.ndarray, name: str = "static") -> None:
         self.x = inst.check_allocation(x, integral=True)
@@ -234,7 +234,7 @@ class LocalGreedy:
         return self.x
 
     def observe(self, loads: np.ndarray) -> None:
-        r = _check_loads(self.inst, loads)
+        r = check_loads(self.inst, loads)
         self.estimate = (
             r.copy()
             if self.estimate is None

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from idn_core._validation import check_positive, check_type
-from idn_core.topology import Topology
+from idn_core._util.validation import check_positive, check_type
+from idn_core.network.topology import Topology
 
 
 @dataclass(frozen=True)

@@ -18,14 +18,14 @@ from typing import Protocol
 
 import numpy as np
 
-from idn_core._validation import (
+from idn_core._util.validation import (
     check_choice,
     check_fraction,
     check_non_negative,
     check_positive,
     check_positive_int,
 )
-from idn_core.placement import PlacementInstance, gain
+from idn_core.placement.instance import PlacementInstance, gain
 
 DEMAND_KINDS = ("stationary", "shifting", "diurnal")
 
@@ -99,7 +99,7 @@ def make_loads(
 
 
 class PlacementPolicy(Protocol):
-    """What :func:`simulate` needs from a policy."""
+    """What :func:`simulate_slots` needs from a policy."""
 
     name: str
 
@@ -125,7 +125,7 @@ class SimulationResult:
         return {k: float(v[start:].mean()) for k, v in self.gains.items()}
 
 
-def simulate(
+def simulate_slots(
     inst: PlacementInstance, loads: np.ndarray, policies: list[PlacementPolicy]
 ) -> SimulationResult:
     """Run every policy on ``loads`` ``(T, R)``: allocate, collect the slot's gain, observe."""

@@ -13,31 +13,26 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from idn_core._validation import check_positive, check_positive_int
-from idn_core.demand import SimulationResult, make_loads, simulate
-from idn_core.infida import Infida, theory_learning_rate
-from idn_core.placement import (
-    CatalogueModel,
-    PlacementInstance,
-    build_instance,
-    catalogue_from_zoos,
-    served,
-)
-from idn_core.placement_baselines import (
+from idn_core._util.validation import check_positive, check_positive_int
+from idn_core.network.topology import Topology, tree_topology
+from idn_core.placement.baselines import (
     LocalGreedy,
     StaticPolicy,
     StaticSolution,
     greedy_static,
     optimal_static,
 )
-from idn_core.topology import Topology, tree_topology
+from idn_core.placement.catalogue import CatalogueModel, catalogue_from_zoos
+from idn_core.placement.demand import SimulationResult, make_loads, simulate_slots
+from idn_core.placement.infida import Infida, theory_learning_rate
+from idn_core.placement.instance import PlacementInstance, build_instance, served
 
 
 def placement_catalogue(
     n_tasks: int = 8, *, num_samples: int | None = None, epochs: int | None = None, seed: int = 0
 ) -> list[CatalogueModel]:
     """Catalogue of ``n_tasks`` tasks over the MNIST-1D and digits zoos (trained or cached)."""
-    from idn_core.scenario import load_scenario
+    from idn_core.network.scenario import load_scenario
 
     check_positive_int("n_tasks", n_tasks)
     zoos = {
@@ -73,7 +68,7 @@ def infida_policy(
 
     The theoretical step guards against any request sequence and is very cautious;
     ``lr_scale`` multiplies it (the chapter shows the effect). ``eta`` stays ``~ 1/sqrt(T)``.
-    ``share`` is the fixed share of :class:`~idn_core.infida.Infida` (0: the paper's INFIDA).
+    ``share`` is the fixed share of :class:`~idn_core.placement.infida.Infida` (0: the paper's INFIDA).
     """
     check_positive("lr_scale", lr_scale)
     n_updates = max(1, horizon // period)
@@ -82,7 +77,7 @@ def infida_policy(
 
 
 @dataclass
-class Comparison:
+class PlacementComparison:
     """Outcome of :func:`compare_policies`: per-slot gains and the static references."""
 
     result: SimulationResult
@@ -117,7 +112,7 @@ def compare_policies(
     seed: int = 0,
     local_period: int = 5,
     share: float = SHARE,
-) -> Comparison:
+) -> PlacementComparison:
     """Run INFIDA, the local greedy, the global greedy and the offline optimum on ``loads``."""
     loads = np.asarray(loads, dtype=float)
     opt = optimal_static(inst, loads)
@@ -136,13 +131,18 @@ def compare_policies(
         StaticPolicy(inst, greedy.x, "greedy (per KiB)"),
         StaticPolicy(inst, opt.x, "offline optimum"),
     ]
-    result = simulate(inst, loads, policies)
+    result = simulate_slots(inst, loads, policies)
     final = {p.name: p.allocation().copy() for p in policies}
-    return Comparison(result, opt, greedy, loads, final)
+    return PlacementComparison(result, opt, greedy, loads, final)
 
 
 def infida_variant_ratios(
-    inst: PlacementInstance, comp: Comparison, *, start: int = 0, seed: int = 0, **infida_kwargs
+    inst: PlacementInstance,
+    comp: PlacementComparison,
+    *,
+    start: int = 0,
+    seed: int = 0,
+    **infida_kwargs,
 ) -> tuple[float, float]:
     """Rerun INFIDA with other settings (e.g. ``share=0.0``) on ``comp``'s demand.
 
@@ -151,7 +151,7 @@ def infida_variant_ratios(
     """
     loads = comp.loads
     policy = infida_policy(inst, len(loads), float(loads.max()), seed=seed, **infida_kwargs)
-    infida = simulate(inst, loads, [policy]).time_averaged(start)["INFIDA"]
+    infida = simulate_slots(inst, loads, [policy]).time_averaged(start)["INFIDA"]
     refs = comp.result.time_averaged(start)
     return infida / refs["offline optimum"], infida / refs["greedy (per KiB)"]
 

@@ -22,8 +22,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from idn_core._validation import check_choice, check_fraction, check_positive, check_positive_int
-from idn_core.placement import PlacementInstance, subgradient
+from idn_core._util.validation import (
+    check_choice,
+    check_fraction,
+    check_positive,
+    check_positive_int,
+)
+from idn_core.placement.instance import PlacementInstance, subgradient
 
 _EPS = 1e-9
 _TINY = 1e-300  # floor inside the logarithm only: an entropic state is never exactly 0

@@ -27,17 +27,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from idn_core._validation import check_non_negative, check_positive
-from idn_core.catalogue import CatalogueModel, catalogue_from_zoos, compute_capacity
-from idn_core.deployment import Placement
-from idn_core.topology import Topology
+from idn_core._util.validation import check_non_negative, check_positive
+from idn_core.network.deployment import Placement
+from idn_core.network.topology import Topology
+from idn_core.placement.catalogue import CatalogueModel, compute_capacity
 
 __all__ = [
-    "CatalogueModel",
     "PlacementInstance",
     "build_instance",
-    "catalogue_from_zoos",
-    "compute_capacity",
     "cumulative_capacity",
     "from_placement",
     "gain",
@@ -145,7 +142,7 @@ def build_instance(
 
     Examples
     --------
-    >>> from idn_core.topology import path_topology
+    >>> from idn_core.network.topology import path_topology
     >>> cat = [CatalogueModel("t:small", "t", 2.6, 14560, 0.75),
     ...        CatalogueModel("t:big", "t", 9.0, 54720, 0.86)]
     >>> inst = build_instance(path_topology(), cat, alpha=100.0, capacity=50.0)
@@ -224,7 +221,7 @@ def build_instance(
     )  # fmt: skip
 
 
-def _check_loads(inst: PlacementInstance, r: np.ndarray) -> np.ndarray:
+def check_loads(inst: PlacementInstance, r: np.ndarray) -> np.ndarray:
     r = np.asarray(r, dtype=float)
     if r.shape[-1:] != (len(inst.types),):
         raise ValueError(f"loads must end with the {len(inst.types)} request types, got {r.shape}")
@@ -256,7 +253,7 @@ def gain(inst: PlacementInstance, y: np.ndarray, loads: np.ndarray) -> np.ndarra
     Integral ``y`` gives the gain ``G``, fractional ``y`` its concave relaxation ``L``.
     Returns a float, or ``(T,)`` for ``(T, R)`` loads.
     """
-    r = _check_loads(inst, loads)
+    r = check_loads(inst, loads)
     Z = cumulative_capacity(inst, y, r)
     return (inst.delta * np.minimum(r[..., None], Z)).sum(axis=(-1, -2))
 
@@ -267,7 +264,7 @@ def subgradient(inst: PlacementInstance, y: np.ndarray, loads: np.ndarray) -> np
     For type ``rho`` let ``k*`` be its first candidate whose cumulative capacity covers the
     load; candidate ``k < k*`` receives ``min(capacity_k, r) * (gamma_{k*} - gamma_k)``.
     """
-    r = _check_loads(inst, loads)
+    r = check_loads(inst, loads)
     if r.ndim != 1:
         raise ValueError("subgradient takes the loads of one slot, shape (R,)")
     cap = np.minimum(inst.cand_cap, r[:, None])
@@ -283,7 +280,7 @@ def subgradient(inst: PlacementInstance, y: np.ndarray, loads: np.ndarray) -> np
 
 def served(inst: PlacementInstance, x: np.ndarray, loads: np.ndarray) -> np.ndarray:
     """``(R, K + 1)`` requests of each type served by each candidate (last: repository)."""
-    r = _check_loads(inst, loads)
+    r = check_loads(inst, loads)
     Z = np.minimum(r[:, None], cumulative_capacity(inst, x, r))
     done = np.concatenate([np.zeros((len(r), 1)), Z, r[:, None]], axis=1)
     return np.diff(done, axis=1)

@@ -15,7 +15,7 @@ import numpy as np
 from scipy.optimize import linprog
 from scipy.sparse import coo_array
 
-from idn_core.placement import PlacementInstance, _check_loads
+from idn_core.placement.instance import PlacementInstance, check_loads
 
 
 def shared_capacity_gain(
@@ -23,10 +23,10 @@ def shared_capacity_gain(
 ) -> np.ndarray | float:
     """Gain (ms saved per slot) of integral ``x`` with shared capacities, loads ``(R,)`` or ``(T, R)``.
 
-    Never larger than :func:`idn_core.placement.gain` (the per-type capacity model).
+    Never larger than :func:`idn_core.placement.instance.gain` (the per-type capacity model).
     """
     x = inst.check_allocation(x, integral=True)
-    r = _check_loads(inst, loads)
+    r = check_loads(inst, loads)
     if r.ndim == 2:
         return np.array([shared_capacity_gain(inst, x, row) for row in r])
     V, M = inst.shape

@@ -1,7 +1,7 @@
 """Tables and sweeps of the placement chapter: costs, candidates, rounding, capacity models.
 
 Each function answers one question the chapter asks about the instance of
-:mod:`idn_core.placement_scenario` (how long placements take to compute, what one request
+:mod:`idn_core.placement.experiments` (how long placements take to compute, what one request
 type can be offered, what DepRound costs, how the capacity model changes the gain, how
 regret falls with the horizon and the step size) and returns a tidy DataFrame.
 """
@@ -13,13 +13,14 @@ import time
 import numpy as np
 import pandas as pd
 
-from idn_core._validation import check_positive_int
-from idn_core.demand import make_loads, simulate
-from idn_core.infida import depround_bias
-from idn_core.placement import CatalogueModel, PlacementInstance, build_instance, gain
-from idn_core.placement_baselines import greedy_static, optimal_static
-from idn_core.placement_scenario import Comparison, infida_policy, placement_topology
-from idn_core.placement_shared import shared_capacity_gain
+from idn_core._util.validation import check_positive_int
+from idn_core.placement.baselines import greedy_static, optimal_static
+from idn_core.placement.catalogue import CatalogueModel
+from idn_core.placement.demand import make_loads, simulate_slots
+from idn_core.placement.experiments import PlacementComparison, infida_policy, placement_topology
+from idn_core.placement.infida import depround_bias
+from idn_core.placement.instance import PlacementInstance, build_instance, gain
+from idn_core.placement.shared_capacity import shared_capacity_gain
 
 
 def timing_table(
@@ -155,7 +156,7 @@ def regret_vs_horizon(
         part = loads[:T]
         opt = optimal_static(inst, part)
         policy = infida_policy(inst, T, float(part.max()), lr_scale=lr_scale, seed=seed)
-        res = simulate(inst, part, [policy])
+        res = simulate_slots(inst, part, [policy])
         integral = opt.gain - float(res.gains[policy.name].mean())
         fractional = opt.gain - float(res.fractional[policy.name].mean())
         rows.append(
@@ -170,15 +171,15 @@ def regret_vs_horizon(
     return pd.DataFrame(rows)
 
 
-def learning_rate_sweep(
-    inst: PlacementInstance, comparison: Comparison, scales: list[float], *, seed: int = 0
+def infida_step_sweep(
+    inst: PlacementInstance, comparison: PlacementComparison, scales: list[float], *, seed: int = 0
 ) -> tuple[pd.DataFrame, dict[float, tuple[np.ndarray, np.ndarray]]]:
     """INFIDA on ``comparison.loads`` for each step scale (see :func:`infida_policy`).
 
     Returns a table (gain over the optimum's, whole run and second half; share of the
     fractional state's entries still strictly between 0.01 and 0.99 at the end; coefficient
     of variation of the gain per slot over the second half) and, per scale, the per-slot
-    gains of INFIDA and of the offline optimum (for :func:`~idn_core.placement_plots.regret_figure`).
+    gains of INFIDA and of the offline optimum (for :func:`~idn_core.views.placement.regret_figure`).
     """
     loads = comparison.loads
     opt = comparison.result.gains["offline optimum"]
@@ -186,7 +187,7 @@ def learning_rate_sweep(
     rows, runs = [], {}
     for s in scales:
         policy = infida_policy(inst, len(loads), float(loads.max()), lr_scale=float(s), seed=seed)
-        g = simulate(inst, loads, [policy]).gains[policy.name]
+        g = simulate_slots(inst, loads, [policy]).gains[policy.name]
         y = policy.y[inst.allowed]
         runs[float(s)] = (g, opt)
         rows.append(

@@ -12,11 +12,11 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from idn_core.plots import TIER_COLORS
-from idn_core.policy_search import CascadeGrid
+from idn_core.delivery.search import CascadeGrid
+from idn_core.views.scenario import TIER_COLORS
 
 ORACLE_STYLE = {"color": "black", "dash": "dash", "width": 2}
-FAMILY_COLORS = [
+CASCADE_COLORS = [
     "#1f77b4",
     "#ff7f0e",
     "#2ca02c",
@@ -62,7 +62,7 @@ def reliability_figure(
 ) -> go.Figure:
     """Reliability diagrams per tier before and after temperature scaling, with the diagonal.
 
-    ``before``/``after`` map a tier to :func:`~idn_core.confidence.reliability_curve`;
+    ``before``/``after`` map a tier to :func:`~idn_core.learning.scores.reliability_curve`;
     ``ece`` has columns ``tier``, ``before``, ``after`` for the subplot titles.
     """
     tiers = list(before)
@@ -111,7 +111,7 @@ def reliability_figure(
     return fig
 
 
-def tradeoff_figure(
+def cascade_tradeoff_figure(
     curves: pd.DataFrame,
     frontier: pd.DataFrame,
     points: pd.DataFrame,
@@ -142,7 +142,7 @@ def tradeoff_figure(
                 y=100 * df.accuracy,
                 mode="lines",
                 name=family,
-                line={"color": FAMILY_COLORS[i % len(FAMILY_COLORS)], "width": 2},
+                line={"color": CASCADE_COLORS[i % len(CASCADE_COLORS)], "width": 2},
             )
         )
     fig.add_trace(
@@ -269,7 +269,7 @@ def threshold_heatmaps(
     return fig
 
 
-def alpha_figure(curve: pd.DataFrame, cloud_accuracy: float) -> go.Figure:
+def gain_aware_alpha_figure(curve: pd.DataFrame, cloud_accuracy: float) -> go.Figure:
     """Gain-aware forwarding: test accuracy and mean latency against alpha (log axis)."""
     test = curve[curve.split == "test"].sort_values("alpha")
     fig = make_subplots(specs=[[{"secondary_y": True}]])

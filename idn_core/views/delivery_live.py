@@ -15,16 +15,16 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from idn_core.delivery_experiments import DeliverySetup
-from idn_core.evaluate import pareto_front
-from idn_core.oracle_bound import oracle_frontier
-from idn_core.path_latency import PathLatency, scenario_latency
-from idn_core.plots import TIER_COLORS
-from idn_core.plots_delivery import ORACLE_STYLE, slider_figure
-from idn_core.policies import GainAwareForwarding, cascade_answer
-from idn_core.policy_search import cascade_grid, cascade_metrics, threshold_candidates
-from idn_core.sample_weights import SampleWeights, uniform_weights
-from idn_core.topology import Link, Topology
+from idn_core.delivery.evaluation import pareto_front
+from idn_core.delivery.experiments import DeliverySetup
+from idn_core.delivery.oracle_bound import oracle_frontier
+from idn_core.delivery.policies import GainAwareForwarding, cascade_answer
+from idn_core.delivery.sample_weights import SampleWeights, uniform_weights
+from idn_core.delivery.search import cascade_grid, cascade_metrics, threshold_candidates
+from idn_core.network.latency import PathLatency, scenario_latency
+from idn_core.network.topology import Link, Topology
+from idn_core.views.delivery import ORACLE_STYLE, slider_figure
+from idn_core.views.scenario import TIER_COLORS
 
 
 class DeliveryExplorer:
@@ -33,7 +33,7 @@ class DeliveryExplorer:
     Parameters
     ----------
     scenario : the running :class:`~idn_core.Scenario` (its topology's shape is kept).
-    setup : :func:`~idn_core.delivery_experiments.prepare_delivery` output for it.
+    setup : :func:`~idn_core.delivery.experiments.prepare_delivery` output for it.
     family : confidence family used by the cascade and the gain-aware rule.
     n_grid : thresholds per hop for the cascade's Pareto curve.
     """
@@ -184,7 +184,7 @@ class DeliveryExplorer:
         """An ipywidgets dashboard: sliders for both thresholds, both link latencies and alpha."""
         import ipywidgets as widgets
 
-        from idn_core.display import show
+        from idn_core.views.display import show
 
         sliders = {
             "t_device": widgets.FloatSlider(

@@ -8,7 +8,7 @@ emitted as plain ``text/html`` without plotly.js: the book serves one local copy
 Examples
 --------
 >>> import plotly.graph_objects as go
->>> from idn_core.display import figure_html
+>>> from idn_core.views.display import figure_html
 >>> html = figure_html(go.Figure(go.Scatter(x=[0, 1], y=[1, 0])))
 >>> "Plotly.newPlot" in html and "<script src" not in html
 True

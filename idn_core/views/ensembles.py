@@ -11,10 +11,10 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from idn_core.ensemble_compare import Comparison
+from idn_core.ensembles.comparison import EnsembleComparison
 
 #: Colour of each policy family, shared by every chapter-3 figure.
-FAMILY_COLORS = {
+ENSEMBLE_COLORS = {
     "single model": "#666666",
     "cascade": "#1f77b4",
     "full ensemble": "#d62728",
@@ -38,13 +38,13 @@ _SYMBOLS = {
 }
 
 
-def _curves(comp: Comparison) -> dict[str, pd.DataFrame]:
+def _curves(comp: EnsembleComparison) -> dict[str, pd.DataFrame]:
     curves = {"oracle": comp.oracle.assign(models_queried=np.nan)}
     curves.update(comp.fronts)
     return curves
 
 
-def tradeoff_figure(comp: Comparison, n_steps: int = 12) -> go.Figure:
+def ensemble_tradeoff_figure(comp: EnsembleComparison, n_steps: int = 12) -> go.Figure:
     """Accuracy against mean latency (left) and models queried (right) for every policy.
 
     Lines are validation-chosen fronts reported on test; markers are single points. A
@@ -59,7 +59,7 @@ def tradeoff_figure(comp: Comparison, n_steps: int = 12) -> go.Figure:
         subplot_titles=("accuracy vs mean latency", "accuracy vs models queried per request"),
     )
     for name, df in _curves(comp).items():
-        color = FAMILY_COLORS.get(name, "#17becf")
+        color = ENSEMBLE_COLORS.get(name, "#17becf")
         dash = "dot" if name == "oracle" else None
         fig.add_trace(
             go.Scatter(
@@ -107,7 +107,7 @@ def tradeoff_figure(comp: Comparison, n_steps: int = 12) -> go.Figure:
                     marker={
                         "size": 11,
                         "symbol": _SYMBOLS.get(fam, "circle"),
-                        "color": FAMILY_COLORS.get(fam, "#17becf"),
+                        "color": ENSEMBLE_COLORS.get(fam, "#17becf"),
                         "line": {"width": 1, "color": "white"},
                     },
                     hovertemplate="%{text}<br>%{x:.2f}<br>acc %{y:.4f}<extra></extra>",
@@ -131,7 +131,7 @@ def tradeoff_figure(comp: Comparison, n_steps: int = 12) -> go.Figure:
     return fig
 
 
-def _budget_slider(fig: go.Figure, comp: Comparison, n_steps: int) -> None:
+def _budget_slider(fig: go.Figure, comp: EnsembleComparison, n_steps: int) -> None:
     """Slider over latency budgets: marks the best point per family within the budget."""
     table = pd.concat(
         [df.assign(family=name) for name, df in comp.fronts.items()] + [comp.points],

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from idn_core.ensemble_compare import Comparison, ensemble_runs
-from idn_core.ensemble_paths import PathEnsemble, stage_decision
-from idn_core.evaluate import RequestStream, evaluate, summarize
-from idn_core.query_latency import QUERY_MODES, with_mode
+from idn_core.delivery.evaluation import RequestStream, evaluate, summarize
+from idn_core.ensembles.comparison import EnsembleComparison, ensemble_runs
+from idn_core.ensembles.paths import PathEnsemble, stage_decision
+from idn_core.network.query_latency import QUERY_MODES, with_mode
 
 
-def ensemble_explorer(ens: PathEnsemble, requests: RequestStream, comp: Comparison):
+def ensemble_explorer(ens: PathEnsemble, requests: RequestStream, comp: EnsembleComparison):
     """Dashboard: combination rule, per-stage thresholds and query mode -> metrics and plot.
 
     Parameters
@@ -27,7 +27,7 @@ def ensemble_explorer(ens: PathEnsemble, requests: RequestStream, comp: Comparis
     import plotly.graph_objects as go
     from IPython.display import HTML, display
 
-    from idn_core.display import show
+    from idn_core.views.display import show
 
     runs = {rule: rt for rule, (_, rt) in ensemble_runs(ens).items()}
     stage = ens.stage_of_member()

@@ -1,8 +1,8 @@
 """Figures and widgets of the federated chapters (5 and 6).
 
-Builders take the tidy tables of :mod:`idn_core.federated_experiments` and
-:func:`idn_core.early_exit_training.sweep_early_exit` and return plotly figures whose
-sliders work in the static book; :mod:`idn_core.fed_widgets` wraps the same builders in
+Builders take the tidy tables of :mod:`idn_core.federated.experiments` and
+:func:`idn_core.federated.early_exit.training.sweep_early_exit` and return plotly figures whose
+sliders work in the static book; :mod:`idn_core.views.federated_live` wraps the same builders in
 ipywidgets for a live kernel.
 """
 
@@ -15,7 +15,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from idn_core.exit_weights import WEIGHTINGS, lambda_tilde
+from idn_core.federated.early_exit.weights import EXIT_WEIGHTINGS, lambda_tilde
 
 ARM_COLORS = {"plain": "#7f7f7f", "delivery-aware": "#d95f02"}
 WEIGHT_COLORS = {
@@ -186,7 +186,7 @@ def lambda_figure(
     fig = go.Figure()
     labels = ["-".join(f"{100 * v:.0f}" for v in s) for s in splits]
     for j, split in enumerate(splits):
-        for w in WEIGHTINGS:
+        for w in EXIT_WEIGHTINGS:
             lam = lambda_tilde(w, split, sigma=sigma, sum_p2=sum_p2, flops=flops)
             fig.add_trace(
                 go.Bar(
@@ -197,7 +197,7 @@ def lambda_figure(
                     marker_color=WEIGHT_COLORS[w],
                 )
             )
-    n = len(WEIGHTINGS)
+    n = len(EXIT_WEIGHTINGS)
     vis = [[k // n == j for k in range(n * len(splits))] for j in range(len(splits))]
     fig.update_layout(
         barmode="group",
@@ -216,7 +216,7 @@ def exit_accuracy_figure(table: pd.DataFrame, data_split: str | None = None) -> 
     splits = list(dict.fromkeys(t.serving_split))
     metrics = ["exit1_acc", "exit2_acc", "exit3_acc", "served_acc"]
     names = ["exit 1", "exit 2", "exit 3", "served"]
-    weightings = [w for w in WEIGHTINGS if w in set(t.weighting)]
+    weightings = [w for w in EXIT_WEIGHTINGS if w in set(t.weighting)]
     fig = go.Figure()
     for j, split in enumerate(splits):
         g = t[t.serving_split == split].groupby("weighting")[metrics].agg(["mean", "std"])
@@ -246,7 +246,7 @@ def exit_accuracy_figure(table: pd.DataFrame, data_split: str | None = None) -> 
     return fig
 
 
-def gain_figure(
+def weighting_gain_figure(
     table: pd.DataFrame, metric: str = "served_acc", baseline: str = "equal"
 ) -> go.Figure:
     """Gain in percentage points of each weighting over ``baseline`` per serving split
@@ -261,7 +261,7 @@ def gain_figure(
     for i, ds in enumerate(data_splits):
         t = table[table.data_split == ds]
         base = t[t.weighting == baseline].set_index(["serving_split", "seed"])[metric]
-        for w in [w for w in WEIGHTINGS if w in set(t.weighting) and w != baseline]:
+        for w in [w for w in EXIT_WEIGHTINGS if w in set(t.weighting) and w != baseline]:
             cur = t[t.weighting == w].set_index(["serving_split", "seed"])[metric]
             gain = (100 * (cur - base)).dropna().groupby(level=0, sort=False).agg(["mean", "std"])
             gain = gain.reindex(list(dict.fromkeys(t.serving_split)))

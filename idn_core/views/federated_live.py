@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from idn_core.fed_plots import gain_figure
+from idn_core.views.federated import weighting_gain_figure
 
 
 def early_exit_explorer(table: pd.DataFrame):
@@ -13,10 +13,10 @@ def early_exit_explorer(table: pd.DataFrame):
     import ipywidgets as widgets
     from IPython.display import display
 
-    from idn_core.display import show
+    from idn_core.views.display import show
 
     def view(data_split: str, metric: str) -> None:
-        show(gain_figure(table[table.data_split == data_split], metric=metric))
+        show(weighting_gain_figure(table[table.data_split == data_split], metric=metric))
         cols = ["exit1_acc", "exit2_acc", "exit3_acc", "served_acc"]
         sub = table[table.data_split == data_split]
         display(sub.groupby(["serving_split", "weighting"], sort=False)[cols].mean().round(3))
@@ -32,7 +32,7 @@ def early_exit_explorer(table: pd.DataFrame):
     )
 
 
-def delivery_explorer(tradeoff: pd.DataFrame):
+def delivery_training_explorer(tradeoff: pd.DataFrame):
     """ipywidgets dashboard: a threshold slider showing both arms' accuracy and latency."""
     import ipywidgets as widgets
     from IPython.display import display

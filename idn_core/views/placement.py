@@ -7,10 +7,11 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from idn_core.demand import make_loads, regret_over_time
-from idn_core.placement import CatalogueModel, PlacementInstance, build_instance
-from idn_core.placement_scenario import Comparison, compare_policies
-from idn_core.topology import Topology
+from idn_core.network.topology import Topology
+from idn_core.placement.catalogue import CatalogueModel
+from idn_core.placement.demand import make_loads, regret_over_time
+from idn_core.placement.experiments import PlacementComparison, compare_policies
+from idn_core.placement.instance import PlacementInstance, build_instance
 
 MODEL_CLASSES = ("device", "edge", "regional", "cloud")
 COLOURS = {
@@ -32,7 +33,7 @@ def _class_counts(inst: PlacementInstance, x: np.ndarray) -> np.ndarray:
     return out
 
 
-def alpha_figure(
+def placement_alpha_figure(
     table: pd.DataFrame, allocs: dict[float, np.ndarray], inst: PlacementInstance
 ) -> go.Figure:
     """Slider over alpha: models placed per node and size class; where requests are served."""
@@ -110,7 +111,7 @@ def alpha_figure(
     return fig
 
 
-def gain_figure(comparisons: dict[str, Comparison]) -> go.Figure:
+def placement_gain_figure(comparisons: dict[str, PlacementComparison]) -> go.Figure:
     """Running time-averaged gain / the optimum's, per policy; buttons switch the demand."""
     fig = go.Figure()
     names = list(comparisons)
@@ -226,17 +227,17 @@ def placement_dashboard(
     topology: Topology, catalogue: list[CatalogueModel], *, horizon: int = 200, **demand: object
 ):
     """ipywidgets explorer: alpha, demand kind and learning-rate scale; reruns a short
-    comparison (``horizon`` slots) on every change and shows :func:`gain_figure` and the table."""
+    comparison (``horizon`` slots) on every change and shows :func:`placement_gain_figure` and the table."""
     import ipywidgets as widgets
     from IPython.display import display
 
-    from idn_core.display import show
+    from idn_core.views.display import show
 
     def view(alpha: float, demand_kind: str, lr_scale: float) -> None:
         inst = build_instance(topology, catalogue, alpha=alpha)
         loads = make_loads(inst, horizon, kind=demand_kind, **demand)
         comp = compare_policies(inst, loads, lr_scale=lr_scale)
-        show(gain_figure({demand_kind: comp}))
+        show(placement_gain_figure({demand_kind: comp}))
         display(comp.table().round(3))
 
     return widgets.interactive(

@@ -16,9 +16,9 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from idn_core._validation import check_non_negative
-from idn_core.playground import Playground, PlaygroundResult
-from idn_core.plots import TIER_COLORS
+from idn_core._util.validation import check_non_negative
+from idn_core.delivery.playground import Playground, PlaygroundResult
+from idn_core.views.scenario import TIER_COLORS
 
 __all__ = ["REFERENCE_POLICIES", "PlaygroundSweep", "playground_figure", "playground_sweep"]
 

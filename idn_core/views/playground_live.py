@@ -3,17 +3,17 @@
 * :class:`PlaygroundDashboard`: change a link's latency, the models of a node (checked
   against its memory budget, with a clear message otherwise), the delivery policy and its
   parameters; accuracy, latency and the load of every node update on each change.
-* its static version for the book is in :mod:`idn_core.playground_plots`.
+* its static version for the book is in :mod:`idn_core.views.playground`.
 """
 
 from __future__ import annotations
 
 import time
 
-from idn_core.confidence import SCORES
-from idn_core.playground import POLICIES, Playground, PlaygroundResult
-from idn_core.plots import TIER_COLORS
-from idn_core.topology import Topology
+from idn_core.delivery.playground import POLICIES, Playground, PlaygroundResult
+from idn_core.learning.scores import SCORES
+from idn_core.network.topology import Topology
+from idn_core.views.scenario import TIER_COLORS
 
 __all__ = ["PlaygroundDashboard", "result_html"]
 
@@ -56,7 +56,7 @@ class PlaygroundDashboard:
     Attributes
     ----------
     widget : the ``ipywidgets.VBox`` to display.
-    result : the last :class:`~idn_core.playground.PlaygroundResult`.
+    result : the last :class:`~idn_core.delivery.playground.PlaygroundResult`.
     elapsed_ms : time the last update took (evaluation and HTML).
     """
 

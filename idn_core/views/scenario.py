@@ -1,7 +1,7 @@
 """Plotly figure builders shared by the chapters: signals, topology, zoo trade-offs.
 
 Builders return figures and never display them; notebooks call
-:func:`idn_core.display.show`. Static interactivity (sliders, buttons) lives in the
+:func:`idn_core.views.display.show`. Static interactivity (sliders, buttons) lives in the
 figure itself, so the rendered book stays explorable without a kernel.
 """
 
@@ -12,9 +12,9 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from idn_core.data import Dataset
-from idn_core.deployment import Placement
-from idn_core.topology import TIERS, Topology
+from idn_core.learning.data import Dataset
+from idn_core.network.deployment import Placement
+from idn_core.network.topology import TIERS, Topology
 
 #: One colour per tier, used by every chapter.
 TIER_COLORS = {"device": "#1b9e77", "edge": "#d95f02", "regional": "#7570b3", "cloud": "#e7298a"}
@@ -165,7 +165,7 @@ def tier_tradeoff_figure(
     """Accuracy vs mean latency of serving everything at each tier, one slider step per what-if.
 
     ``summaries`` maps a slider value (e.g. the edge-to-cloud latency) to the output of
-    :meth:`idn_core.scenario.Scenario.tier_summary`; ``active`` is the value shown first
+    :meth:`idn_core.network.scenario.Scenario.tier_summary`; ``active`` is the value shown first
     (the scenario's own setting), the first value if ``None`` or absent.
     """
     values = list(summaries)

@@ -8,8 +8,8 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
-from idn_core.early_exit_training import EarlyExitConfig
-from idn_core.exit_weights import WEIGHTINGS, check_serving_split
+from idn_core.federated.early_exit.training import EarlyExitConfig
+from idn_core.federated.early_exit.weights import EXIT_WEIGHTINGS, check_serving_split
 
 #: Training-data shares of (all devices, all edges, the cloud) on the 7-node tree.
 DATA_SPLITS = {
@@ -36,7 +36,7 @@ def split_label(split: Sequence[float]) -> str:
 def scenario_configs(
     serving_splits: Sequence[str],
     data_splits: Sequence[str] = ("equal",),
-    weightings: Sequence[str] = WEIGHTINGS,
+    weightings: Sequence[str] = EXIT_WEIGHTINGS,
     base: EarlyExitConfig | None = None,
 ) -> list[EarlyExitConfig]:
     """Every (data split, serving split, weighting) combination as a config."""
@@ -104,7 +104,7 @@ def exit_summary(
     input_length: int, n_classes: int, config: EarlyExitConfig | None = None
 ) -> pd.DataFrame:
     """One row per exit: which tiers hold it, parameters its training updates, FLOPs."""
-    from idn_core.early_exit import EarlyExitNet, exit_flops, exit_parameter_names
+    from idn_core.federated.early_exit.net import EarlyExitNet, exit_flops, exit_parameter_names
 
     config = config or EarlyExitConfig()
     net = EarlyExitNet(input_length, n_classes, config.channels)
@@ -127,7 +127,7 @@ def participation_study(
     dataset, base: EarlyExitConfig, seeds: Sequence[int], progress: bool | None = None
 ) -> pd.DataFrame:
     """Deepest-exit-only versus lower-exit participation (:data:`LOWER_EXITS`), per seed."""
-    from idn_core.early_exit_training import (
+    from idn_core.federated.early_exit.training import (
         DEEPEST_ONLY,
         LOWER_EXITS,
         evaluate_serving,

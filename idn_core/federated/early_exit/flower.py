@@ -1,12 +1,12 @@
 """Federated early-exit training on Flower's simulation engine (one virtual client per tree node).
 
 * :func:`early_exit_client_app`: a ``ClientApp`` whose ``train`` is
-  :func:`idn_core.exit_rounds.node_exit_updates` for the exits the server drew; it
+  :func:`idn_core.federated.early_exit.rounds.node_exit_updates` for the exits the server drew; it
   replies with one ``ArrayRecord`` of layer changes per exit (``"delta-<e>"``) and the
   measured gradient standard deviations;
 * :func:`make_early_exit_strategy`: a Flower ``Strategy`` whose ``configure_train`` draws
-  the exits with :func:`idn_core.exit_rounds.draw_exits` (participation probabilities)
-  and whose ``aggregate_train`` is :func:`idn_core.exit_rounds.server_round` (per-exit
+  the exits with :func:`idn_core.federated.early_exit.rounds.draw_exits` (participation probabilities)
+  and whose ``aggregate_train`` is :func:`idn_core.federated.early_exit.rounds.server_round` (per-exit
   lambda-tilde weighting, ``p / q`` scaling);
 * :func:`run_early_exit_flower`: what ``run_early_exit(..., backend="flower")`` calls.
 """
@@ -17,13 +17,11 @@ from typing import Any
 
 import numpy as np
 
-from idn_core import exit_rounds
-from idn_core.data import Dataset
-from idn_core.early_exit import EarlyExitNet, ExitUpdate
-from idn_core.exit_plan import ExitPlan
-from idn_core.flower.engine import (
+from idn_core.federated.early_exit import rounds as exit_rounds
+from idn_core.federated.early_exit.net import EarlyExitNet, ExitUpdate
+from idn_core.federated.early_exit.plan import ExitPlan
+from idn_core.federated.flower_engine import (
     RunClock,
-    State,
     TrainOnly,
     backend_config,
     check_replies,
@@ -31,11 +29,13 @@ from idn_core.flower.engine import (
     flwr_modules,
     put_payload,
     record_to_state,
-    simulate,
+    run_simulation,
     start_ray,
     state_to_record,
     training_client_app,
 )
+from idn_core.learning.data import Dataset
+from idn_core.learning.state import State
 
 
 def early_exit_client_app(config: Any, data_ref: Any, *, seed: int) -> Any:
@@ -72,7 +72,7 @@ def early_exit_client_app(config: Any, data_ref: Any, *, seed: int) -> Any:
 
 
 def _exit_updates(reply: Any) -> list[ExitUpdate]:
-    """The :class:`~idn_core.early_exit.ExitUpdate` objects carried by one client reply."""
+    """The :class:`~idn_core.federated.early_exit.net.ExitUpdate` objects carried by one client reply."""
     m = reply.content["metrics"]
     return [
         ExitUpdate(
@@ -159,7 +159,7 @@ def run_early_exit_flower(
     """Run the rounds of ``plan`` through ``flwr.simulation.run_simulation``.
 
     Returns the final state, the history rows and the timings
-    (:meth:`~idn_core.flower.engine.RunClock.timings`).
+    (:meth:`~idn_core.federated.flower_engine.RunClock.timings`).
     """
     strategy = make_early_exit_strategy(config, plan, seed, progress)  # clock starts now
     cfg = backend_cfg or backend_config()
@@ -174,7 +174,7 @@ def run_early_exit_flower(
         strategy.nodes = discover_partitions(grid, n_nodes)
         strategy.start(grid, state_to_record(plan.init_state), num_rounds=config.rounds)
 
-    simulate(server_main, client_app, n_nodes, cfg)
+    run_simulation(server_main, client_app, n_nodes, cfg)
     if len(strategy.rows) != config.rounds:
         raise RuntimeError(
             f"the Flower run stopped after {len(strategy.rows)} of {config.rounds} rounds"

@@ -6,7 +6,7 @@ holds a prefix of the edge's model, which is a prefix of the cloud's (Teerapitta
 al. 2016; Kaplan et al. 2024). Training exit ``e`` changes only blocks ``0..e`` and head
 ``e``: :func:`exit_parameter_names` lists those layers, :func:`local_exit_update` returns
 their change and the gradient standard deviation measured along the way (which the
-variance-adjusted weighting of :mod:`idn_core.exit_weights` needs).
+variance-adjusted weighting of :mod:`idn_core.federated.early_exit.weights` needs).
 """
 
 from __future__ import annotations
@@ -17,10 +17,10 @@ import numpy as np
 import torch
 from torch import nn
 
-from idn_core._threads import single_threaded
-from idn_core._validation import check_positive, check_positive_int
-from idn_core.federated import State, load_state, module_state
-from idn_core.models import count_flops
+from idn_core._util.threads import single_threaded
+from idn_core._util.validation import check_positive, check_positive_int
+from idn_core.learning.models import count_flops
+from idn_core.learning.state import State, load_state, module_state
 
 
 class EarlyExitNet(nn.Module):

@@ -16,14 +16,14 @@ import networkx as nx
 import numpy as np
 import torch
 
-from idn_core.data import Dataset, partition_by_shares, partition_dirichlet
-from idn_core.early_exit import EarlyExitNet, exit_flops
-from idn_core.exit_weights import State, check_participation, exit_data_shares
-from idn_core.federated import module_state
-from idn_core.topology import Topology, tree_topology
+from idn_core.federated.early_exit.net import EarlyExitNet, exit_flops
+from idn_core.federated.early_exit.weights import check_participation, exit_data_shares
+from idn_core.learning.data import Dataset, partition_by_shares, partition_dirichlet
+from idn_core.learning.state import State, module_state
+from idn_core.network.topology import Topology, tree_topology
 
 if TYPE_CHECKING:
-    from idn_core.early_exit_training import EarlyExitConfig
+    from idn_core.federated.early_exit.training import EarlyExitConfig
 
 
 def node_depths(topology: Topology, n_exits: int) -> np.ndarray:

@@ -1,15 +1,15 @@
 """One round of federated early-exit training, split into its client and server halves.
 
-Both backends of :func:`idn_core.early_exit_training.run_early_exit` (the in-process loop
-and Flower, :mod:`idn_core.flower.early_exit`) call exactly these functions:
+Both backends of :func:`idn_core.federated.early_exit.training.run_early_exit` (the in-process loop
+and Flower, :mod:`idn_core.federated.early_exit.flower`) call exactly these functions:
 
 * :func:`draw_exits` (server): which exits each node trains this round, one
   ``rng.random(E) < q[c]`` draw per node in node order;
 * :func:`node_exit_updates` (client): a node's local updates of its drawn exits, each
-  from the same global state with seed :func:`idn_core.federated.client_seed`
+  from the same global state with seed :func:`idn_core.federated.fedavg.client_seed`
   ``(seed, round, node * E + exit)`` (independent of scheduling order);
 * :func:`server_round` (server): smoothed gradient standard deviations, the
-  lambda-tilde weights and :func:`idn_core.exit_weights.aggregate_exit_updates` over
+  lambda-tilde weights and :func:`idn_core.federated.early_exit.weights.aggregate_exit_updates` over
   the updates in (node, exit) order.
 """
 
@@ -20,12 +20,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from idn_core.early_exit import EarlyExitNet, ExitUpdate, local_exit_update
-from idn_core.exit_weights import State, aggregate_exit_updates, lambda_tilde
-from idn_core.federated import client_seed
+from idn_core.federated.early_exit.net import EarlyExitNet, ExitUpdate, local_exit_update
+from idn_core.federated.early_exit.weights import aggregate_exit_updates, lambda_tilde
+from idn_core.federated.fedavg import client_seed
+from idn_core.learning.state import State
 
 if TYPE_CHECKING:
-    from idn_core.early_exit_training import EarlyExitConfig
+    from idn_core.federated.early_exit.training import EarlyExitConfig
 
 
 def draw_exits(rng: np.random.Generator, participation: np.ndarray) -> list[np.ndarray]:

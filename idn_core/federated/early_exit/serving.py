@@ -14,10 +14,10 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from idn_core.confidence import confidence
-from idn_core.exit_weights import check_serving_split
-from idn_core.outputs import softmax
-from idn_core.topology import Topology
+from idn_core.federated.early_exit.weights import check_serving_split
+from idn_core.learning.outputs import softmax
+from idn_core.learning.scores import confidence
+from idn_core.network.topology import Topology
 
 
 def normalised_entropy(logits: np.ndarray) -> np.ndarray:

@@ -4,8 +4,8 @@ Each node at depth ``d`` of the tree (device 0, edge 1, cloud 2) holds exits ``0
 Every round each node trains its deepest exit (and, with the participation
 probabilities, lower exits too) for the same number of local SGD steps, so that local
 epochs are rescaled by data size; the server adds the per-exit, lambda-tilde weighted
-updates of :func:`idn_core.exit_weights.aggregate_exit_updates`, each touching only the
-layers up to its exit. Serving then follows :mod:`idn_core.exit_serving`.
+updates of :func:`idn_core.federated.early_exit.weights.aggregate_exit_updates`, each touching only the
+layers up to its exit. Serving then follows :mod:`idn_core.federated.early_exit.serving`.
 """
 
 from __future__ import annotations
@@ -19,20 +19,21 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from idn_core._validation import check_choice, check_positive, check_positive_int
-from idn_core.data import Dataset
-from idn_core.early_exit import EarlyExitNet, exit_logits
-from idn_core.exit_plan import ExitPlan, plan_early_exit
-from idn_core.exit_rounds import draw_exits, node_exit_updates, server_round
-from idn_core.exit_serving import assign_devices, normalised_entropy, serve_on_tree, serving_metrics
-from idn_core.exit_weights import (
-    WEIGHTINGS,
-    State,
-    check_serving_split,
+from idn_core._util.validation import check_choice, check_positive, check_positive_int
+from idn_core.federated.early_exit.net import EarlyExitNet, exit_logits
+from idn_core.federated.early_exit.plan import ExitPlan, plan_early_exit
+from idn_core.federated.early_exit.rounds import draw_exits, node_exit_updates, server_round
+from idn_core.federated.early_exit.serving import (
+    assign_devices,
+    normalised_entropy,
+    serve_on_tree,
+    serving_metrics,
 )
-from idn_core.federated import load_state
-from idn_core.topology import Topology, tree_topology
-from idn_core.training import _show_progress
+from idn_core.federated.early_exit.weights import EXIT_WEIGHTINGS, check_serving_split
+from idn_core.learning.data import Dataset
+from idn_core.learning.state import State, load_state
+from idn_core.learning.training import progress_enabled
+from idn_core.network.topology import Topology, tree_topology
 
 #: Each node trains only its deepest exit.
 DEEPEST_ONLY = ((1.0, 0.0, 0.0), (0.0, 1.0, 0.0), (0.0, 0.0, 1.0))
@@ -47,7 +48,7 @@ class EarlyExitConfig:
     Attributes
     ----------
     serving_split : share of requests answered at depth (device, edge, cloud); sums to one.
-    weighting : lambda-tilde rule, one of :data:`idn_core.exit_weights.WEIGHTINGS`.
+    weighting : lambda-tilde rule, one of :data:`idn_core.federated.early_exit.weights.EXIT_WEIGHTINGS`.
     data_split : share of the training data at each depth, spread evenly over its nodes.
     label_skew_alpha : Dirichlet label skew across nodes (random sizes); ``None`` = IID.
     participation : per depth, the probability of training each exit in a round.
@@ -73,7 +74,7 @@ class EarlyExitConfig:
 
     def __post_init__(self) -> None:
         check_serving_split(self.serving_split, len(self.channels))
-        check_choice("weighting", self.weighting, WEIGHTINGS)
+        check_choice("weighting", self.weighting, EXIT_WEIGHTINGS)
         shares = np.asarray(self.data_split, dtype=float)
         if (
             shares.shape != (len(self.channels),)
@@ -141,17 +142,17 @@ def run_early_exit(
     training split per node of ``topology.nodes``). The variance weighting uses the
     gradient standard deviations measured in the local updates, smoothed over rounds.
     ``backend="flower"`` runs the same rounds on Flower's Ray simulation engine
-    (:func:`idn_core.flower.early_exit.run_early_exit_flower`, one virtual client per
-    node; ``backend_config`` from :func:`idn_core.flower.engine.backend_config`).
+    (:func:`idn_core.federated.early_exit.flower.run_early_exit_flower`, one virtual client per
+    node; ``backend_config`` from :func:`idn_core.federated.flower_engine.backend_config`).
     """
     check_choice("backend", backend, ("inprocess", "flower"))
     start = time.perf_counter()
     plan = plan_early_exit(dataset, config, seed=seed, topology=topology, node_data=node_data)
     plan_s = time.perf_counter() - start
     if backend == "flower":
-        from idn_core.flower.early_exit import run_early_exit_flower
+        from idn_core.federated.early_exit.flower import run_early_exit_flower
 
-        show = _show_progress() if progress is None else progress
+        show = progress_enabled() if progress is None else progress
         state, rows, timings = run_early_exit_flower(
             dataset, config, plan, seed, backend_config, progress=show
         )
@@ -179,7 +180,7 @@ def _run_inprocess(
     state, sigma = plan.init_state, np.full(len(config.channels), np.nan)
     rng = np.random.default_rng(seed)
     rows, marks = [], [time.perf_counter()]
-    show = _show_progress() if progress is None else progress
+    show = progress_enabled() if progress is None else progress
     for r in tqdm(range(config.rounds), desc=config.label(), disable=not show, leave=False):
         updates = []
         for c, exits in enumerate(draw_exits(rng, plan.participation)):
@@ -235,7 +236,7 @@ def sweep_early_exit(
     x, y = dataset.split(split)
     trained: dict[tuple, np.ndarray] = {}
     rows = []
-    show = _show_progress() if progress is None else progress
+    show = progress_enabled() if progress is None else progress
     jobs = [(c, s) for c in configs for s in seeds]
     for config, seed in tqdm(jobs, desc="early-exit sweep", disable=not show):
         key_cfg = config

@@ -30,11 +30,10 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from idn_core._validation import check_choice, check_fraction, check_non_negative
+from idn_core._util.validation import check_choice, check_fraction, check_non_negative
+from idn_core.learning.state import State
 
-WEIGHTINGS = ("equal", "serving", "variance", "flops")
-
-State = dict[str, np.ndarray]
+EXIT_WEIGHTINGS = ("equal", "serving", "variance", "flops")
 
 
 def check_serving_split(split: Sequence[float], n_exits: int = 3) -> np.ndarray:
@@ -81,12 +80,12 @@ def lambda_tilde(
 
     Parameters
     ----------
-    weighting : one of :data:`WEIGHTINGS`.
+    weighting : one of :data:`EXIT_WEIGHTINGS`.
     serving : serving rates ``lambda`` ``(E,)`` (validated: sum to one).
     sigma, sum_p2 : needed by ``"variance"`` (see :func:`variance_weights`).
     flops : needed by ``"flops"``: FLOPs of a forward pass up to each exit.
     """
-    check_choice("weighting", weighting, WEIGHTINGS)
+    check_choice("weighting", weighting, EXIT_WEIGHTINGS)
     lam = check_serving_split(serving, len(serving))
     if weighting == "equal":
         return np.full(len(lam), 1.0 / len(lam))

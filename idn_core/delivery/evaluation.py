@@ -7,7 +7,7 @@ models queried) for a seeded :class:`RequestStream` of samples arriving at devic
 latencies from each device's path (:class:`PathLatency`). Cascades (chapter 2) and
 ensembles (chapter 3) share this evaluator, so they land on the same trade-off plots.
 
-Latencies come from :mod:`idn_core.path_latency`; sequential queries by default.
+Latencies come from :mod:`idn_core.network.latency`; sequential queries by default.
 
 Examples
 --------
@@ -15,8 +15,8 @@ Any policy, e.g. an ensemble that queries the device and the cloud and returns i
 combined prediction, only has to fill a :class:`Decision`:
 
 >>> import numpy as np
->>> from idn_core.outputs import OutputsTable
->>> from idn_core.path_latency import PathLatency
+>>> from idn_core.learning.outputs import OutputsTable
+>>> from idn_core.network.latency import PathLatency
 >>> table = OutputsTable(("dev", "cloud"), np.log([[[0.6, 0.4]], [[0.2, 0.8]]]), np.array([1]))
 >>> lat = PathLatency(("d0",), np.array([["d0", "c"]]), ("device", "cloud"),
 ...                   np.array([[0.0, 20.0]]), np.array([[1.0, 0.5]]))
@@ -34,21 +34,17 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
-from idn_core._validation import check_positive_int
-from idn_core.outputs import OutputsTable
-from idn_core.path_latency import PathLatency, path_latency, pattern_codes, scenario_latency
+from idn_core._util.validation import check_positive_int
+from idn_core.learning.outputs import OutputsTable
+from idn_core.network.latency import PathLatency, pattern_codes
 
 __all__ = [
     "Decision",
     "Outcome",
-    "PathLatency",
     "RequestStream",
     "evaluate",
     "make_requests",
     "pareto_front",
-    "path_latency",
-    "pattern_codes",
-    "scenario_latency",
     "summarize",
 ]
 

@@ -112,7 +112,7 @@ def path_latency(topology, placement, flops: dict[str, int]) -> PathLatency:
 
 def scenario_latency(scenario, topology=None) -> PathLatency:
     """:class:`PathLatency` of a :class:`~idn_core.Scenario` (optionally on a modified topology)."""
-    from idn_core.deployment import Placement
+    from idn_core.network.deployment import Placement
 
     topo = topology if topology is not None else scenario.topology
     placement = Placement(topo, scenario.placement.as_dict(), scenario.placement.model_sizes_kb)

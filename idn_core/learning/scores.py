@@ -28,8 +28,8 @@ from scipy.optimize import minimize_scalar
 from scipy.special import log_softmax
 from sklearn.metrics import roc_auc_score
 
-from idn_core._validation import check_choice, check_positive_int, check_probabilities
-from idn_core.outputs import OutputsTable
+from idn_core._util.validation import check_choice, check_positive_int, check_probabilities
+from idn_core.learning.outputs import OutputsTable
 
 SCORES = ("max_prob", "margin", "neg_entropy")
 

@@ -1,0 +1,120 @@
+"""Layer 3: serve locally or forward.
+
+A policy's choice per request (:class:`Decision`) and its evaluation (:mod:`.evaluation`),
+the policies (:mod:`.policies`), threshold search (:mod:`.search`), exact per-sample weights
+(:mod:`.sample_weights`), the oracle bound (:mod:`.oracle_bound`), experiments and
+diagnostics over every policy family (:mod:`.experiments`, :mod:`.diagnostics`), and the
+playground's configuration model (:mod:`.playground`).
+"""
+
+from idn_core.delivery.diagnostics import (
+    tolerance_coverage,
+    what_if,
+)
+from idn_core.delivery.evaluation import (
+    Decision,
+    Outcome,
+    RequestStream,
+    evaluate,
+    make_requests,
+    pareto_front,
+    summarize,
+)
+from idn_core.delivery.experiments import (
+    DeliverySetup,
+    answer_shares,
+    choose_policies,
+    family_curve,
+    gain_aware_curve,
+    headline,
+    oracle_test_frontier,
+    prepare_delivery,
+)
+from idn_core.delivery.oracle_bound import (
+    oracle_accuracy_at,
+    oracle_accuracy_at_fraction,
+    oracle_frontier,
+    oracle_latency_for,
+)
+from idn_core.delivery.playground import (
+    POLICIES,
+    Playground,
+    PlaygroundResult,
+)
+from idn_core.delivery.policies import (
+    GainAwareForwarding,
+    LearnedForwarding,
+    cascade_answer,
+    cascade_decision,
+    check_thresholds,
+    effective_thresholds,
+    forward_to,
+    forwarding_features,
+    local_only,
+    oracle_answer,
+    oracle_decision,
+)
+from idn_core.delivery.sample_weights import (
+    SampleWeights,
+    decision_metrics,
+    gap_bound,
+    request_weights,
+    reweighted,
+    uniform_weights,
+)
+from idn_core.delivery.search import (
+    CascadeGrid,
+    cascade_grid,
+    cascade_metrics,
+    choose_within_tolerance,
+    threshold_candidates,
+)
+
+__all__ = [
+    "CascadeGrid",
+    "Decision",
+    "DeliverySetup",
+    "GainAwareForwarding",
+    "LearnedForwarding",
+    "Outcome",
+    "POLICIES",
+    "Playground",
+    "PlaygroundResult",
+    "RequestStream",
+    "SampleWeights",
+    "answer_shares",
+    "cascade_answer",
+    "cascade_decision",
+    "cascade_grid",
+    "cascade_metrics",
+    "check_thresholds",
+    "choose_policies",
+    "choose_within_tolerance",
+    "decision_metrics",
+    "effective_thresholds",
+    "evaluate",
+    "family_curve",
+    "forward_to",
+    "forwarding_features",
+    "gain_aware_curve",
+    "gap_bound",
+    "headline",
+    "local_only",
+    "make_requests",
+    "oracle_accuracy_at",
+    "oracle_accuracy_at_fraction",
+    "oracle_answer",
+    "oracle_decision",
+    "oracle_frontier",
+    "oracle_latency_for",
+    "oracle_test_frontier",
+    "pareto_front",
+    "prepare_delivery",
+    "request_weights",
+    "reweighted",
+    "summarize",
+    "threshold_candidates",
+    "tolerance_coverage",
+    "uniform_weights",
+    "what_if",
+]

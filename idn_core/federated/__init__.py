@@ -1,0 +1,85 @@
+"""Layer 3: federated training and how delivery changes it.
+
+FedAvg (:mod:`.fedavg`) over the pure round pieces (:mod:`.rounds`), delivery-aware
+training (:mod:`.delivery_aware`), multi-seed experiments (:mod:`.experiments`), federated
+early-exit networks (:mod:`.early_exit`), and the optional Flower backend
+(:mod:`.flower_engine`, :mod:`.fedavg_flower`), which imports ``flwr`` only when used.
+"""
+
+from idn_core.federated import early_exit
+from idn_core.federated.delivery_aware import (
+    DeliveryTrainingResult,
+    check_shares,
+    max_confidence,
+    reach_weights,
+    result_logits,
+    run_delivery_training,
+    served_accuracy,
+    share_thresholds,
+    tradeoff_curve,
+)
+from idn_core.federated.early_exit import EarlyExitConfig, EarlyExitResult, run_early_exit
+from idn_core.federated.experiments import (
+    CASCADE_SPECS,
+    SCHEMES,
+    delivery_study,
+    fedavg_study,
+    make_partitions,
+    mean_std,
+    served_accuracy_at_shares,
+    tier_latencies_ms,
+)
+from idn_core.federated.fedavg import (
+    ClientUpdate,
+    FedAvgResult,
+    client_seed,
+    client_update,
+    load_state,
+    module_state,
+    node_test_indices,
+    per_node_accuracy,
+    run_fedavg,
+    sample_clients,
+    weighted_average,
+)
+from idn_core.federated.flower_engine import (
+    BACKENDS,
+    backend_config,
+)
+
+__all__ = [
+    "EarlyExitConfig",
+    "EarlyExitResult",
+    "early_exit",
+    "run_early_exit",
+    "BACKENDS",
+    "CASCADE_SPECS",
+    "ClientUpdate",
+    "DeliveryTrainingResult",
+    "FedAvgResult",
+    "SCHEMES",
+    "backend_config",
+    "check_shares",
+    "client_seed",
+    "client_update",
+    "delivery_study",
+    "fedavg_study",
+    "load_state",
+    "make_partitions",
+    "max_confidence",
+    "mean_std",
+    "module_state",
+    "node_test_indices",
+    "per_node_accuracy",
+    "reach_weights",
+    "result_logits",
+    "run_delivery_training",
+    "run_fedavg",
+    "sample_clients",
+    "served_accuracy",
+    "served_accuracy_at_shares",
+    "share_thresholds",
+    "tier_latencies_ms",
+    "tradeoff_curve",
+    "weighted_average",
+]

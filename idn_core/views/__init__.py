@@ -1,0 +1,113 @@
+"""Layer 4: what the reader sees.
+
+``<topic>.py`` holds static plotly figures (``*_figure``, with sliders and buttons that
+work without a kernel); ``<topic>_live.py`` holds ipywidgets explorers and dashboards for a
+live notebook; :mod:`.display` shows a figure in a notebook and glues it into the book.
+Only views, the book build and notebooks import this package.
+"""
+
+from idn_core.views.delivery import (
+    cascade_tradeoff_figure,
+    confidence_histograms,
+    gain_aware_alpha_figure,
+    reliability_figure,
+    slider_figure,
+    threshold_heatmaps,
+)
+from idn_core.views.delivery_live import (
+    DeliveryExplorer,
+    explorer_slider_figure,
+)
+from idn_core.views.display import (
+    figure_html,
+    glue_figure,
+    in_book_build,
+    show,
+)
+from idn_core.views.ensembles import (
+    bagging_figure,
+    boosting_figure,
+    ensemble_tradeoff_figure,
+)
+from idn_core.views.ensembles_live import (
+    ensemble_explorer,
+)
+from idn_core.views.federated import (
+    delivery_history_figure,
+    delivery_tradeoff_figure,
+    exit_accuracy_figure,
+    fedavg_curves_figure,
+    lambda_figure,
+    node_accuracy_figure,
+    weighting_gain_figure,
+)
+from idn_core.views.federated_live import (
+    delivery_training_explorer,
+    early_exit_explorer,
+)
+from idn_core.views.placement import (
+    placement_alpha_figure,
+    placement_dashboard,
+    placement_gain_figure,
+    regret_figure,
+    regret_horizon_figure,
+)
+from idn_core.views.playground import (
+    PlaygroundSweep,
+    playground_figure,
+    playground_sweep,
+)
+from idn_core.views.playground_live import (
+    PlaygroundDashboard,
+    result_html,
+)
+from idn_core.views.scenario import (
+    signals_figure,
+    tier_tradeoff_figure,
+    topology_figure,
+    tree_layout,
+    zoo_figure,
+)
+
+__all__ = [
+    "DeliveryExplorer",
+    "PlaygroundDashboard",
+    "PlaygroundSweep",
+    "bagging_figure",
+    "boosting_figure",
+    "cascade_tradeoff_figure",
+    "confidence_histograms",
+    "delivery_history_figure",
+    "delivery_tradeoff_figure",
+    "delivery_training_explorer",
+    "early_exit_explorer",
+    "ensemble_explorer",
+    "ensemble_tradeoff_figure",
+    "exit_accuracy_figure",
+    "explorer_slider_figure",
+    "fedavg_curves_figure",
+    "figure_html",
+    "gain_aware_alpha_figure",
+    "glue_figure",
+    "in_book_build",
+    "lambda_figure",
+    "node_accuracy_figure",
+    "placement_alpha_figure",
+    "placement_dashboard",
+    "placement_gain_figure",
+    "playground_figure",
+    "playground_sweep",
+    "regret_figure",
+    "regret_horizon_figure",
+    "reliability_figure",
+    "result_html",
+    "show",
+    "signals_figure",
+    "slider_figure",
+    "threshold_heatmaps",
+    "tier_tradeoff_figure",
+    "topology_figure",
+    "tree_layout",
+    "weighting_gain_figure",
+    "zoo_figure",
+]
