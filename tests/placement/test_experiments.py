@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from test_placement import catalogue
+from .test_instance import catalogue
 
 from idn_core.placement import (
     alpha_sweep,

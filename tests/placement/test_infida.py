@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from scipy.optimize import minimize
-from test_placement import catalogue, tiny_topology
+from .test_instance import catalogue, tiny_topology
 
 from idn_core.placement import (
     Infida,
