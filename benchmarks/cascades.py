@@ -14,6 +14,10 @@ Prints tables and a FINAL line holding one JSON object with
 * ``sweep_100x100_s``: exact metrics of a 100 x 100 (device, edge) threshold grid over the
   1,000,000 requests (request weights included), median of 5 runs;
 * ``widget_update_ms``: median time from a threshold change to the updated figure;
+* ``summarize_s``: median time (3 runs) of ``summarize`` on the chosen cascade's outcome
+  for 10,000,000 seeded test requests, and ``summarize_peak_mb``: its peak memory above
+  the outcome, as traced by ``tracemalloc`` (numpy reports its array buffers to it);
+  targets 1 s and 500 MB (issue 15: 11.6 s and 3.6 GB before loads were counted on codes);
 * ``cloud_acc``, ``cloud_latency_ms``: every request sent straight to the cloud;
 * ``cascade_latency_ratio``: test mean latency of the validation-chosen cheapest policy
   within 0.5 pp of cloud-only, over cloud-only's; ``oracle_latency_ratio``: the same for
@@ -33,6 +37,7 @@ import argparse
 import importlib.util
 import json
 import time
+import tracemalloc
 from pathlib import Path
 
 import numpy as np
@@ -135,6 +140,28 @@ def speed(scenario, setup, thresholds: np.ndarray, loop_requests: int) -> dict:
     }
 
 
+def summarize_cost(scenario, setup, thresholds: np.ndarray, n_requests: int) -> dict:
+    """Time and peak traced memory of ``summarize`` on ``n_requests`` seeded test requests."""
+    conf = setup.conf_test["max_prob calibrated"]
+    test, lat = scenario.test, setup.latency
+    requests = idn_core.make_requests(n_requests, test.n_samples, lat.devices, seed=1)
+    outcome = evaluate(cascade_decision(conf, thresholds), test, requests, lat)
+    del requests
+    seconds = median_time(lambda: summarize(outcome), repeats=3)
+    tracemalloc.start()
+    try:
+        base = tracemalloc.get_traced_memory()[0]
+        summarize(outcome)
+        peak = tracemalloc.get_traced_memory()[1] - base
+    finally:
+        tracemalloc.stop()
+    return {
+        "summarize_requests": n_requests,
+        "summarize_s": seconds,
+        "summarize_peak_mb": peak / 2**20,
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -167,6 +194,7 @@ def main() -> None:
             scenario, setup, np.array(chosen_cascade.thresholds), 100_000 if args.quick else 300_000
         )
     )
+    result.update(summarize_cost(scenario, setup, np.array(chosen_cascade.thresholds), 10_000_000))
     o_ratio = result["oracle_latency_ratio"]
     result["families"] = {
         row.family: {

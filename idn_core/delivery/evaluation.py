@@ -270,26 +270,75 @@ def evaluate(
 def summarize(outcome: Outcome, name: str = "") -> dict[str, float | str]:
     """Aggregate metrics of an outcome.
 
+    Loads are counted on integer codes: requests are tallied per (device, pattern of
+    queried tiers), a table of at most ``D * 2**K`` cells, and each cell's count is
+    credited to the nodes its pattern queries. Memory stays a few bytes per request
+    (no ``(R, K)`` array of node names) and the counts are exact integers.
+
     Returns
     -------
     dict with ``policy``, ``accuracy``, ``latency_ms`` (mean), ``p95_ms``, ``forwarded``
     (fraction answered above the device tier), ``models_queried`` (mean) and one
-    ``load:<node>`` entry per node (models evaluated on that node per request).
+    ``load:<node>`` entry per node that evaluated at least one model (models evaluated on
+    that node per request), in sorted node order.
     """
+    if not isinstance(outcome, Outcome):
+        raise TypeError(f"outcome must be an Outcome, got {type(outcome).__name__}")
+    if not isinstance(name, str):
+        raise TypeError(f"name must be a str, got {type(name).__name__}")
+    n_req = len(outcome.device)
+    if n_req == 0:
+        raise ValueError("outcome has no requests to summarize")
+    cells = _pattern_counts(outcome.device, outcome.pattern, len(outcome.nodes), outcome.n_tiers)
+    popcount = np.array([bin(c).count("1") for c in range(2**outcome.n_tiers)], dtype=np.int64)
     row: dict[str, float | str] = {
         "policy": name,
         "accuracy": float(outcome.correct.mean()),
         "latency_ms": float(outcome.latency_ms.mean()),
         "p95_ms": float(np.percentile(outcome.latency_ms, 95)),
-        "forwarded": float((outcome.answer_tier > 0).mean()),
-        "models_queried": float(outcome.n_queried.mean()),
+        "forwarded": float(np.count_nonzero(outcome.answer_tier > 0) / n_req),
+        "models_queried": float(int((cells.sum(axis=0) * popcount).sum()) / n_req),
     }
-    n_req = len(outcome.device)
-    per_node = outcome.nodes[outcome.device[:, None], np.arange(outcome.queried.shape[1])[None, :]]
-    names, counts = np.unique(per_node[outcome.queried], return_counts=True)
-    for node, c in zip(names.tolist(), counts.tolist(), strict=True):
-        row[f"load:{node}"] = c / n_req
+    names, loads = _node_loads(cells, outcome.nodes)
+    for node, c in zip(names.tolist(), loads.tolist(), strict=True):
+        if c:
+            row[f"load:{node}"] = c / n_req
     return row
+
+
+_COUNT_CHUNK = 1 << 20
+
+
+def _pattern_counts(
+    device: np.ndarray, pattern: np.ndarray, n_devices: int, n_tiers: int
+) -> np.ndarray:
+    """Number of requests per (device, queried-tier pattern), int64 ``(D, 2**K)``.
+
+    Counted in chunks so that the combined code array stays small whatever ``R``.
+    """
+    width = 2**n_tiers
+    counts = np.zeros(n_devices * width, dtype=np.int64)
+    for start in range(0, len(device), _COUNT_CHUNK):
+        stop = start + _COUNT_CHUNK
+        code = device[start:stop] * width + pattern[start:stop]
+        counts += np.bincount(code, minlength=n_devices * width)
+    return counts.reshape(n_devices, width)
+
+
+def _node_loads(cells: np.ndarray, nodes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted node names and the models evaluated on each, from the (device, pattern) counts.
+
+    ``nodes[d, k]`` serves tier ``k`` on device ``d``'s path; a cell ``(d, p)`` adds its
+    count to every node ``nodes[d, k]`` with bit ``k`` of ``p`` set.
+    """
+    names, codes = np.unique(nodes, return_inverse=True)
+    codes = codes.reshape(nodes.shape)
+    n_tiers = nodes.shape[1]
+    bits = (np.arange(cells.shape[1])[:, None] >> np.arange(n_tiers)) & 1  # (2**K, K)
+    per_tier = cells @ bits  # (D, K): requests querying tier k on device d
+    loads = np.zeros(len(names), dtype=np.int64)
+    np.add.at(loads, codes.ravel(), per_tier.ravel())
+    return names, loads
 
 
 def pareto_front(frame: pd.DataFrame, x: str = "latency_ms", y: str = "accuracy") -> pd.DataFrame:

@@ -25,6 +25,7 @@ early-exit counterparts are :func:`idn_core.federated.early_exit.net.local_exit_
 from __future__ import annotations
 
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -96,13 +97,52 @@ def client_seed(seed: int, round_: int, client: int) -> int:
     return int(np.random.SeedSequence([seed, round_, client]).generate_state(1)[0])
 
 
+def check_sample_weight(sample_weight: np.ndarray | None, n: int) -> np.ndarray | None:
+    """``sample_weight`` as a float array ``(n,)``, or ``None``; raises if it cannot train.
+
+    NaN, infinite or negative weights would make every comparison with zero false and
+    the client silently skip training, so they are rejected here with a message naming
+    ``sample_weight``. Zero weights are valid (the sample does not count).
+    """
+    if sample_weight is None:
+        return None
+    w = np.asarray(sample_weight)
+    if not (np.issubdtype(w.dtype, np.number) or w.dtype == bool):
+        raise TypeError(f"sample_weight must be a numeric array, got dtype {w.dtype}")
+    w = w.astype(np.float64)
+    if w.shape != (n,):
+        raise ValueError(f"sample_weight must have shape ({n},), got {w.shape}")
+    bad = np.flatnonzero(~np.isfinite(w))
+    if bad.size:
+        raise ValueError(
+            f"sample_weight must be finite; {bad.size} NaN or infinite entries "
+            f"(first at index {int(bad[0])})"
+        )
+    negative = np.flatnonzero(w < 0)
+    if negative.size:
+        raise ValueError(
+            f"sample_weight must be >= 0; {negative.size} negative entries "
+            f"(first at index {int(negative[0])}: {w[negative[0]]!r})"
+        )
+    return w
+
+
 @dataclass(frozen=True)
 class ClientUpdate:
-    """What a client returns to the server: its new state and its aggregation weight."""
+    """What a client returns to the server: its new state and its aggregation weight.
+
+    ``weight == 0`` means the client's sample weights sum to zero: it did not train and
+    returns the global state unchanged (the server reports it as skipped).
+    """
 
     state: State
     weight: float
     n_samples: int
+
+    @property
+    def skipped(self) -> bool:
+        """Whether the client did not train (its sample weights sum to zero)."""
+        return self.weight == 0
 
 
 def client_update(
@@ -127,10 +167,13 @@ def client_update(
     global_state : the server's current weights.
     spec : architecture and optimiser recipe; ``spec.epochs`` is replaced by ``local_epochs``.
     x, y : the client's inputs ``(n, length)`` and labels ``(n,)``; ``n >= 1``.
-    sample_weight : optional non-negative weights ``(n,)``.
+    sample_weight : optional finite, non-negative weights ``(n,)``; if they sum to zero the
+        client does not train and returns the global state with weight 0
+        (:attr:`ClientUpdate.skipped`), which the caller must report.
     """
     if len(y) == 0:
         raise ValueError("a client without data cannot train; give every node samples")
+    sample_weight = check_sample_weight(sample_weight, len(y))
     module = load_state(spec.build(input_length, n_classes), global_state)
     weight = float(len(y)) if sample_weight is None else float(np.sum(sample_weight))
     if weight > 0:
@@ -144,6 +187,8 @@ class FedAvgResult:
 
     ``timings`` holds wall-clock seconds: ``startup_s`` (before the first round),
     ``round_s`` (one per round) and ``teardown_s``; ``backend`` names the engine.
+    ``skipped_clients`` lists the clients whose sample weights sum to zero: they never
+    train, and the history's ``skipped`` column counts them among each round's clients.
     """
 
     spec: ModelSpec
@@ -153,6 +198,7 @@ class FedAvgResult:
     n_classes: int
     backend: str = "inprocess"
     timings: dict[str, Any] = field(default_factory=dict)
+    skipped_clients: tuple[int, ...] = ()
 
     def module(self) -> nn.Module:
         """A fresh module holding the final global weights, in eval mode."""
@@ -191,7 +237,10 @@ def run_fedavg(
     ----------
     x, y : the pooled training inputs ``(n, length)`` and labels ``(n,)``.
     partitions : one index array per client (e.g. from :func:`idn_core.partition_dirichlet`).
-    sample_weight : optional importance weights ``(n,)`` over the pooled samples.
+    sample_weight : optional importance weights ``(n,)`` over the pooled samples: finite,
+        non-negative, not all zero. A client whose weights sum to zero cannot train: it is
+        named in a warning and in ``FedAvgResult.skipped_clients``, and counted in each
+        round's ``skipped`` column.
     init_state : start from these weights instead of a seeded initialisation.
     evaluate : called with the global state after each round; its dict joins the history.
     backend : ``"inprocess"`` (this loop) or ``"flower"`` (Flower's Ray simulation engine,
@@ -206,10 +255,8 @@ def run_fedavg(
     for k, p in enumerate(parts):
         if p.size == 0:
             raise ValueError(f"client {k} has no data; every node in FedAvg needs samples")
-    if sample_weight is not None and np.shape(sample_weight) != (len(y),):
-        raise ValueError(
-            f"sample_weight must have shape ({len(y)},), got {np.shape(sample_weight)}"
-        )
+    sample_weight = check_sample_weight(sample_weight, len(y))
+    skipped = _zero_weight_clients(sample_weight, parts)
     start = time.perf_counter()
     torch.manual_seed(seed)
     state = init_state or module_state(spec.build(x.shape[1], n_classes))
@@ -233,7 +280,9 @@ def run_fedavg(
             progress=progress_enabled() if progress is None else progress,
         )
         history = pd.DataFrame(rows)
-        return FedAvgResult(spec, state, history, x.shape[1], n_classes, backend, timings)
+        return FedAvgResult(
+            spec, state, history, x.shape[1], n_classes, backend, timings, tuple(skipped)
+        )
     rng = np.random.default_rng(seed)
     rows = []
     marks = [time.perf_counter()]
@@ -256,7 +305,12 @@ def run_fedavg(
         ]
         if sum(u.weight for u in updates) > 0:
             state = weighted_average([u.state for u in updates], [u.weight for u in updates])
-        row = {"round": r + 1, "clients": len(chosen), "samples": sum(u.n_samples for u in updates)}
+        row = {
+            "round": r + 1,
+            "clients": len(chosen),
+            "samples": sum(u.n_samples for u in updates),
+            "skipped": sum(u.skipped for u in updates),
+        }
         if evaluate is not None:
             row.update(evaluate(state))
         rows.append(row)
@@ -266,7 +320,32 @@ def run_fedavg(
         "round_s": [float(v) for v in np.diff(marks)],
         "teardown_s": 0.0,
     }
-    return FedAvgResult(spec, state, pd.DataFrame(rows), x.shape[1], n_classes, backend, timings)
+    history = pd.DataFrame(rows)
+    return FedAvgResult(
+        spec, state, history, x.shape[1], n_classes, backend, timings, tuple(skipped)
+    )
+
+
+def _zero_weight_clients(
+    sample_weight: np.ndarray | None, parts: Sequence[np.ndarray]
+) -> list[int]:
+    """Clients whose (checked) sample weights sum to zero; warns about them, raises if all.
+
+    Such a client cannot train; FedAvg keeps running on the others but says so, because
+    a silently idle client changes what the federation learns.
+    """
+    if sample_weight is None:
+        return []
+    zero = [k for k, p in enumerate(parts) if not sample_weight[p].sum() > 0]
+    if len(zero) == len(parts):
+        raise ValueError("sample_weight sums to zero on every client's data: no client can train")
+    if zero:
+        warnings.warn(
+            f"clients {zero} have sample weights summing to zero: they will not train "
+            "(listed in FedAvgResult.skipped_clients, counted in the history's 'skipped')",
+            stacklevel=3,
+        )
+    return zero
 
 
 def node_test_indices(

@@ -118,7 +118,12 @@ def make_fedavg_strategy(
                 states = [record_to_state(r.content["arrays"]) for r in replies]
                 self.state = weighted_average(states, weights)
             samples = sum(int(r.content["metrics"]["n_samples"]) for r in replies)
-            row = {"round": server_round, "clients": len(replies), "samples": samples}
+            row = {
+                "round": server_round,
+                "clients": len(replies),
+                "samples": samples,
+                "skipped": sum(w == 0 for w in weights),
+            }
             if evaluate is not None:
                 row.update(evaluate(self.state))
             self.rows.append(row)

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import tracemalloc
+from collections import Counter
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -17,6 +21,7 @@ from reference_delivery import (
 
 from idn_core.delivery import (
     Decision,
+    Outcome,
     cascade_decision,
     cascade_grid,
     cascade_metrics,
@@ -259,3 +264,87 @@ def test_per_device_decision_needs_one_row_per_device():
 
     with pytest.raises(ValueError, match="one row per device"):
         evaluate(Decision(queried, answer), table, requests, lat)
+
+
+def reference_summary(out: Outcome, name: str) -> dict:
+    """``summarize`` written request by request: loads counted by node name."""
+    loads: Counter[str] = Counter()
+    for d, p in zip(out.device.tolist(), out.pattern.tolist(), strict=True):
+        for k in range(out.n_tiers):
+            if (p >> k) & 1:
+                loads[str(out.nodes[d, k])] += 1
+    n = len(out.device)
+    row = {
+        "policy": name,
+        "accuracy": float(np.mean(out.correct)),
+        "latency_ms": float(np.mean(out.latency_ms)),
+        "p95_ms": float(np.percentile(out.latency_ms, 95)),
+        "forwarded": float(np.mean(out.answer_tier > 0)),
+        "models_queried": float(np.mean([bin(p).count("1") for p in out.pattern.tolist()])),
+    }
+    row.update({f"load:{node}": loads[node] / n for node in sorted(loads)})
+    return row
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    seed=st.integers(0, 10_000),
+    n_tiers=st.integers(2, 4),
+    shared=st.booleans(),
+    oracle=st.booleans(),
+)
+def test_summarize_equals_per_request_reference(seed, n_tiers, shared, oracle):
+    table, lat, conf = synthetic(seed, n_tiers, n_devices=4)
+    requests = make_requests(700, table.n_samples, lat.devices, seed=seed)
+    rng = np.random.default_rng(seed)
+    if oracle:
+        decision = oracle_decision(table.correct(), skip=bool(seed % 2))
+    else:
+        decision = cascade_decision(conf, rng.uniform(0.2, 1.0, n_tiers - 1))
+    out = evaluate(decision, table, requests, lat)
+    if shared:  # devices 0-1 and 2-3 share every node above the device (a tree)
+        out = replace(
+            out,
+            nodes=np.array(
+                [[f"n{k}-{d // 2 if k else d}" for k in range(n_tiers)] for d in range(4)]
+            ),
+        )
+
+    row = summarize(out, "p")
+
+    ref = reference_summary(out, "p")
+    assert list(row) == list(ref)  # same keys in the same (sorted node) order
+    assert row == ref  # bit-identical values
+
+
+def test_summarize_memory_does_not_grow_with_node_names():
+    table, lat, conf = synthetic(5, 3)
+    out = evaluate(
+        cascade_decision(conf, [0.6, 0.6]),
+        table,
+        make_requests(1_000_000, table.n_samples, lat.devices, seed=1),
+        lat,
+    )
+    out = replace(out, nodes=np.char.add(out.nodes, "-a-long-node-name"))
+
+    tracemalloc.start()
+    try:
+        summarize(out)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+    # the outcome holds about 29 bytes per request; a per-request array of node names
+    # took over 200 (issue 15); the percentile's sorted copy of the latencies takes 8
+    assert peak < 20 * len(out.device), f"summarize peaked at {peak / 1e6:.0f} MB"
+
+
+def test_summarize_rejects_bad_input():
+    with pytest.raises(TypeError, match="outcome"):
+        summarize({"accuracy": 1.0})
+    table, lat, conf = synthetic(1, 2)
+    out = evaluate(
+        cascade_decision(conf, [0.5]), table, make_requests(10, table.n_samples, lat.devices), lat
+    )
+    with pytest.raises(TypeError, match="name"):
+        summarize(out, 3)

@@ -152,6 +152,60 @@ def test_fedavg_rejects_node_without_data(digits):
         )
 
 
+@pytest.mark.parametrize(
+    "bad, match",
+    [
+        (np.nan, "finite"),
+        (np.inf, "finite"),
+        (-1.0, ">= 0"),
+        (0.0, "zero on every client"),
+    ],
+)
+def test_fedavg_rejects_sample_weights_that_cannot_train(digits, bad, match):
+    # issue 15: these returned the seeded initial weights with a normal-looking history
+    x, y = digits.x_train[:120], digits.y_train[:120]
+    parts = partition_iid(len(y), 2, seed=0)
+    w = np.ones(len(y))
+    w[parts[0]] = bad
+    w[parts[1]] = bad if bad == 0 else 1.0
+    with pytest.raises(ValueError, match=f"sample_weight.*{match}|{match}.*sample_weight"):
+        run_fedavg(SPEC, x, y, parts, rounds=1, sample_weight=w, progress=False)
+
+
+def test_fedavg_reports_clients_whose_weights_sum_to_zero(digits):
+    x, y = digits.x_train[:240], digits.y_train[:240]
+    parts = partition_iid(len(y), 3, seed=0)
+    w = np.ones(len(y))
+    w[parts[1]] = 0.0
+    torch.manual_seed(2)
+    init = module_state(SPEC.build(x.shape[1], 10))
+
+    with pytest.warns(UserWarning, match=r"clients \[1\] have sample weights summing to zero"):
+        res = run_fedavg(SPEC, x, y, parts, rounds=2, seed=2, sample_weight=w, progress=False)
+
+    assert res.skipped_clients == (1,)
+    assert res.history["skipped"].tolist() == [1, 1]
+    assert res.history["clients"].tolist() == [3, 3]
+    assert any(not np.array_equal(res.state[k], init[k]) for k in init)  # the others trained
+
+
+def test_client_update_checks_weights_and_flags_a_zero_total(digits):
+    x, y = digits.x_train[:50], digits.y_train[:50]
+    torch.manual_seed(0)
+    state = module_state(SPEC.build(x.shape[1], 10))
+    kw = {"input_length": x.shape[1], "n_classes": 10, "local_epochs": 1, "seed": 0}
+    with pytest.raises(ValueError, match="sample_weight must be finite"):
+        client_update(state, SPEC, x, y, sample_weight=np.full(50, np.nan), **kw)
+    with pytest.raises(ValueError, match=r"sample_weight must have shape \(50,\)"):
+        client_update(state, SPEC, x, y, sample_weight=np.ones(49), **kw)
+
+    idle = client_update(state, SPEC, x, y, sample_weight=np.zeros(50), **kw)
+
+    assert idle.skipped and idle.weight == 0
+    for k in state:
+        np.testing.assert_array_equal(idle.state[k], state[k])
+
+
 def test_node_test_indices_follow_each_nodes_label_mix(digits):
     parts = partition_dirichlet(digits.y_train, 3, alpha=0.2, seed=2, min_size=20)
     labels = [digits.y_train[p] for p in parts]

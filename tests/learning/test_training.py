@@ -58,7 +58,8 @@ def test_truncated_cache_file_is_rebuilt(small_data, cache_dir):
     (entry,) = (cache_dir / "models").glob("*.pt")
     entry.write_bytes(entry.read_bytes()[:100])
 
-    model = training.train_model(SPEC, small_data, seed=0, progress=False)
+    with pytest.warns(UserWarning, match=f"{entry.name}.*truncated"):
+        model = training.train_model(SPEC, small_data, seed=0, progress=False)
 
     assert model.val_accuracy > 0
     assert load_entry(entry, entry.stem) is not None

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from .test_instance import catalogue, tiny_topology
 
 from idn_core.placement import (
     LocalGreedy,
@@ -18,6 +17,8 @@ from idn_core.placement import (
     simulate_slots,
     zipf_popularity,
 )
+
+from .test_instance import catalogue, tiny_topology
 
 
 @pytest.fixture

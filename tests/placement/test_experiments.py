@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from .test_instance import catalogue
 
 from idn_core.placement import (
     alpha_sweep,
@@ -18,6 +17,8 @@ from idn_core.placement import (
     serving_summary,
 )
 from idn_core.views import placement_alpha_figure, placement_gain_figure, regret_figure
+
+from .test_instance import catalogue
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from scipy.optimize import minimize
-from .test_instance import catalogue, tiny_topology
 
 from idn_core.placement import (
     Infida,
@@ -19,6 +18,8 @@ from idn_core.placement import (
     simulate_slots,
     theory_learning_rate,
 )
+
+from .test_instance import catalogue, tiny_topology
 
 
 def kl(y, z, s):
