@@ -22,9 +22,6 @@ BROWSER_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-# Known harmless console noise (see /work/shared/TOOLCHAIN.md): sphinx-thebe 0.3.1 declares
-# THEBE_JS_URL twice on every page; the theme's mode message; a favicon 404.
-HARMLESS_CONSOLE = ("THEBE_JS_URL", "Got invalid theme mode", "favicon")
 
 # Every plotly figure on the page has been drawn with at least one trace holding marks.
 FIGURE_STATE = """() => [...document.querySelectorAll('.plotly-graph-div')].map((gd, i) => ({
@@ -78,8 +75,3 @@ def serve(folder: Path) -> Iterator[str]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
-
-
-def is_harmless(message: str) -> bool:
-    """True for console messages known to be noise of the theme or of sphinx-thebe."""
-    return any(noise in message for noise in HARMLESS_CONSOLE)

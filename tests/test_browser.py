@@ -22,7 +22,6 @@ from browser_support import (
     ALL_DRAWN,
     BROWSER_ARGS,
     FIGURE_STATE,
-    is_harmless,
     require_chromium,
     serve,
 )
@@ -109,16 +108,15 @@ def visits(browser: Any, site: str, quick_book: Path) -> dict[str, Visit]:
     def on_console(msg: Any) -> None:
         # A failed resource is reported with its URL by on_response.
         text = msg.text
-        if msg.type == "error" and not is_harmless(text) and "Failed to load resource" not in text:
+        if msg.type == "error":
             current[-1].errors.append(f"console: {text}")
 
     def on_response(response: Any) -> None:
-        if response.status >= 400 and not is_harmless(response.url):
+        if response.status >= 400:
             current[-1].errors.append(f"HTTP {response.status}: {response.url}")
 
     def on_pageerror(exc: Any) -> None:
-        if not is_harmless(str(exc)):
-            current[-1].errors.append(f"pageerror: {exc}")
+        current[-1].errors.append(f"pageerror: {exc}")
 
     def on_request(request: Any) -> None:
         if not request.url.startswith((site, "data:", "blob:", "about:")):

@@ -54,7 +54,7 @@ def _check_assets(app: Sphinx) -> None:
     if not any((confdir / p / PLOTLY_JS).is_file() for p in app.config.html_static_path):
         raise ConfigError(
             f"{PLOTLY_JS} not found on html_static_path {app.config.html_static_path}: "
-            "run `make vendor` and build with `python -m idn_core.bookbuild`"
+            "run `make vendor` and build with `make book`"
         )
 
 
@@ -73,8 +73,26 @@ def _add_plotly(
             app.add_js_file(None, body=MATHJAX2_SHIM, priority=501)
 
 
+def _is_thebe_script(script: Any) -> bool:
+    """True for sphinx-thebe's inline configuration and loader scripts."""
+    filename = str(getattr(script, "filename", script) or "")
+    body = str(getattr(script, "attributes", {}).get("body", ""))
+    return filename.endswith("sphinx-thebe.js") or "THEBE_JS_URL" in body
+
+
+def _drop_thebe(
+    app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree: Any
+) -> None:
+    """Remove sphinx-thebe's scripts: the book has no live kernel button (``thebe: false``),
+    and sphinx-thebe 0.3.1 declares ``const THEBE_JS_URL`` twice on every page, a
+    ``SyntaxError`` in every reader's console."""
+    if "script_files" in context:
+        context["script_files"] = [s for s in context["script_files"] if not _is_thebe_script(s)]
+
+
 def setup(app: Sphinx) -> dict[str, Any]:
     """Register the hooks."""
     app.connect("builder-inited", _check_assets)
     app.connect("html-page-context", _add_plotly)
+    app.connect("html-page-context", _drop_thebe, priority=900)
     return {"version": "0.1", "parallel_read_safe": True, "parallel_write_safe": True}
