@@ -2,23 +2,25 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 from pathlib import Path
+from typing import Any
 
+import nbformat
 import pytest
 from conftest import write_notebook
 
-from idn_core import _bookcache as cache
-from idn_core import bookbuild
-from idn_core._bookparams import (
-    ParameterError,
-    ProfileError,
+from idn_core import book
+from idn_core.book import CacheWarning, ParameterError, ProfileError, cache
+from idn_core.book.params import (
     load_profiles,
     notebook_parameters,
     profile_parameters,
     validate_parameters,
 )
+from idn_core.book.toc import EXECUTED_DIR
 
 # --- profiles ----------------------------------------------------------------------------
 
@@ -111,15 +113,15 @@ def test_plan_validates_every_notebook_before_running(fake_book) -> None:
     with pytest.raises(
         ParameterError, match="notebook b: parameter 'flag' expects bool, given int"
     ):
-        bookbuild.plan("quick", root)
-    assert not (root / bookbuild.EXECUTED_DIR).exists()
+        book.plan("quick", root)
+    assert not (root / EXECUTED_DIR).exists()
 
 
 # --- table of contents -------------------------------------------------------------------
 
 
 def test_toc_notebooks_in_book_order(fake_book) -> None:
-    notebooks = bookbuild.toc_notebooks(fake_book())
+    notebooks = book.toc_notebooks(fake_book())
     assert [(nb.stem, nb.rel) for nb in notebooks] == [
         ("a", "notebooks/a.ipynb"),
         ("b", "notebooks/b.ipynb"),
@@ -127,31 +129,63 @@ def test_toc_notebooks_in_book_order(fake_book) -> None:
 
 
 def test_repository_toc_has_the_generated_pages() -> None:
-    root = bookbuild.default_root()
-    files = list(
-        bookbuild._toc_files(__import__("yaml").safe_load((root / "_toc.yml").read_text()))
-    )
+    root = book.default_root()
+    files = list(book.toc_files(__import__("yaml").safe_load((root / "_toc.yml").read_text())))
     assert files[0] == "book/intro"
     assert "book/execution_stats" in files and "book/bibliography" in files
-    assert bookbuild.toc_notebooks(root), "the book has at least one notebook"
+    assert book.toc_notebooks(root), "the book has at least one notebook"
 
 
 def test_repository_quick_profile_is_valid() -> None:
-    plan = bookbuild.plan("quick")  # raises on unknown notebooks, parameters or types
-    assert {nb.stem for nb, _ in plan} == {nb.stem for nb in bookbuild.toc_notebooks()}
+    plan = book.plan("quick")  # raises on unknown notebooks, parameters or types
+    assert [run.notebook for run in plan] == book.toc_notebooks()
 
 
 # --- cache keys --------------------------------------------------------------------------
 
 
+def notebook(*cells: tuple[str, str], tags: dict[int, list[str]] | None = None) -> Any:
+    """An in-memory notebook of ``(kind, source)`` cells; ``tags`` by cell index."""
+    make = {"markdown": nbformat.v4.new_markdown_cell, "code": nbformat.v4.new_code_cell}
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [make[kind](source) for kind, source in cells]
+    for index, cell_tags in (tags or {}).items():
+        nb.cells[index].metadata["tags"] = cell_tags
+    return nb
+
+
+BASE_CELLS = (("markdown", "# Title"), ("code", "n = 1"), ("markdown", "Prose."), ("code", "n"))
+
+
+def key_of(nb: Any, params: dict | None = None, profile: str = "quick", lib: str = "lib") -> str:
+    return cache.cache_key(cache.cache_inputs(nb, params or {"a": 1, "b": 2}, profile, lib))
+
+
 def test_cache_key_depends_on_each_input_and_nothing_else() -> None:
-    base = cache.cache_key(b"nb", {"a": 1, "b": 2}, "quick", "lib")
-    assert base == cache.cache_key(b"nb", {"b": 2, "a": 1}, "quick", "lib")  # order-free
-    assert base != cache.cache_key(b"nb2", {"a": 1, "b": 2}, "quick", "lib")
-    assert base != cache.cache_key(b"nb", {"a": 1, "b": 3}, "quick", "lib")
-    assert base != cache.cache_key(b"nb", {"a": 1.0, "b": 2}, "quick", "lib")
-    assert base != cache.cache_key(b"nb", {"a": 1, "b": 2}, "full", "lib")
-    assert base != cache.cache_key(b"nb", {"a": 1, "b": 2}, "quick", "lib2")
+    nb = notebook(*BASE_CELLS)
+    base = key_of(nb)
+    assert base == key_of(nb, {"b": 2, "a": 1})  # order-free
+    assert base != key_of(nb, {"a": 1, "b": 3})
+    assert base != key_of(nb, {"a": 1.0, "b": 2})
+    assert base != key_of(nb, profile="full")
+    assert base != key_of(nb, lib="lib2")
+    assert base != key_of(notebook(*BASE_CELLS[:3], ("code", "n + 1")))
+    assert base != key_of(notebook(*BASE_CELLS, tags={1: ["raises-exception"]}))
+
+
+def test_cache_key_ignores_prose_outputs_ids_and_the_injected_cell() -> None:
+    nb = notebook(*BASE_CELLS)
+    base = key_of(nb)
+    edited = notebook(("markdown", "# New title"), *BASE_CELLS[1:], ("markdown", "More."))
+    assert key_of(edited) == base
+    ran = copy.deepcopy(nb)
+    ran.cells[3].outputs = [nbformat.v4.new_output("execute_result", {"text/plain": "1"})]
+    ran.cells[3].execution_count = 1
+    ran.cells[3].id = "other-id"
+    injected = nbformat.v4.new_code_cell("n = 2")
+    injected.metadata["tags"] = ["injected-parameters"]
+    ran.cells.insert(2, injected)
+    assert key_of(ran) == base
 
 
 def test_library_digest_tracks_sources_and_requirements(fake_book) -> None:
@@ -159,6 +193,8 @@ def test_library_digest_tracks_sources_and_requirements(fake_book) -> None:
     before = cache.library_digest(root)
     (root / "notebooks" / "notes.txt").write_text("not an input")
     (root / "idn_core" / "data.csv").write_text("not python")
+    (root / "idn_core" / "book").mkdir()
+    (root / "idn_core" / "book" / "build.py").write_text("# the build tool\n")
     assert cache.library_digest(root) == before
     for change in (
         lambda: (root / "idn_core" / "lib.py").write_text("X = 2\n"),
@@ -179,8 +215,12 @@ def test_record_is_fresh_only_for_its_key(tmp_path: Path) -> None:
     cache.write_record(executed, {"key": "k", "seconds": 1.0})
     assert cache.is_fresh(executed, "k")
     assert not cache.is_fresh(executed, "other")
+    executed.write_text('{"changed": 1}')
+    with pytest.warns(CacheWarning, match="does not match the checksum"):
+        assert not cache.is_fresh(executed, "k")
     cache.record_path(executed).write_text("{corrupt")
-    assert not cache.is_fresh(executed, "k")
+    with pytest.warns(CacheWarning, match="unreadable run record"):
+        assert not cache.is_fresh(executed, "k")
 
 
 # --- atomic writes -----------------------------------------------------------------------
@@ -214,24 +254,24 @@ def test_interrupted_atomic_write_keeps_old_file(tmp_path: Path, monkeypatch) ->
 @pytest.mark.slow
 def test_execution_is_cached_until_an_input_changes(fake_book) -> None:
     root = fake_book()
-    first = bookbuild.execute_all("quick", root=root)
+    first = book.execute_all("quick", root=root)
     assert [(r.notebook.stem, r.cached) for r in first] == [("a", False), ("b", False)]
     out = first[0].path
     assert out == root / "_build/executed/quick/notebooks/a.ipynb"
     assert "3.0" in out.read_text()  # n=2 injected, scale 1.5
     assert cache.read_record(out)["parameters"] == {"n": 2}
 
-    second = bookbuild.execute_all("quick", root=root)
+    second = book.execute_all("quick", root=root)
     assert [r.cached for r in second] == [True, True]
     assert second[0].seconds == first[0].seconds
 
     (root / "notebooks" / "profiles.yaml").write_text("quick:\n  a: {n: 4}\n")
-    third = bookbuild.execute_all("quick", root=root)
+    third = book.execute_all("quick", root=root)
     assert [r.cached for r in third] == [False, True]
     assert "6.0" in out.read_text()
 
     (root / "idn_core" / "lib.py").write_text("X = 3\n")
-    assert [r.cached for r in bookbuild.execute_all("quick", root=root)] == [False, False]
+    assert [r.cached for r in book.execute_all("quick", root=root)] == [False, False]
     leftovers = [p.name for p in out.parent.iterdir() if p.name.startswith(".")]
     assert leftovers == []
 
@@ -239,8 +279,8 @@ def test_execution_is_cached_until_an_input_changes(fake_book) -> None:
 @pytest.mark.slow
 def test_notebook_error_names_notebook_and_cell(fake_book) -> None:
     root = fake_book(body="x = 1\nraise ValueError('boom in chapter')")
-    with pytest.raises(bookbuild.NotebookError) as info:
-        bookbuild.execute_all("quick", root=root)
+    with pytest.raises(book.NotebookError) as info:
+        book.execute_all("quick", root=root)
     message = str(info.value)
     assert "notebook a (notebooks/a.ipynb, profile quick) failed" in message
     assert "ValueError: boom in chapter" in message
@@ -258,8 +298,8 @@ def test_a_stalled_cell_is_stopped_and_the_notebook_run_again_once(
     body = "import time\ntime.sleep(30)"
     root = fake_book(body=body)
     monkeypatch.setenv("IDN_BOOK_CELL_TIMEOUT", "2")
-    with pytest.raises(bookbuild.NotebookError, match="notebook a .*CellTimeoutError"):
-        bookbuild.execute_notebook("a", "quick", root=root)
+    with pytest.raises(book.NotebookError, match="notebook a .*CellTimeoutError"):
+        book.execute_notebook("a", "quick", root=root)
     assert capsys.readouterr().out.count("running the notebook again once") == 1
 
 
@@ -271,7 +311,7 @@ def test_output_widget_contents_are_saved_in_the_widget_state(fake_book) -> None
         "    print('inside the widget')\ndisplay(out)"
     )
     root = fake_book(body=body)
-    path = bookbuild.execute_notebook("a", "quick", root=root)
+    path = book.execute_notebook("a", "quick", root=root)
     state = json.loads(path.read_text())["metadata"]["widgets"]
     models = state["application/vnd.jupyter.widget-state+json"]["state"].values()
     outputs = [m["state"]["outputs"] for m in models if m["model_name"] == "OutputModel"]
@@ -283,19 +323,19 @@ def test_output_widget_contents_are_saved_in_the_widget_state(fake_book) -> None
 
 def test_cell_timeout_by_profile_and_environment(monkeypatch) -> None:
     monkeypatch.delenv("IDN_BOOK_CELL_TIMEOUT", raising=False)
-    assert bookbuild.cell_timeout_s("quick") < bookbuild.cell_timeout_s("full")
+    assert book.cell_timeout_s("quick") < book.cell_timeout_s("full")
     monkeypatch.setenv("IDN_BOOK_CELL_TIMEOUT", "42")
-    assert bookbuild.cell_timeout_s("full") == 42
+    assert book.cell_timeout_s("full") == 42
     monkeypatch.setenv("IDN_BOOK_CELL_TIMEOUT", "soon")
     with pytest.raises(ProfileError, match="IDN_BOOK_CELL_TIMEOUT"):
-        bookbuild.cell_timeout_s("quick")
+        book.cell_timeout_s("quick")
 
 
 @pytest.mark.slow
 def test_build_environment_variables_reach_the_kernel(fake_book) -> None:
     body = "import os\nprint('ENV', os.environ['IDN_BOOK_BUILD'], os.environ['IDN_BOOK_PROFILE'])"
     root = fake_book(body=body)
-    path = bookbuild.execute_notebook("a", "quick", root=root)
+    path = book.execute_notebook("a", "quick", root=root)
     assert "ENV 1 quick" in path.read_text()
     assert "IDN_BOOK_BUILD" not in os.environ
 
@@ -303,11 +343,11 @@ def test_build_environment_variables_reach_the_kernel(fake_book) -> None:
 # --- chapter skeleton ---------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("nb", bookbuild.toc_notebooks(), ids=lambda nb: nb.stem)
-def test_every_chapter_has_a_summary_then_exercises(nb: bookbuild.Notebook) -> None:
+@pytest.mark.parametrize("nb", book.toc_notebooks(), ids=lambda nb: nb.stem)
+def test_every_chapter_has_a_summary_then_exercises(nb: book.Notebook) -> None:
     import nbformat
 
-    notebook = nbformat.read(bookbuild.default_root() / nb.rel, as_version=4)
+    notebook = nbformat.read(book.default_root() / nb.rel, as_version=4)
     headings = [
         line.lstrip("#").strip().lower()
         for cell in notebook.cells
@@ -330,8 +370,8 @@ def test_notebooks_after_the_first_run_in_parallel_workers(fake_book) -> None:
         (root / "notebooks" / "d.ipynb").read_text().replace("print('d' * k)", "raise KeyError(k)")
     )
 
-    with pytest.raises(bookbuild.NotebookError) as info:
-        bookbuild.execute_all("quick", root=root, jobs=2)
+    with pytest.raises(book.NotebookError) as info:
+        book.execute_all("quick", root=root, jobs=2)
 
     assert "notebook d (notebooks/d.ipynb, profile quick) failed" in str(info.value)
     executed = root / "_build/executed/quick/notebooks"
@@ -340,12 +380,12 @@ def test_notebooks_after_the_first_run_in_parallel_workers(fake_book) -> None:
     ]  # fmt: skip
     (root / "notebooks" / "d.ipynb").unlink()
     (root / "_toc.yml").write_text(toc.replace("  - file: notebooks/d\n", ""))
-    runs = bookbuild.execute_all("quick", root=root, jobs=2)
+    runs = book.execute_all("quick", root=root, jobs=2)
     assert [(r.notebook.stem, r.cached) for r in runs] == [("a", True), ("b", True), ("c", True)]
 
 
 @pytest.mark.parametrize("value", ["0", "two", "-1"])
 def test_bad_job_count_is_a_clear_error(monkeypatch, value: str) -> None:
     monkeypatch.setenv("IDN_BOOK_JOBS", value)
-    with pytest.raises(bookbuild.BookBuildError, match="IDN_BOOK_JOBS must be a positive integer"):
-        bookbuild.default_jobs()
+    with pytest.raises(book.BookBuildError, match="IDN_BOOK_JOBS must be a positive integer"):
+        book.default_jobs()

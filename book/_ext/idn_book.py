@@ -54,7 +54,7 @@ def _check_assets(app: Sphinx) -> None:
     if not any((confdir / p / PLOTLY_JS).is_file() for p in app.config.html_static_path):
         raise ConfigError(
             f"{PLOTLY_JS} not found on html_static_path {app.config.html_static_path}: "
-            "run `make vendor` and build with `python -m idn_core.bookbuild`"
+            "run `make vendor` and build with `python -m idn_core.book`"
         )
 
 
