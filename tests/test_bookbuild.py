@@ -10,6 +10,7 @@ from typing import Any
 
 import nbformat
 import pytest
+import yaml
 from conftest import write_notebook
 
 from idn_core import book
@@ -130,7 +131,7 @@ def test_toc_notebooks_in_book_order(fake_book) -> None:
 
 def test_repository_toc_has_the_generated_pages() -> None:
     root = book.default_root()
-    files = list(book.toc_files(__import__("yaml").safe_load((root / "_toc.yml").read_text())))
+    files = list(book.toc_files(yaml.safe_load((root / "_toc.yml").read_text())))
     assert files[0] == "book/intro"
     assert "book/execution_stats" in files and "book/bibliography" in files
     assert book.toc_notebooks(root), "the book has at least one notebook"
@@ -389,3 +390,169 @@ def test_bad_job_count_is_a_clear_error(monkeypatch, value: str) -> None:
     monkeypatch.setenv("IDN_BOOK_JOBS", value)
     with pytest.raises(book.BookBuildError, match="IDN_BOOK_JOBS must be a positive integer"):
         book.default_jobs()
+
+
+# --- prose merge (issue 12 item 6) ---------------------------------------------------------
+
+
+def executed_copy(nb: Any, injected_after: int) -> Any:
+    """What papermill makes of ``nb``: outputs on code cells, the injected cell after one."""
+    ran = copy.deepcopy(nb)
+    for cell in ran.cells:
+        if cell.cell_type == "code":
+            cell.outputs = [nbformat.v4.new_output("stream", text=f"ran {cell.source}\n")]
+            cell.metadata["papermill"] = {"status": "completed"}
+    injected = nbformat.v4.new_code_cell("n = 2")
+    injected.metadata["tags"] = ["injected-parameters"]
+    injected.outputs = []
+    ran.cells.insert(injected_after + 1, injected)
+    ran.metadata["papermill"] = {"parameters": {"n": 2}}
+    return ran
+
+
+def test_merge_keeps_outputs_and_takes_the_current_prose() -> None:
+    source = notebook(*BASE_CELLS, tags={1: ["parameters"]})
+    ran = executed_copy(source, injected_after=1)
+    current = notebook(
+        ("markdown", "# A better title"), BASE_CELLS[1], ("markdown", "A new paragraph."),
+        ("markdown", "Prose, fixed."), BASE_CELLS[3], tags={1: ["parameters"]},
+    )  # fmt: skip
+    current.cells[4].metadata["mystnb"] = {"figure": {"caption": "new"}}
+    merged = book.merge_prose(ran, current)
+    kinds = [(c.cell_type, c.source) for c in merged.cells]
+    assert kinds == [
+        ("markdown", "# A better title"), ("code", "n = 1"), ("code", "n = 2"),
+        ("markdown", "A new paragraph."), ("markdown", "Prose, fixed."), ("code", "n"),
+    ]  # fmt: skip
+    assert "injected-parameters" in merged.cells[2].metadata["tags"]
+    assert merged.cells[5].outputs[0]["text"] == "ran n\n"
+    assert merged.cells[5].metadata["mystnb"] == {"figure": {"caption": "new"}}
+    assert merged.cells[5].metadata["papermill"] == {"status": "completed"}
+    assert merged.metadata["papermill"] == {"parameters": {"n": 2}}
+    nbformat.validate(merged)
+
+
+def test_merge_refuses_a_different_code_cell() -> None:
+    source = notebook(*BASE_CELLS)
+    ran = executed_copy(source, injected_after=1)
+    assert book.merge_prose(ran, notebook(*BASE_CELLS[:3], ("code", "n + 1"))) is None
+    assert book.merge_prose(ran, notebook(*BASE_CELLS, ("code", "extra"))) is None
+
+
+# --- configuration files and command line (issue 15 item 9) ---------------------------------
+
+
+def test_malformed_profiles_name_the_file_and_line(tmp_path: Path) -> None:
+    path = tmp_path / "profiles.yaml"
+    path.write_text("quick:\n  a: {n: 2\n  b: {}\n")
+    with pytest.raises(ProfileError, match=r"profiles.yaml, line 3, column \d+: ") as info:
+        load_profiles(path)
+    assert "Traceback" not in str(info.value) and "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "quick:\n  a: {n: 2}\n  a: {n: 3}\n",
+            r"line 3, column 3: duplicate key 'a' \(first on line 2\)",
+        ),
+        ("quick:\n  a: {n: 2, n: 3}\n", r"line 2.*duplicate key 'n'"),
+        ("quick:\n  a: {}\nquick:\n  b: {}\n", r"line 3.*duplicate key 'quick'"),
+    ],
+)
+def test_duplicate_yaml_keys_are_rejected(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "profiles.yaml"
+    path.write_text(text)
+    with pytest.raises(ProfileError, match=message):
+        load_profiles(path)
+
+
+def test_yaml_merge_keys_may_still_be_overridden(tmp_path: Path) -> None:
+    path = tmp_path / "profiles.yaml"
+    path.write_text("quick:\n  a: &base {n: 2, m: 1}\n  b: {<<: *base, n: 3}\n")
+    assert load_profiles(path)["quick"]["b"] == {"n": 3, "m": 1}
+
+
+def test_duplicate_toc_entry_key_is_rejected(fake_book) -> None:
+    root = fake_book()
+    (root / "_toc.yml").write_text("format: jb-book\nroot: book/intro\nroot: book/other\n")
+    with pytest.raises(ProfileError, match=r"_toc.yml, line 3.*duplicate key 'root'"):
+        book.toc_notebooks(root)
+
+
+def test_plan_reports_the_parameter_problems_of_every_notebook(fake_book) -> None:
+    root = fake_book(profiles="quick:\n  a: {n: x}\n  b: {flag: 1}\n")
+    with pytest.raises(ParameterError) as info:
+        book.plan("quick", root)
+    assert "notebook a: parameter 'n' expects int" in str(info.value)
+    assert "notebook b: parameter 'flag' expects bool" in str(info.value)
+
+
+def test_only_selects_notebooks_and_rejects_unknown_names(fake_book) -> None:
+    root = fake_book()
+    assert [run.notebook.stem for run in book.plan("quick", root, only=["b"])] == ["b"]
+    runs = book.plan("quick", root, only=["notebooks/b.ipynb", "a"])
+    assert [run.notebook.stem for run in runs] == ["a", "b"]  # book order
+    with pytest.raises(ProfileError, match=r"--only: zz not a notebook .*book notebooks: a, b"):
+        book.plan("quick", root, only=["zz"])
+
+
+def test_no_arguments_print_help_and_exit_2(capsys) -> None:
+    from idn_core.book.cli import main
+
+    assert main([]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("usage: python -m idn_core.book") and "--only NAME" in err
+
+
+def test_cli_list_only_and_errors(fake_book, monkeypatch, capsys) -> None:
+    from idn_core.book.cli import main
+
+    monkeypatch.setenv("IDN_BOOK_ROOT", str(fake_book()))
+    assert main(["list", "--profile", "quick", "--only", "a"]) == 0
+    assert capsys.readouterr().out == "a\tnotebooks/a.ipynb\t{'n': 2}\n"
+    assert main(["execute", "--profile", "quick", "--only", "zz"]) == 1
+    assert "ERROR: --only: zz not a notebook" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as info:
+        main(["compile"])
+    assert info.value.code == 2
+
+
+def test_python_m_entry_point_prints_help() -> None:
+    import subprocess
+    import sys
+
+    proc = subprocess.run(
+        [sys.executable, "-m", "idn_core.book"], capture_output=True, text=True, check=False
+    )
+    assert proc.returncode == 2 and "usage: python -m idn_core.book" in proc.stderr
+
+
+def test_failure_report_names_every_failed_notebook() -> None:
+    from idn_core.book.execute import failure_report
+
+    runs = [book.PlannedRun(book.Notebook(s, f"nb/{s}.ipynb"), "quick", {}) for s in "abc"]
+    ok = book.NotebookRun(runs[1].notebook, "quick", {}, 1.0, False, "", Path("b"))
+    errors = [book.NotebookError(f"notebook {s} failed: cell 2 raised E{s}") for s in "ac"]
+    report = str(failure_report(runs, [errors[0], ok, errors[1]]))
+    assert report.startswith("2 of 3 notebooks failed: a, c\n")
+    assert "cell 2 raised Ea" in report and "cell 2 raised Ec" in report
+    assert failure_report(runs[1:2], [ok]) is None
+
+
+def test_staged_toc_leaves_out_the_notebooks_not_run(fake_book) -> None:
+    from idn_core.book.stage import stage_toc
+
+    root = fake_book()
+    stage = root / "stage"
+    stage.mkdir()
+    a, b = (
+        book.NotebookRun(book.Notebook(s, f"notebooks/{s}.ipynb"), "quick", {}, 1.0, True, "", root)
+        for s in "ab"
+    )
+    stage_toc([b], root, stage)
+    toc = yaml.safe_load((stage / "_toc.yml").read_text())
+    assert list(book.toc_files(toc)) == ["book/intro", "book/page", "notebooks/b.ipynb"]
+    stage_toc([a, b], root, stage)  # the whole book: _toc.yml as written
+    assert (stage / "_toc.yml").read_bytes() == (root / "_toc.yml").read_bytes()

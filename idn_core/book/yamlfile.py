@@ -42,9 +42,9 @@ class UniqueKeyLoader(yaml.SafeLoader):
                 continue
             if first is not None:
                 raise DuplicateKeyError(
-                    f"while constructing a mapping (first {key!r} on line {first.line + 1})",
+                    "while constructing a mapping",
                     node.start_mark,
-                    f"duplicate key {key!r}",
+                    f"duplicate key {key!r} (first on line {first.line + 1})",
                     key_node.start_mark,
                 )
             seen[key] = key_node.start_mark
