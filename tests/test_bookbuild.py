@@ -556,3 +556,89 @@ def test_staged_toc_leaves_out_the_notebooks_not_run(fake_book) -> None:
     assert list(book.toc_files(toc)) == ["book/intro", "book/page", "notebooks/b.ipynb"]
     stage_toc([a, b], root, stage)  # the whole book: _toc.yml as written
     assert (stage / "_toc.yml").read_bytes() == (root / "_toc.yml").read_bytes()
+
+
+# --- the cache in use (papermill on tiny notebooks) ------------------------------------------
+
+
+def edit_notebook(path: Path, edit: Any) -> None:
+    """Apply ``edit`` to the notebook at ``path`` and save it."""
+    nb = nbformat.read(path, as_version=4)
+    edit(nb)
+    nbformat.write(nb, path)
+
+
+@pytest.mark.slow
+def test_cache_reruns_for_code_and_library_not_for_prose_or_the_build_tool(fake_book) -> None:
+    from idn_core.book.stage import stage_book
+
+    root = fake_book()
+    (root / "_config.yml").write_text("title: t\n")
+    (root / ".cache/vendor/static/vendor").mkdir(parents=True)
+    (root / ".cache/vendor/static/vendor/plotly.min.js").write_text("")
+    source = root / "notebooks" / "a.ipynb"
+
+    def cached() -> bool:
+        (run,) = book.execute_all("quick", root=root, only=["a"])
+        return run.cached
+
+    assert not cached()
+    out = root / "_build/executed/quick/notebooks/a.ipynb"
+
+    def new_prose(nb: Any) -> None:
+        nb.cells[0].source = "# A better title"
+        nb.cells.append(nbformat.v4.new_markdown_cell("Closing words."))
+
+    edit_notebook(source, new_prose)
+    assert cached(), "a markdown-only edit re-executed the notebook"
+    assert "A better title" in out.read_text() and "Closing words." in out.read_text()
+    assert "3.0" in out.read_text()  # the outputs of the run before the edit
+    (run,) = book.execute_all("quick", root=root, only=["a"])
+    staged = (stage_book([run], "quick", root) / "notebooks/a.ipynb").read_text()
+    assert "A better title" in staged and "Closing words." in staged and "3.0" in staged
+
+    (root / "idn_core" / "book").mkdir()
+    (root / "idn_core" / "book" / "build.py").write_text("# the build tool, edited\n")
+    assert cached(), "an edit to idn_core/book re-executed the notebook"
+
+    out.write_bytes(out.read_bytes().replace(b"3.0", b"9.9"))
+    with pytest.warns(CacheWarning, match="does not match the checksum"):
+        assert not cached(), "a corrupt entry was reused"
+    assert "3.0" in out.read_text() and "9.9" not in out.read_text()
+
+    edit_notebook(source, lambda nb: setattr(nb.cells[2], "source", "print(n * scale * 2)"))
+    assert not cached(), "a code edit did not re-execute the notebook"
+    assert "6.0" in out.read_text() and "A better title" in out.read_text()
+
+    (root / "idn_core" / "other.py").write_text("Y = 1\n")
+    assert not cached(), "an edit to another idn_core module did not re-execute"
+    assert cached()
+
+
+@pytest.mark.slow
+def test_every_failing_notebook_is_reported_and_stale_failures_go(fake_book) -> None:
+    root = fake_book()
+    book.execute_all("quick", root=root, jobs=1)
+    paths = {s: root / "notebooks" / f"{s}.ipynb" for s in "ab"}
+    good = {s: path.read_text() for s, path in paths.items()}
+    for s, line in (("a", "print(n * scale)"), ("b", "print(flag)")):
+        paths[s].write_text(good[s].replace(line, f"raise RuntimeError('broken {s}')"))
+
+    with pytest.raises(book.NotebookError) as info:
+        book.execute_all("quick", root=root, jobs=1)
+    message = str(info.value)
+    assert message.startswith("2 of 2 notebooks failed: a, b\n")
+    for s in "ab":
+        assert f"notebook {s} (notebooks/{s}.ipynb, profile quick) failed: cell" in message
+        assert f"RuntimeError: broken {s}" in message
+        assert f"--- cell source ---\nraise RuntimeError('broken {s}')" in message
+    executed = root / "_build/executed/quick/notebooks"
+    assert sorted(p.name for p in executed.glob("*.ipynb")) == [
+        "a.failed.ipynb", "a.ipynb", "b.failed.ipynb", "b.ipynb",
+    ]  # fmt: skip
+
+    for s, path in paths.items():
+        path.write_text(good[s])  # back to the code of the good copies
+    runs = book.execute_all("quick", root=root, jobs=1)
+    assert [r.cached for r in runs] == [True, True]
+    assert sorted(p.name for p in executed.glob("*.ipynb")) == ["a.ipynb", "b.ipynb"]
