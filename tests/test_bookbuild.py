@@ -584,6 +584,8 @@ def test_cache_reruns_for_code_and_library_not_for_prose_or_the_build_tool(fake_
 
     assert not cached()
     out = root / "_build/executed/quick/notebooks/a.ipynb"
+    written = out.stat().st_mtime_ns
+    assert cached() and out.stat().st_mtime_ns == written, "an unchanged copy was rewritten"
 
     def new_prose(nb: Any) -> None:
         nb.cells[0].source = "# A better title"

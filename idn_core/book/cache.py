@@ -188,14 +188,19 @@ def without(mapping: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
     return {k: v for k, v in mapping.items() if k not in keys}
 
 
+def cell_metadata(cell: nbformat.NotebookNode) -> dict[str, Any]:
+    """A cell's own metadata: without what a run writes, nor the empty tags papermill adds."""
+    metadata = without(cell.get("metadata", {}), RUN_CELL_METADATA)
+    return metadata if metadata.get("tags") else without(metadata, ("tags",))
+
+
 def presentation(nb: nbformat.NotebookNode) -> list[Any]:
     """What a reader sees that is not an output: prose, cell and notebook metadata."""
     cells = [
-        (cell.cell_type, None if cell.cell_type == "code" else cell.source,
-         without(cell.get("metadata", {}), RUN_CELL_METADATA))
+        (cell.cell_type, None if cell.cell_type == "code" else cell.source, cell_metadata(cell))
         for cell in nb.cells
         if not is_injected(cell)
-    ]  # fmt: skip
+    ]
     return [cells, without(nb.metadata, RUN_NOTEBOOK_METADATA)]
 
 
