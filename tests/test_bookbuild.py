@@ -494,7 +494,7 @@ def test_only_selects_notebooks_and_rejects_unknown_names(fake_book) -> None:
     assert [run.notebook.stem for run in book.plan("quick", root, only=["b"])] == ["b"]
     runs = book.plan("quick", root, only=["notebooks/b.ipynb", "a"])
     assert [run.notebook.stem for run in runs] == ["a", "b"]  # book order
-    with pytest.raises(ProfileError, match=r"--only: zz not a notebook .*book notebooks: a, b"):
+    with pytest.raises(ProfileError, match=r"not a notebook of _toc.yml: zz .book notebooks: a, b"):
         book.plan("quick", root, only=["zz"])
 
 
@@ -513,7 +513,7 @@ def test_cli_list_only_and_errors(fake_book, monkeypatch, capsys) -> None:
     assert main(["list", "--profile", "quick", "--only", "a"]) == 0
     assert capsys.readouterr().out == "a\tnotebooks/a.ipynb\t{'n': 2}\n"
     assert main(["execute", "--profile", "quick", "--only", "zz"]) == 1
-    assert "ERROR: --only: zz not a notebook" in capsys.readouterr().err
+    assert "ERROR: not a notebook of _toc.yml: zz" in capsys.readouterr().err
     with pytest.raises(SystemExit) as info:
         main(["compile"])
     assert info.value.code == 2

@@ -80,8 +80,7 @@ def select(notebooks: list[Notebook], only: Iterable[str] | None) -> list[Notebo
     stems = [nb.stem for nb in notebooks]
     if unknown := sorted(wanted - set(stems)):
         raise ProfileError(
-            f"--only: {', '.join(unknown)} not a notebook of _toc.yml"
-            f" (book notebooks: {', '.join(stems)})"
+            f"not a notebook of _toc.yml: {', '.join(unknown)} (book notebooks: {', '.join(stems)})"
         )
     return [nb for nb in notebooks if nb.stem in wanted]
 
