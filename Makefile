@@ -6,7 +6,9 @@
 #                           into _build/html and checks every page in Debian's Chromium)
 #
 # Executed notebooks are cached in _build/executed/<profile>/: a rebuild re-executes nothing
-# unless a notebook, its parameters, idn_core or requirements.txt changed.
+# unless a notebook's code cells, its parameters, idn_core (the build tool idn_core/book aside)
+# or requirements.txt changed; prose edits are merged into the cached outputs.
+#   make execute ONLY=03_ensembles   runs one notebook (or several, space-separated); same for book
 
 SHELL := bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -18,6 +20,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 VENV_STAMP := $(VENV)/.idn-book-installed
 PROFILE ?= full
+ONLY ?=
+BOOK_ARGS = --profile $(PROFILE)$(if $(ONLY), --only $(ONLY))
 PYTEST_ARGS ?=
 
 # Browser assets served by the book itself (never from a CDN), fetched once from the npm registry.
@@ -35,7 +39,7 @@ CHROMIUM := /usr/bin/chromium
 .PHONY: help venv vendor chromium book execute test test-fast lint format clean distclean
 
 help:
-	@echo "targets: venv vendor chromium book [PROFILE=full|quick] execute test test-fast lint format clean distclean"
+	@echo "targets: venv vendor chromium book [PROFILE=full|quick] [ONLY=stem...] execute test test-fast lint format clean distclean"
 
 venv: $(VENV_STAMP)
 
@@ -82,10 +86,10 @@ chromium:
 	@test -x $(CHROMIUM) || { echo "$(CHROMIUM) is still missing"; exit 1; }
 
 execute: venv vendor
-	$(PY) -m idn_core.bookbuild execute --profile $(PROFILE)
+	$(PY) -m idn_core.book execute $(BOOK_ARGS)
 
 book: venv vendor
-	$(PY) -m idn_core.bookbuild build --profile $(PROFILE)
+	$(PY) -m idn_core.book build $(BOOK_ARGS)
 
 lint: venv
 	$(PY) -m ruff check .

@@ -68,12 +68,12 @@ def scratch_copy(workdir: Path, exclude: tuple[str, ...] = ()) -> Path:
 
 
 def build(root: Path, profile: str) -> float:
-    """Run ``python -m idn_core.bookbuild build --profile P`` in ``root``; return seconds."""
+    """Run ``python -m idn_core.book build --profile P`` in ``root``; return seconds."""
     # The notebooks' kernels import the copy's idn_core (not the repository's editable one),
     # so a library change made meanwhile in the repository cannot leak into the build.
     path = os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")]))
     env = {**os.environ, "IDN_BOOK_ROOT": str(root), "PYTHONPATH": path}
-    cmd = [sys.executable, "-m", "idn_core.bookbuild", "build", "--profile", profile]
+    cmd = [sys.executable, "-m", "idn_core.book", "build", "--profile", profile]
     start = time.perf_counter()
     proc = subprocess.run(cmd, cwd=root, env=env, capture_output=True, text=True)
     seconds = time.perf_counter() - start

@@ -55,9 +55,9 @@ def quick_book() -> Path:
     The notebooks' executed copies (``_build/executed/quick``, made by test_notebooks.py)
     are reused; the build fails on any Sphinx warning.
     """
-    from idn_core import bookbuild
+    from idn_core import book
 
-    return bookbuild.build_book("quick")
+    return book.build_book("quick")
 
 
 BOOK_TESTS = ("test_book.py", "test_browser.py")

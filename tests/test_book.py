@@ -10,7 +10,7 @@ import pytest
 import yaml
 from browser_support import BROWSER_ARGS, require_chromium
 
-from idn_core import bookbuild
+from idn_core import book
 
 pytestmark = pytest.mark.slow
 
@@ -32,9 +32,9 @@ def pages(html: Path) -> list[Path]:
 
 
 def test_a_page_for_every_toc_entry(html: Path) -> None:
-    root = bookbuild.default_root()
+    root = book.default_root()
     toc = yaml.safe_load((root / "_toc.yml").read_text(encoding="utf-8"))
-    for entry in bookbuild._toc_files(toc):
+    for entry in book.toc_files(toc):
         page = html / (entry.removesuffix(".ipynb").removesuffix(".md") + ".html")
         assert page.is_file(), f"no page for toc entry {entry}"
 
@@ -72,7 +72,7 @@ def test_offline_assets_are_served_by_the_book(html: Path) -> None:
 def test_execution_stats_page_lists_every_notebook(html: Path) -> None:
     text = (html / "book" / "execution_stats.html").read_text(encoding="utf-8")
     assert "quick" in text
-    for nb in bookbuild.toc_notebooks():
+    for nb in book.toc_notebooks():
         assert nb.stem in text
 
 
@@ -99,7 +99,7 @@ def widget_book(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A scratch book with the real configuration and one page of widgets, maths and a glue."""
     import nbformat
 
-    repo = bookbuild.default_root()
+    repo = book.default_root()
     root = tmp_path_factory.mktemp("widget-book")
     shutil.copy(repo / "_config.yml", root)
     shutil.copytree(repo / "book", root / "book", ignore=shutil.ignore_patterns("__pycache__"))
@@ -119,7 +119,7 @@ def widget_book(tmp_path_factory: pytest.TempPathFactory) -> Path:
     nb.cells = [make[kind](source) for kind, source in WIDGET_NOTEBOOK_CELLS]
     (root / "notebooks").mkdir()
     nbformat.write(nb, root / "notebooks" / "widgets.ipynb")
-    return bookbuild.build_book("full", root=root)
+    return book.build_book("full", root=root)
 
 
 def test_widget_page_uses_local_assets(widget_book: Path) -> None:
@@ -161,7 +161,7 @@ def notebook_pages(html: Path) -> dict[str, str]:
     """Text of each notebook chapter's page, by notebook stem."""
     return {
         nb.stem: (html / nb.rel.removesuffix(".ipynb")).with_suffix(".html").read_text("utf-8")
-        for nb in bookbuild.toc_notebooks()
+        for nb in book.toc_notebooks()
     }
 
 
@@ -171,7 +171,7 @@ def test_execution_stats_give_each_papermill_run_time_and_profile(html: Path) ->
     cells = [re.findall(r"<td[^>]*>(.*?)</td>", row, flags=re.S) for row in rows]
     cells = [[re.sub(r"<[^>]+>", "", c).strip() for c in row] for row in cells if row]
     by_stem = {re.search(r"\((\w+)\)", row[0]).group(1): row for row in cells}
-    for nb in bookbuild.toc_notebooks():
+    for nb in book.toc_notebooks():
         row = by_stem[nb.stem]
         assert row[1] == "quick", row
         assert float(row[2]) > 0, f"{nb.stem}: no papermill run time in {row}"
@@ -185,7 +185,7 @@ def test_bibliography_lists_the_cited_works(html: Path) -> None:
 
 
 def test_every_notebook_page_has_download_and_launch_buttons(html: Path) -> None:
-    config = yaml.safe_load((bookbuild.default_root() / "_config.yml").read_text("utf-8"))
+    config = yaml.safe_load((book.default_root() / "_config.yml").read_text("utf-8"))
     binder = config["launch_buttons"]["binderhub_url"].rstrip("/")
     colab = config["launch_buttons"]["colab_url"].rstrip("/")
     for stem, text in notebook_pages(html).items():

@@ -2,23 +2,26 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 from pathlib import Path
+from typing import Any
 
+import nbformat
 import pytest
+import yaml
 from conftest import write_notebook
 
-from idn_core import _bookcache as cache
-from idn_core import bookbuild
-from idn_core._bookparams import (
-    ParameterError,
-    ProfileError,
+from idn_core import book
+from idn_core.book import CacheWarning, ParameterError, ProfileError, cache
+from idn_core.book.params import (
     load_profiles,
     notebook_parameters,
     profile_parameters,
     validate_parameters,
 )
+from idn_core.book.toc import EXECUTED_DIR
 
 # --- profiles ----------------------------------------------------------------------------
 
@@ -111,15 +114,15 @@ def test_plan_validates_every_notebook_before_running(fake_book) -> None:
     with pytest.raises(
         ParameterError, match="notebook b: parameter 'flag' expects bool, given int"
     ):
-        bookbuild.plan("quick", root)
-    assert not (root / bookbuild.EXECUTED_DIR).exists()
+        book.plan("quick", root)
+    assert not (root / EXECUTED_DIR).exists()
 
 
 # --- table of contents -------------------------------------------------------------------
 
 
 def test_toc_notebooks_in_book_order(fake_book) -> None:
-    notebooks = bookbuild.toc_notebooks(fake_book())
+    notebooks = book.toc_notebooks(fake_book())
     assert [(nb.stem, nb.rel) for nb in notebooks] == [
         ("a", "notebooks/a.ipynb"),
         ("b", "notebooks/b.ipynb"),
@@ -127,31 +130,63 @@ def test_toc_notebooks_in_book_order(fake_book) -> None:
 
 
 def test_repository_toc_has_the_generated_pages() -> None:
-    root = bookbuild.default_root()
-    files = list(
-        bookbuild._toc_files(__import__("yaml").safe_load((root / "_toc.yml").read_text()))
-    )
+    root = book.default_root()
+    files = list(book.toc_files(yaml.safe_load((root / "_toc.yml").read_text())))
     assert files[0] == "book/intro"
     assert "book/execution_stats" in files and "book/bibliography" in files
-    assert bookbuild.toc_notebooks(root), "the book has at least one notebook"
+    assert book.toc_notebooks(root), "the book has at least one notebook"
 
 
 def test_repository_quick_profile_is_valid() -> None:
-    plan = bookbuild.plan("quick")  # raises on unknown notebooks, parameters or types
-    assert {nb.stem for nb, _ in plan} == {nb.stem for nb in bookbuild.toc_notebooks()}
+    plan = book.plan("quick")  # raises on unknown notebooks, parameters or types
+    assert [run.notebook for run in plan] == book.toc_notebooks()
 
 
 # --- cache keys --------------------------------------------------------------------------
 
 
+def notebook(*cells: tuple[str, str], tags: dict[int, list[str]] | None = None) -> Any:
+    """An in-memory notebook of ``(kind, source)`` cells; ``tags`` by cell index."""
+    make = {"markdown": nbformat.v4.new_markdown_cell, "code": nbformat.v4.new_code_cell}
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [make[kind](source) for kind, source in cells]
+    for index, cell_tags in (tags or {}).items():
+        nb.cells[index].metadata["tags"] = cell_tags
+    return nb
+
+
+BASE_CELLS = (("markdown", "# Title"), ("code", "n = 1"), ("markdown", "Prose."), ("code", "n"))
+
+
+def key_of(nb: Any, params: dict | None = None, profile: str = "quick", lib: str = "lib") -> str:
+    return cache.notebook_key(cache.cache_inputs(nb, params or {"a": 1, "b": 2}, profile, lib))
+
+
 def test_cache_key_depends_on_each_input_and_nothing_else() -> None:
-    base = cache.cache_key(b"nb", {"a": 1, "b": 2}, "quick", "lib")
-    assert base == cache.cache_key(b"nb", {"b": 2, "a": 1}, "quick", "lib")  # order-free
-    assert base != cache.cache_key(b"nb2", {"a": 1, "b": 2}, "quick", "lib")
-    assert base != cache.cache_key(b"nb", {"a": 1, "b": 3}, "quick", "lib")
-    assert base != cache.cache_key(b"nb", {"a": 1.0, "b": 2}, "quick", "lib")
-    assert base != cache.cache_key(b"nb", {"a": 1, "b": 2}, "full", "lib")
-    assert base != cache.cache_key(b"nb", {"a": 1, "b": 2}, "quick", "lib2")
+    nb = notebook(*BASE_CELLS)
+    base = key_of(nb)
+    assert base == key_of(nb, {"b": 2, "a": 1})  # order-free
+    assert base != key_of(nb, {"a": 1, "b": 3})
+    assert base != key_of(nb, {"a": 1.0, "b": 2})
+    assert base != key_of(nb, profile="full")
+    assert base != key_of(nb, lib="lib2")
+    assert base != key_of(notebook(*BASE_CELLS[:3], ("code", "n + 1")))
+    assert base != key_of(notebook(*BASE_CELLS, tags={1: ["raises-exception"]}))
+
+
+def test_cache_key_ignores_prose_outputs_ids_and_the_injected_cell() -> None:
+    nb = notebook(*BASE_CELLS)
+    base = key_of(nb)
+    edited = notebook(("markdown", "# New title"), *BASE_CELLS[1:], ("markdown", "More."))
+    assert key_of(edited) == base
+    ran = copy.deepcopy(nb)
+    ran.cells[3].outputs = [nbformat.v4.new_output("execute_result", {"text/plain": "1"})]
+    ran.cells[3].execution_count = 1
+    ran.cells[3].id = "other-id"
+    injected = nbformat.v4.new_code_cell("n = 2")
+    injected.metadata["tags"] = ["injected-parameters"]
+    ran.cells.insert(2, injected)
+    assert key_of(ran) == base
 
 
 def test_library_digest_tracks_sources_and_requirements(fake_book) -> None:
@@ -159,6 +194,8 @@ def test_library_digest_tracks_sources_and_requirements(fake_book) -> None:
     before = cache.library_digest(root)
     (root / "notebooks" / "notes.txt").write_text("not an input")
     (root / "idn_core" / "data.csv").write_text("not python")
+    (root / "idn_core" / "book").mkdir()
+    (root / "idn_core" / "book" / "build.py").write_text("# the build tool\n")
     assert cache.library_digest(root) == before
     for change in (
         lambda: (root / "idn_core" / "lib.py").write_text("X = 2\n"),
@@ -179,8 +216,12 @@ def test_record_is_fresh_only_for_its_key(tmp_path: Path) -> None:
     cache.write_record(executed, {"key": "k", "seconds": 1.0})
     assert cache.is_fresh(executed, "k")
     assert not cache.is_fresh(executed, "other")
+    executed.write_text('{"changed": 1}')
+    with pytest.warns(CacheWarning, match="does not match the checksum"):
+        assert not cache.is_fresh(executed, "k")
     cache.record_path(executed).write_text("{corrupt")
-    assert not cache.is_fresh(executed, "k")
+    with pytest.warns(CacheWarning, match="unreadable run record"):
+        assert not cache.is_fresh(executed, "k")
 
 
 # --- atomic writes -----------------------------------------------------------------------
@@ -214,24 +255,24 @@ def test_interrupted_atomic_write_keeps_old_file(tmp_path: Path, monkeypatch) ->
 @pytest.mark.slow
 def test_execution_is_cached_until_an_input_changes(fake_book) -> None:
     root = fake_book()
-    first = bookbuild.execute_all("quick", root=root)
+    first = book.execute_all("quick", root=root)
     assert [(r.notebook.stem, r.cached) for r in first] == [("a", False), ("b", False)]
     out = first[0].path
     assert out == root / "_build/executed/quick/notebooks/a.ipynb"
-    assert "3.0" in out.read_text()  # n=2 injected, scale 1.5
+    assert printed(out) == "3.0\n"  # n=2 injected, scale 1.5
     assert cache.read_record(out)["parameters"] == {"n": 2}
 
-    second = bookbuild.execute_all("quick", root=root)
+    second = book.execute_all("quick", root=root)
     assert [r.cached for r in second] == [True, True]
     assert second[0].seconds == first[0].seconds
 
     (root / "notebooks" / "profiles.yaml").write_text("quick:\n  a: {n: 4}\n")
-    third = bookbuild.execute_all("quick", root=root)
+    third = book.execute_all("quick", root=root)
     assert [r.cached for r in third] == [False, True]
-    assert "6.0" in out.read_text()
+    assert printed(out) == "6.0\n"
 
     (root / "idn_core" / "lib.py").write_text("X = 3\n")
-    assert [r.cached for r in bookbuild.execute_all("quick", root=root)] == [False, False]
+    assert [r.cached for r in book.execute_all("quick", root=root)] == [False, False]
     leftovers = [p.name for p in out.parent.iterdir() if p.name.startswith(".")]
     assert leftovers == []
 
@@ -239,8 +280,8 @@ def test_execution_is_cached_until_an_input_changes(fake_book) -> None:
 @pytest.mark.slow
 def test_notebook_error_names_notebook_and_cell(fake_book) -> None:
     root = fake_book(body="x = 1\nraise ValueError('boom in chapter')")
-    with pytest.raises(bookbuild.NotebookError) as info:
-        bookbuild.execute_all("quick", root=root)
+    with pytest.raises(book.NotebookError) as info:
+        book.execute_all("quick", root=root)
     message = str(info.value)
     assert "notebook a (notebooks/a.ipynb, profile quick) failed" in message
     assert "ValueError: boom in chapter" in message
@@ -258,8 +299,8 @@ def test_a_stalled_cell_is_stopped_and_the_notebook_run_again_once(
     body = "import time\ntime.sleep(30)"
     root = fake_book(body=body)
     monkeypatch.setenv("IDN_BOOK_CELL_TIMEOUT", "2")
-    with pytest.raises(bookbuild.NotebookError, match="notebook a .*CellTimeoutError"):
-        bookbuild.execute_notebook("a", "quick", root=root)
+    with pytest.raises(book.NotebookError, match="notebook a .*CellTimeoutError"):
+        book.execute_notebook("a", "quick", root=root)
     assert capsys.readouterr().out.count("running the notebook again once") == 1
 
 
@@ -271,7 +312,7 @@ def test_output_widget_contents_are_saved_in_the_widget_state(fake_book) -> None
         "    print('inside the widget')\ndisplay(out)"
     )
     root = fake_book(body=body)
-    path = bookbuild.execute_notebook("a", "quick", root=root)
+    path = book.execute_notebook("a", "quick", root=root)
     state = json.loads(path.read_text())["metadata"]["widgets"]
     models = state["application/vnd.jupyter.widget-state+json"]["state"].values()
     outputs = [m["state"]["outputs"] for m in models if m["model_name"] == "OutputModel"]
@@ -283,19 +324,19 @@ def test_output_widget_contents_are_saved_in_the_widget_state(fake_book) -> None
 
 def test_cell_timeout_by_profile_and_environment(monkeypatch) -> None:
     monkeypatch.delenv("IDN_BOOK_CELL_TIMEOUT", raising=False)
-    assert bookbuild.cell_timeout_s("quick") < bookbuild.cell_timeout_s("full")
+    assert book.cell_timeout_s("quick") < book.cell_timeout_s("full")
     monkeypatch.setenv("IDN_BOOK_CELL_TIMEOUT", "42")
-    assert bookbuild.cell_timeout_s("full") == 42
+    assert book.cell_timeout_s("full") == 42
     monkeypatch.setenv("IDN_BOOK_CELL_TIMEOUT", "soon")
     with pytest.raises(ProfileError, match="IDN_BOOK_CELL_TIMEOUT"):
-        bookbuild.cell_timeout_s("quick")
+        book.cell_timeout_s("quick")
 
 
 @pytest.mark.slow
 def test_build_environment_variables_reach_the_kernel(fake_book) -> None:
     body = "import os\nprint('ENV', os.environ['IDN_BOOK_BUILD'], os.environ['IDN_BOOK_PROFILE'])"
     root = fake_book(body=body)
-    path = bookbuild.execute_notebook("a", "quick", root=root)
+    path = book.execute_notebook("a", "quick", root=root)
     assert "ENV 1 quick" in path.read_text()
     assert "IDN_BOOK_BUILD" not in os.environ
 
@@ -303,11 +344,11 @@ def test_build_environment_variables_reach_the_kernel(fake_book) -> None:
 # --- chapter skeleton ---------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("nb", bookbuild.toc_notebooks(), ids=lambda nb: nb.stem)
-def test_every_chapter_has_a_summary_then_exercises(nb: bookbuild.Notebook) -> None:
+@pytest.mark.parametrize("nb", book.toc_notebooks(), ids=lambda nb: nb.stem)
+def test_every_chapter_has_a_summary_then_exercises(nb: book.Notebook) -> None:
     import nbformat
 
-    notebook = nbformat.read(bookbuild.default_root() / nb.rel, as_version=4)
+    notebook = nbformat.read(book.default_root() / nb.rel, as_version=4)
     headings = [
         line.lstrip("#").strip().lower()
         for cell in notebook.cells
@@ -330,8 +371,8 @@ def test_notebooks_after_the_first_run_in_parallel_workers(fake_book) -> None:
         (root / "notebooks" / "d.ipynb").read_text().replace("print('d' * k)", "raise KeyError(k)")
     )
 
-    with pytest.raises(bookbuild.NotebookError) as info:
-        bookbuild.execute_all("quick", root=root, jobs=2)
+    with pytest.raises(book.NotebookError) as info:
+        book.execute_all("quick", root=root, jobs=2)
 
     assert "notebook d (notebooks/d.ipynb, profile quick) failed" in str(info.value)
     executed = root / "_build/executed/quick/notebooks"
@@ -340,12 +381,284 @@ def test_notebooks_after_the_first_run_in_parallel_workers(fake_book) -> None:
     ]  # fmt: skip
     (root / "notebooks" / "d.ipynb").unlink()
     (root / "_toc.yml").write_text(toc.replace("  - file: notebooks/d\n", ""))
-    runs = bookbuild.execute_all("quick", root=root, jobs=2)
+    runs = book.execute_all("quick", root=root, jobs=2)
     assert [(r.notebook.stem, r.cached) for r in runs] == [("a", True), ("b", True), ("c", True)]
 
 
 @pytest.mark.parametrize("value", ["0", "two", "-1"])
 def test_bad_job_count_is_a_clear_error(monkeypatch, value: str) -> None:
     monkeypatch.setenv("IDN_BOOK_JOBS", value)
-    with pytest.raises(bookbuild.BookBuildError, match="IDN_BOOK_JOBS must be a positive integer"):
-        bookbuild.default_jobs()
+    with pytest.raises(book.BookBuildError, match="IDN_BOOK_JOBS must be a positive integer"):
+        book.default_jobs()
+
+
+# --- prose merge (issue 12 item 6) ---------------------------------------------------------
+
+
+def executed_copy(nb: Any, injected_after: int) -> Any:
+    """What papermill makes of ``nb``: outputs on code cells, the injected cell after one."""
+    ran = copy.deepcopy(nb)
+    for cell in ran.cells:
+        if cell.cell_type == "code":
+            cell.outputs = [nbformat.v4.new_output("stream", text=f"ran {cell.source}\n")]
+            cell.metadata["papermill"] = {"status": "completed"}
+    injected = nbformat.v4.new_code_cell("n = 2")
+    injected.metadata["tags"] = ["injected-parameters"]
+    injected.outputs = []
+    ran.cells.insert(injected_after + 1, injected)
+    ran.metadata["papermill"] = {"parameters": {"n": 2}}
+    return ran
+
+
+def test_merge_keeps_outputs_and_takes_the_current_prose() -> None:
+    source = notebook(*BASE_CELLS, tags={1: ["parameters"]})
+    ran = executed_copy(source, injected_after=1)
+    current = notebook(
+        ("markdown", "# A better title"), BASE_CELLS[1], ("markdown", "A new paragraph."),
+        ("markdown", "Prose, fixed."), BASE_CELLS[3], tags={1: ["parameters"]},
+    )  # fmt: skip
+    current.cells[4].metadata["mystnb"] = {"figure": {"caption": "new"}}
+    merged = book.merge_prose(ran, current)
+    kinds = [(c.cell_type, c.source) for c in merged.cells]
+    assert kinds == [
+        ("markdown", "# A better title"), ("code", "n = 1"), ("code", "n = 2"),
+        ("markdown", "A new paragraph."), ("markdown", "Prose, fixed."), ("code", "n"),
+    ]  # fmt: skip
+    assert "injected-parameters" in merged.cells[2].metadata["tags"]
+    assert merged.cells[5].outputs[0]["text"] == "ran n\n"
+    assert merged.cells[5].metadata["mystnb"] == {"figure": {"caption": "new"}}
+    assert merged.cells[5].metadata["papermill"] == {"status": "completed"}
+    assert merged.metadata["papermill"] == {"parameters": {"n": 2}}
+    nbformat.validate(merged)
+
+
+def test_merge_refuses_a_different_code_cell() -> None:
+    source = notebook(*BASE_CELLS)
+    ran = executed_copy(source, injected_after=1)
+    assert book.merge_prose(ran, notebook(*BASE_CELLS[:3], ("code", "n + 1"))) is None
+    assert book.merge_prose(ran, notebook(*BASE_CELLS, ("code", "extra"))) is None
+
+
+# --- configuration files and command line (issue 15 item 9) ---------------------------------
+
+
+def test_malformed_profiles_name_the_file_and_line(tmp_path: Path) -> None:
+    path = tmp_path / "profiles.yaml"
+    path.write_text("quick:\n  a: {n: 2\n  b: {}\n")
+    with pytest.raises(ProfileError, match=r"profiles.yaml, line 3, column \d+: ") as info:
+        load_profiles(path)
+    assert "Traceback" not in str(info.value) and "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "quick:\n  a: {n: 2}\n  a: {n: 3}\n",
+            r"line 3, column 3: duplicate key 'a' \(first on line 2\)",
+        ),
+        ("quick:\n  a: {n: 2, n: 3}\n", r"line 2.*duplicate key 'n'"),
+        ("quick:\n  a: {}\nquick:\n  b: {}\n", r"line 3.*duplicate key 'quick'"),
+    ],
+)
+def test_duplicate_yaml_keys_are_rejected(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "profiles.yaml"
+    path.write_text(text)
+    with pytest.raises(ProfileError, match=message):
+        load_profiles(path)
+
+
+def test_yaml_merge_keys_may_still_be_overridden(tmp_path: Path) -> None:
+    path = tmp_path / "profiles.yaml"
+    path.write_text("quick:\n  a: &base {n: 2, m: 1}\n  b: {<<: *base, n: 3}\n")
+    assert load_profiles(path)["quick"]["b"] == {"n": 3, "m": 1}
+
+
+def test_duplicate_toc_entry_key_is_rejected(fake_book) -> None:
+    root = fake_book()
+    (root / "_toc.yml").write_text("format: jb-book\nroot: book/intro\nroot: book/other\n")
+    with pytest.raises(ProfileError, match=r"_toc.yml, line 3.*duplicate key 'root'"):
+        book.toc_notebooks(root)
+
+
+def test_plan_reports_the_parameter_problems_of_every_notebook(fake_book) -> None:
+    root = fake_book(profiles="quick:\n  a: {n: x}\n  b: {flag: 1}\n")
+    with pytest.raises(ParameterError) as info:
+        book.plan("quick", root)
+    assert "notebook a: parameter 'n' expects int" in str(info.value)
+    assert "notebook b: parameter 'flag' expects bool" in str(info.value)
+
+
+def test_only_selects_notebooks_and_rejects_unknown_names(fake_book) -> None:
+    root = fake_book()
+    assert [run.notebook.stem for run in book.plan("quick", root, only=["b"])] == ["b"]
+    runs = book.plan("quick", root, only=["notebooks/b.ipynb", "a"])
+    assert [run.notebook.stem for run in runs] == ["a", "b"]  # book order
+    with pytest.raises(ProfileError, match=r"not a notebook of _toc.yml: zz .book notebooks: a, b"):
+        book.plan("quick", root, only=["zz"])
+
+
+def test_no_arguments_print_help_and_exit_2(capsys) -> None:
+    from idn_core.book.cli import main
+
+    assert main([]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("usage: python -m idn_core.book") and "--only NAME" in err
+
+
+def test_cli_list_only_and_errors(fake_book, monkeypatch, capsys) -> None:
+    from idn_core.book.cli import main
+
+    monkeypatch.setenv("IDN_BOOK_ROOT", str(fake_book()))
+    assert main(["list", "--profile", "quick", "--only", "a"]) == 0
+    assert capsys.readouterr().out == "a\tnotebooks/a.ipynb\t{'n': 2}\n"
+    assert main(["execute", "--profile", "quick", "--only", "zz"]) == 1
+    assert "ERROR: not a notebook of _toc.yml: zz" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as info:
+        main(["compile"])
+    assert info.value.code == 2
+
+
+def test_python_m_entry_point_prints_help() -> None:
+    import subprocess
+    import sys
+
+    proc = subprocess.run(
+        [sys.executable, "-m", "idn_core.book"], capture_output=True, text=True, check=False
+    )
+    assert proc.returncode == 2 and "usage: python -m idn_core.book" in proc.stderr
+
+
+def test_failure_report_names_every_failed_notebook() -> None:
+    from idn_core.book.execute import failure_report
+
+    runs = [book.PlannedRun(book.Notebook(s, f"nb/{s}.ipynb"), "quick", {}) for s in "abc"]
+    ok = book.NotebookRun(runs[1].notebook, "quick", {}, 1.0, False, "", Path("b"))
+    errors = [book.NotebookError(f"notebook {s} failed: cell 2 raised E{s}") for s in "ac"]
+    report = str(failure_report(runs, [errors[0], ok, errors[1]]))
+    assert report.startswith("2 of 3 notebooks failed: a, c\n")
+    assert "cell 2 raised Ea" in report and "cell 2 raised Ec" in report
+    assert failure_report(runs[1:2], [ok]) is None
+
+
+def test_staged_toc_leaves_out_the_notebooks_not_run(fake_book) -> None:
+    from idn_core.book.stage import stage_toc
+
+    root = fake_book()
+    stage = root / "stage"
+    stage.mkdir()
+    a, b = (
+        book.NotebookRun(book.Notebook(s, f"notebooks/{s}.ipynb"), "quick", {}, 1.0, True, "", root)
+        for s in "ab"
+    )
+    stage_toc([b], root, stage)
+    toc = yaml.safe_load((stage / "_toc.yml").read_text())
+    assert list(book.toc_files(toc)) == ["book/intro", "book/page", "notebooks/b.ipynb"]
+    stage_toc([a, b], root, stage)  # the whole book: _toc.yml as written
+    assert (stage / "_toc.yml").read_bytes() == (root / "_toc.yml").read_bytes()
+
+
+# --- the cache in use (papermill on tiny notebooks) ------------------------------------------
+
+
+def edit_notebook(path: Path, edit: Any) -> None:
+    """Apply ``edit`` to the notebook at ``path`` and save it."""
+    nb = nbformat.read(path, as_version=4)
+    edit(nb)
+    nbformat.write(nb, path)
+
+
+def printed(path: Path) -> str:
+    """What the last code cell of the notebook at ``path`` printed."""
+    nb = nbformat.read(path, as_version=4)
+    cell = [c for c in nb.cells if c.cell_type == "code"][-1]
+    return "".join(output.get("text", "") for output in cell.outputs)
+
+
+@pytest.mark.slow
+def test_cache_reruns_for_code_and_library_not_for_prose_or_the_build_tool(fake_book) -> None:
+    from idn_core.book.stage import stage_book
+
+    root = fake_book()
+    (root / "_config.yml").write_text("title: t\n")
+    (root / ".cache/vendor/static/vendor").mkdir(parents=True)
+    (root / ".cache/vendor/static/vendor/plotly.min.js").write_text("")
+    source = root / "notebooks" / "a.ipynb"
+
+    def cached() -> bool:
+        (run,) = book.execute_all("quick", root=root, only=["a"])
+        return run.cached
+
+    assert not cached()
+    out = root / "_build/executed/quick/notebooks/a.ipynb"
+    written = out.stat().st_mtime_ns
+    assert cached() and out.stat().st_mtime_ns == written, "an unchanged copy was rewritten"
+
+    def new_prose(nb: Any) -> None:
+        nb.cells[0].source = "# A better title"
+        nb.cells.append(nbformat.v4.new_markdown_cell("Closing words."))
+
+    edit_notebook(source, new_prose)
+    assert cached(), "a markdown-only edit re-executed the notebook"
+    assert "A better title" in out.read_text() and "Closing words." in out.read_text()
+    assert printed(out) == "3.0\n"  # the output of the run before the edit
+    (run,) = book.execute_all("quick", root=root, only=["a"])
+    staged = stage_book([run], "quick", root) / "notebooks/a.ipynb"
+    assert "A better title" in staged.read_text() and "Closing words." in staged.read_text()
+    assert printed(staged) == "3.0\n"
+
+    (root / "idn_core" / "book").mkdir()
+    (root / "idn_core" / "book" / "build.py").write_text("# the build tool, edited\n")
+    assert cached(), "an edit to idn_core/book re-executed the notebook"
+
+    out.write_bytes(out.read_bytes().replace(b'"3.0\\n"', b'"9.9\\n"'))
+    assert printed(out) == "9.9\n"
+    with pytest.warns(CacheWarning, match="does not match the checksum"):
+        assert not cached(), "a corrupt entry was reused"
+    assert printed(out) == "3.0\n"
+
+    edit_notebook(source, lambda nb: setattr(nb.cells[2], "source", "print(n * scale * 2)"))
+    assert not cached(), "a code edit did not re-execute the notebook"
+    assert printed(out) == "6.0\n" and "A better title" in out.read_text()
+
+    (root / "idn_core" / "other.py").write_text("Y = 1\n")
+    assert not cached(), "an edit to another idn_core module did not re-execute"
+    assert cached()
+
+
+@pytest.mark.slow
+def test_every_failing_notebook_is_reported_and_stale_failures_go(fake_book) -> None:
+    root = fake_book()
+    book.execute_all("quick", root=root, jobs=1)
+    paths = {s: root / "notebooks" / f"{s}.ipynb" for s in "ab"}
+    good = {s: path.read_text() for s, path in paths.items()}
+    for s, line in (("a", "print(n * scale)"), ("b", "print(flag)")):
+        paths[s].write_text(good[s].replace(line, f"raise RuntimeError('broken {s}')"))
+
+    with pytest.raises(book.NotebookError) as info:
+        book.execute_all("quick", root=root, jobs=1)
+    message = str(info.value)
+    assert message.startswith("2 of 2 notebooks failed: a, b\n")
+    for s in "ab":
+        assert f"notebook {s} (notebooks/{s}.ipynb, profile quick) failed: cell" in message
+        assert f"RuntimeError: broken {s}" in message
+        assert f"--- cell source ---\nraise RuntimeError('broken {s}')" in message
+    executed = root / "_build/executed/quick/notebooks"
+    assert sorted(p.name for p in executed.glob("*.ipynb")) == [
+        "a.failed.ipynb", "a.ipynb", "b.failed.ipynb", "b.ipynb",
+    ]  # fmt: skip
+
+    for s, path in paths.items():
+        path.write_text(good[s])  # back to the code of the good copies
+    runs = book.execute_all("quick", root=root, jobs=1)
+    assert [r.cached for r in runs] == [True, True]
+    assert sorted(p.name for p in executed.glob("*.ipynb")) == ["a.ipynb", "b.ipynb"]
+
+
+def test_unique_key_loader_refuses_repeats_at_any_depth_but_keeps_merges() -> None:
+    from idn_core.book.yamlfile import DuplicateKeyError, UniqueKeyLoader
+
+    with pytest.raises(DuplicateKeyError, match=r"duplicate key 'b' \(first on line 2\)"):
+        yaml.load("a:\n  b: 1\n  b: 2\n", Loader=UniqueKeyLoader)  # noqa: S506
+    merged = yaml.load("x: &x {b: 1}\ny: {<<: *x, b: 2}\n", Loader=UniqueKeyLoader)  # noqa: S506
+    assert merged["y"] == {"b": 2}

@@ -27,7 +27,7 @@ from browser_support import (
 )
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from idn_core import bookbuild
+from idn_core import book
 
 pytestmark = pytest.mark.slow
 
@@ -67,11 +67,10 @@ def book_pages(html: Path) -> list[str]:
 
 def chapter_pages() -> list[str]:
     """The pages of the table of contents, in reading order."""
-    root = bookbuild.default_root()
+    root = book.default_root()
     toc = yaml.safe_load((root / "_toc.yml").read_text(encoding="utf-8"))
     return [
-        entry.removesuffix(".ipynb").removesuffix(".md") + ".html"
-        for entry in bookbuild._toc_files(toc)
+        entry.removesuffix(".ipynb").removesuffix(".md") + ".html" for entry in book.toc_files(toc)
     ]
 
 
@@ -97,7 +96,7 @@ def site(quick_book: Path) -> Iterator[str]:
 @pytest.fixture(scope="module")
 def visits(browser: Any, site: str, quick_book: Path) -> dict[str, Visit]:
     """Load every page once; photograph each chapter from the top of the page."""
-    shots = bookbuild.default_root() / "_build" / "screenshots"
+    shots = book.default_root() / "_build" / "screenshots"
     shutil.rmtree(shots, ignore_errors=True)
     shots.mkdir(parents=True)
     chapters = set(chapter_pages())

@@ -1,6 +1,6 @@
 """Every notebook of _toc.yml runs without error under the quick profile.
 
-The notebooks run through the book's own runner (idn_core.bookbuild), so the executed
+The notebooks run through the book's own runner (idn_core.book), so the executed
 copies are cached and reused by test_book.py and `make book PROFILE=quick`.
 """
 
@@ -10,16 +10,16 @@ import json
 
 import pytest
 
-from idn_core import bookbuild
+from idn_core import book
 
 PROFILE = "quick"
-NOTEBOOKS = [nb.stem for nb in bookbuild.toc_notebooks()]
+NOTEBOOKS = [nb.stem for nb in book.toc_notebooks()]
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("stem", NOTEBOOKS)
 def test_notebook_runs(stem: str) -> None:
-    path = bookbuild.execute_notebook(stem, PROFILE)
+    path = book.execute_notebook(stem, PROFILE)
     nb = json.loads(path.read_text(encoding="utf-8"))
     outputs = [out for cell in nb["cells"] for out in cell.get("outputs", [])]
     assert not [out for out in outputs if out.get("output_type") == "error"]

@@ -1,6 +1,6 @@
 """Show plotly figures both in a live notebook and in the static book.
 
-Inside the book build (``IDN_BOOK_BUILD=1``, set by :mod:`idn_core.bookbuild`), a figure is
+Inside the book build (``IDN_BOOK_BUILD=1``, set by :mod:`idn_core.book`), a figure is
 emitted as plain ``text/html`` without plotly.js: the book serves one local copy of
 ``plotly.min.js`` on the pages that have a figure. Anywhere else (JupyterLab, a script),
 :func:`show` is plotly's own ``fig.show()``.

@@ -1,9 +1,10 @@
-"""Staging and Sphinx steps of :mod:`idn_core.bookbuild`.
+"""Staging and Sphinx steps of the book build.
 
 The stage (``_build/stage/<profile>/``) is a throw-away copy of the book's sources in which
 every notebook of ``_toc.yml`` is replaced by its executed copy, plus the generated
 execution-statistics page and a ``_vendor`` link to the vendored browser assets.
-jupyter-book then renders the stage with its own execution off.
+jupyter-book then renders the stage with its own execution off. A build of some
+notebooks only (``--only``) stages a ``_toc.yml`` without the others.
 """
 
 from __future__ import annotations
@@ -14,23 +15,20 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any
 
-from idn_core import _bookcache as cache
-from idn_core._bookparams import BookBuildError
+import yaml
 
-if TYPE_CHECKING:
-    from idn_core.bookbuild import NotebookRun
+from idn_core.book.cache import atomic_write
+from idn_core.book.records import BookBuildError, NotebookRun, SphinxBuildError
+from idn_core.book.toc import TOC_FILE, notebook_rel, toc_notebooks
+from idn_core.book.yamlfile import read_yaml
 
 STAGE_DIR = "_build/stage"
 VENDOR_STATIC = ".cache/vendor/static"
 STATS_PAGE = "book/execution_stats.md"
 ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*m")
 STAGE_IGNORE = shutil.ignore_patterns("*.ipynb", "__pycache__", ".ipynb_checkpoints")
-
-
-class SphinxBuildError(BookBuildError):
-    """``jupyter-book build`` failed (warnings count as errors)."""
 
 
 def stats_markdown(runs: list[NotebookRun], profile: str) -> str:
@@ -40,9 +38,10 @@ def stats_markdown(runs: list[NotebookRun], profile: str) -> str:
         "",
         f"This book was built with the `{profile}` profile. Every chapter below was executed"
         " by papermill before Sphinx rendered it; Sphinx itself executes nothing. A cached"
-        " chapter was not re-executed because none of its inputs (the notebook, its"
-        " parameters, the profile, the `idn_core` sources, `requirements.txt`) changed since"
-        " the run that produced it, whose duration is shown.",
+        " chapter was not re-executed because none of its inputs (its code cells, its"
+        " parameters, the profile, the `idn_core` library sources, `requirements.txt`)"
+        " changed since the run that produced it, whose duration is shown; edits to its"
+        " prose are laid over the cached outputs.",
         "",
         "| Chapter | Profile | Papermill run (s) | Cached | Executed at | Parameters |",
         "| --- | --- | ---: | --- | --- | --- |",
@@ -61,7 +60,7 @@ def stats_markdown(runs: list[NotebookRun], profile: str) -> str:
     return "\n".join(lines)
 
 
-def _staged_notebook(run: NotebookRun) -> bytes:
+def staged_notebook(run: NotebookRun) -> bytes:
     """The executed notebook, with a note saying which profile overrode its defaults."""
     import nbformat
 
@@ -78,6 +77,31 @@ def _staged_notebook(run: NotebookRun) -> bytes:
     return nbformat.writes(nb).encode()
 
 
+def without_notebooks(node: Any, dropped: set[str]) -> Any:
+    """A parsed ``_toc.yml`` without the entries (and their sections) naming ``dropped``."""
+    if isinstance(node, list):
+        return [without_notebooks(item, dropped) for item in node
+                if not (isinstance(item, dict) and item.get("file") in dropped)]  # fmt: skip
+    if isinstance(node, dict):
+        return {key: without_notebooks(value, dropped) for key, value in node.items()}
+    return node
+
+
+def stage_toc(runs: list[NotebookRun], root: Path, stage: Path) -> None:
+    """Copy ``_toc.yml`` to the stage, without the book's notebooks that were not run."""
+    ran = {run.notebook.stem for run in runs}
+    left_out = [nb for nb in toc_notebooks(root) if nb.stem not in ran]
+    if not left_out:
+        shutil.copy2(root / TOC_FILE, stage / TOC_FILE)
+        return
+    toc = read_yaml(root / TOC_FILE)
+    entries = {entry for nb in left_out for entry in (nb.rel, nb.rel.removesuffix(".ipynb"))}
+    if notebook_rel(str(toc.get("root", ""))) in entries:
+        raise BookBuildError(f"the book's root page {toc['root']} must be among the notebooks run")
+    text = yaml.safe_dump(without_notebooks(toc, entries), sort_keys=False)
+    atomic_write(stage / TOC_FILE, text.encode())
+
+
 def stage_book(runs: list[NotebookRun], profile: str, root: Path) -> Path:
     """Assemble the book's sources with the executed notebooks in ``_build/stage/<profile>``."""
     vendor = root / VENDOR_STATIC
@@ -86,20 +110,20 @@ def stage_book(runs: list[NotebookRun], profile: str, root: Path) -> Path:
     stage = root / STAGE_DIR / profile
     shutil.rmtree(stage, ignore_errors=True)
     stage.mkdir(parents=True)
-    for name in ("_config.yml", "_toc.yml"):
-        shutil.copy2(root / name, stage / name)
+    shutil.copy2(root / "_config.yml", stage / "_config.yml")
+    stage_toc(runs, root, stage)
     folders = {"book"} | {str(Path(run.notebook.rel).parent) for run in runs}
     for folder in sorted(folders):
         if (root / folder).is_dir():
             shutil.copytree(root / folder, stage / folder, ignore=STAGE_IGNORE, dirs_exist_ok=True)
     for run in runs:
-        cache.atomic_write(stage / run.notebook.rel, _staged_notebook(run))
-    cache.atomic_write(stage / STATS_PAGE, stats_markdown(runs, profile).encode())
+        atomic_write(stage / run.notebook.rel, staged_notebook(run))
+    atomic_write(stage / STATS_PAGE, stats_markdown(runs, profile).encode())
     (stage / "_vendor").symlink_to(vendor.resolve(), target_is_directory=True)
     return stage
 
 
-def _jupyter_book() -> str:
+def jupyter_book_executable() -> str:
     """The ``jupyter-book`` executable of this environment."""
     beside = Path(sys.executable).with_name("jupyter-book")
     return str(beside) if beside.exists() else (shutil.which("jupyter-book") or "jupyter-book")
@@ -107,9 +131,9 @@ def _jupyter_book() -> str:
 
 def run_sphinx(stage: Path, output: Path) -> Path:
     """Run ``jupyter-book build -W --keep-going --all`` on ``stage``; return the HTML folder."""
-    cmd = [_jupyter_book(), "build", str(stage), "--path-output", str(output)]
+    cmd = [jupyter_book_executable(), "build", str(stage), "--path-output", str(output)]
     cmd += ["--all", "-W", "--keep-going"]
-    print(f"[bookbuild] {' '.join(cmd)}", flush=True)
+    print(f"[book] {' '.join(cmd)}", flush=True)
     env = {**os.environ, "NO_COLOR": "1"}
     proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
     sys.stdout.write(proc.stdout)

@@ -1,4 +1,4 @@
-"""Build profiles and notebook parameter checks for :mod:`idn_core.bookbuild`.
+"""Build profiles and notebook parameter checks of the book build.
 
 A profile maps a notebook stem to the parameters injected by papermill. ``full`` is always
 defined and injects nothing (each notebook keeps its own defaults); other profiles live in
@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
+from idn_core.book.records import ParameterError, ProfileError
+from idn_core.book.yamlfile import read_yaml
 
 FULL_PROFILE = "full"
 
@@ -33,18 +34,6 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "tuple": (tuple, list),
     "dict": (dict,),
 }
-
-
-class BookBuildError(RuntimeError):
-    """Base class of the book build's errors (their message is meant for a person)."""
-
-
-class ProfileError(BookBuildError):
-    """The profiles file is malformed or names an unknown profile or notebook."""
-
-
-class ParameterError(BookBuildError):
-    """A profile gives a notebook a parameter it does not have, or of the wrong type."""
 
 
 @dataclass(frozen=True)
@@ -64,12 +53,13 @@ class ParamSpec:
 def load_profiles(path: Path) -> dict[str, dict[str, dict[str, Any]]]:
     """Read ``profiles.yaml``: profile -> notebook stem -> {parameter: value}.
 
-    A missing file means only the ``full`` profile exists.
+    A missing file means only the ``full`` profile exists. Syntax errors and duplicate
+    keys are :class:`ProfileError` naming the file and line (see :mod:`.yamlfile`).
     """
     profiles: dict[str, dict[str, dict[str, Any]]] = {FULL_PROFILE: {}}
     if not path.exists():
         return profiles
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    data = read_yaml(path) or {}
     if not isinstance(data, dict):
         raise ProfileError(f"{path}: expected a mapping profile -> notebook -> parameters")
     for profile, notebooks in data.items():

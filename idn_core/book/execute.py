@@ -1,0 +1,137 @@
+"""Execute the book's notebooks with papermill, or reuse their cached executed copies.
+
+The first notebook runs alone, since it trains the shared zoo that later chapters load
+from the model cache; the others then run ``jobs`` at a time in worker processes (every
+notebook trains and infers on one thread, so two fit two cores). Every notebook is
+attempted, and one :class:`NotebookError` at the end reports all the failures.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import time
+from collections.abc import Iterable
+from concurrent.futures import ProcessPoolExecutor
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import nbformat
+
+from idn_core.book import cache
+from idn_core.book.records import BookBuildError, NotebookError, NotebookRun, PlannedRun
+from idn_core.book.runner import failed_path, run_papermill
+from idn_core.book.toc import default_root, executed_path, plan
+
+JOBS_ENV = "IDN_BOOK_JOBS"
+
+
+def execute(run: PlannedRun, root: Path, out: Path, inputs: dict[str, Any]) -> dict[str, Any]:
+    """Run papermill for ``run`` into ``out`` and store its run record; return the record."""
+    changed = ", ".join(cache.changed_inputs(cache.read_record(out), inputs))
+    print(
+        f"[book] executing {run.notebook.rel} (profile {run.profile}; changed: {changed}) ...",
+        flush=True,
+    )
+    out.parent.mkdir(parents=True, exist_ok=True)
+    start = time.perf_counter()
+    run_papermill(run.notebook, run.parameters, run.profile, root, out)
+    record = {
+        "key": cache.notebook_key(inputs), "inputs": inputs, "profile": run.profile,
+        "parameters": run.parameters, "seconds": round(time.perf_counter() - start, 2),
+        "executed_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC"),
+    }  # fmt: skip
+    return cache.write_record(out, record)
+
+
+def run_or_reuse(run: PlannedRun, root: Path, force: bool) -> NotebookRun:
+    """Execute one notebook unless its cached copy has the same key (prose merged in)."""
+    out = executed_path(run.notebook, run.profile, root)
+    current = nbformat.read(root / run.notebook.rel, as_version=4)
+    inputs = cache.cache_inputs(current, run.parameters, run.profile, cache.library_digest(root))
+    record = None if force else cache.reuse(out, cache.notebook_key(inputs), current)
+    cached = record is not None
+    if record is None:
+        record = execute(run, root, out, inputs)
+    failed_path(out).unlink(missing_ok=True)  # a failure older than this good copy
+    seconds, executed_at = float(record.get("seconds", 0.0)), str(record.get("executed_at", ""))
+    state = "cached" if cached else "executed"
+    print(f"[book] {run.notebook.stem}: {state} ({seconds:.1f} s)", flush=True)
+    return NotebookRun(run.notebook, run.profile, run.parameters, seconds, cached, executed_at, out)
+
+
+def run_or_error(run: PlannedRun, root: Path, force: bool) -> NotebookRun | NotebookError:
+    """:func:`run_or_reuse` for a worker process: a notebook's failure comes back as a value."""
+    try:
+        return run_or_reuse(run, root, force)
+    except NotebookError as exc:
+        return exc
+
+
+def execute_notebook(
+    stem: str, profile: str = "full", *, root: Path | None = None, force: bool = False
+) -> Path:
+    """Execute the book notebook ``stem`` under ``profile`` (or reuse it); return its path."""
+    root = root or default_root()
+    (run,) = plan(profile, root, only=[stem])
+    return run_or_reuse(run, root, force).path
+
+
+def default_jobs() -> int:
+    """Notebooks executed at once: ``IDN_BOOK_JOBS`` if set, else up to 2 (one per core)."""
+    value = os.environ.get(JOBS_ENV, "")
+    if value:
+        if not value.isdigit() or int(value) < 1:
+            raise BookBuildError(f"{JOBS_ENV} must be a positive integer, got {value!r}")
+        return int(value)
+    return max(1, min(2, os.cpu_count() or 1))
+
+
+def run_in_workers(
+    runs: list[PlannedRun], root: Path, force: bool, jobs: int
+) -> list[NotebookRun | NotebookError]:
+    """Run ``runs`` in ``jobs`` spawned worker processes (in-process when one is enough)."""
+    if jobs == 1 or len(runs) <= 1:
+        return [run_or_error(run, root, force) for run in runs]
+    context = multiprocessing.get_context("spawn")  # no fork of a process holding torch
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+        futures = [pool.submit(run_or_error, run, root, force) for run in runs]
+        return [future.result() for future in futures]
+
+
+def failure_report(
+    runs: list[PlannedRun], results: list[NotebookRun | NotebookError]
+) -> NotebookError | None:
+    """One error naming every failed notebook, then each one's failing cell; None if none."""
+    failed = [
+        (run, r) for run, r in zip(runs, results, strict=True) if isinstance(r, NotebookError)
+    ]
+    if not failed:
+        return None
+    names = ", ".join(run.notebook.stem for run, _ in failed)
+    head = f"{len(failed)} of {len(runs)} notebooks failed: {names}"
+    return NotebookError("\n\n".join([head, *(str(error) for _, error in failed)]))
+
+
+def execute_all(
+    profile: str = "full",
+    *,
+    root: Path | None = None,
+    force: bool = False,
+    jobs: int | None = None,
+    only: Iterable[str] | None = None,
+) -> list[NotebookRun]:
+    """Validate every notebook's parameters, then execute (or reuse) each; raise on failures.
+
+    ``only`` restricts the build to the named notebooks (stems). See the module's
+    docstring for the order and the parallel runs.
+    """
+    root = root or default_root()
+    runs = plan(profile, root, only)
+    jobs = jobs or default_jobs()
+    results = [run_or_error(runs[0], root, force)] if runs else []
+    results += run_in_workers(runs[1:], root, force, jobs)
+    if error := failure_report(runs, results):
+        raise error
+    return [r for r in results if isinstance(r, NotebookRun)]
