@@ -304,3 +304,18 @@ def test_run_fedavg_is_exactly_its_pure_parts(digits):
         state = weighted_average([u.state for u in ups], [u.weight for u in ups])
     for k in state:
         np.testing.assert_array_equal(state[k], fed.state[k])
+
+
+def test_weighted_average_names_the_key_and_shapes_of_mismatched_arrays():
+    a, b = {"w": np.zeros((2, 3))}, {"w": np.zeros((3,))}
+    # (2, 3) and (3,) used to broadcast silently into a (2, 3) "average".
+    with pytest.raises(ValueError, match=r"'w' has shape \(3,\) in client state 1 but \(2, 3\)"):
+        weighted_average([a, b], [1, 1])
+    with pytest.raises(ValueError, match="'w' has shape"):
+        weighted_average([a, {"w": np.zeros((2, 4))}], [1, 1])
+
+
+@pytest.mark.parametrize(("seed", "error"), [(-1, ValueError), ("3", TypeError), (0.5, TypeError)])
+def test_client_seed_names_a_bad_seed(seed, error):
+    with pytest.raises(error, match="seed"):
+        client_seed(seed, 0, 0)

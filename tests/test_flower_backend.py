@@ -110,6 +110,16 @@ def test_backend_config_sets_client_resources_and_cluster_address():
         backend_config(gpus_per_client=-1)
 
 
+@pytest.mark.parametrize(
+    ("num_cpus", "error"), [(0, ValueError), (-2, ValueError), (1.5, TypeError)]
+)
+def test_backend_config_rejects_a_bad_num_cpus(num_cpus, error):
+    # num_cpus=0 used to mean "every core" (0 or os.cpu_count()).
+    with pytest.raises(error, match="num_cpus"):
+        backend_config(num_cpus=num_cpus)
+    assert backend_config()["init_args"]["num_cpus"] >= 1  # None: every core, as documented
+
+
 def test_array_records_round_trip_exactly():
     rng = np.random.default_rng(0)
     state = {"a.weight": rng.normal(size=(3, 4)).astype(np.float32), "n": np.array(7)}
