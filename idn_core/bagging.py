@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from idn_core._validation import check_choice, check_positive, check_positive_int
+from idn_core._validation import check_choice, check_positive, check_positive_int, check_seed
 from idn_core.boosting import SammeResult, samme
 from idn_core.data import Dataset, partition_dirichlet
 from idn_core.ensembles import combine
@@ -34,6 +34,7 @@ SEED_OFFSET = 10
 
 def bootstrap_indices(n_samples: int, n_members: int, seed: int = 0) -> list[np.ndarray]:
     """``n_members`` sorted bootstrap resamples (with replacement) of ``range(n_samples)``."""
+    check_seed(seed)
     check_positive_int("n_samples", n_samples)
     check_positive_int("n_members", n_members)
     rng = np.random.default_rng(seed)
@@ -105,6 +106,7 @@ def train_bagged(
     seed : seeds the resamples or partition; member ``i`` trains with seed ``seed + 10 + i``.
     mode : ``"bootstrap"`` or ``"dirichlet"`` (label-skewed node data, concentration ``alpha``).
     """
+    check_seed(seed)
     check_choice("mode", mode, ("bootstrap", "dirichlet"))
     n, k = len(dataset.y_train), len(specs)
     check_positive_int("number of specs", k)
@@ -135,6 +137,7 @@ def train_boosted(
     member exactly. Members train with seed ``seed + 10 + k``; uniform weights are passed
     as ``None`` so the cache is shared with unweighted training.
     """
+    check_seed(seed)
     models: list[TrainedModel] = []
     n = len(dataset.y_train)
 
@@ -166,6 +169,7 @@ def accuracy_vs_members(
 
     Returns columns ``k``, ``mean``, ``min``, ``max`` (over ``n_orders`` seeded orders).
     """
+    check_seed(seed)
     p = np.asarray(probs, dtype=float)
     y = np.asarray(labels)
     check_positive_int("n_orders", n_orders)
@@ -197,6 +201,7 @@ def skew_sweep(
     Returns one row per ``alpha``: mean and best member test accuracy, and the test
     accuracy of the soft, log and hard combinations of all members.
     """
+    check_seed(seed)
     rows = []
     for a in alphas:
         mem = train_bagged(dataset, specs, seed, "dirichlet", a, progress)
@@ -226,6 +231,7 @@ def learning_rate_sweep(
     Returns one row per learning rate: test accuracy of the weighted vote, mean fraction
     of members queried under exact early stopping, and the member weights.
     """
+    check_seed(seed)
     from idn_core.boosting import early_stop_decision
 
     rows = []

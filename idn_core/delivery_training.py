@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from idn_core._validation import check_fraction, check_non_negative, check_positive_int
+from idn_core._validation import check_fraction, check_non_negative, check_positive_int, check_seed
 from idn_core.confidence import confidence
 from idn_core.federated import State, load_state, run_fedavg
 from idn_core.models import ModelSpec
@@ -186,6 +186,7 @@ def run_delivery_training(
     same seeds, so the first model is identical in both. The history holds served
     accuracy on the test split (if given, else validation) after each alternation.
     """
+    check_seed(seed)
     specs = list(specs)
     if len(specs) < 2:
         raise ValueError(f"a cascade needs at least two models, got {len(specs)}")

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from idn_core._validation import check_seed
 from idn_core.bagging import Members
 from idn_core.boosting import early_stop_decision, samme_predict
 from idn_core.confidence import confidence, fit_temperatures, table_confidences
@@ -170,6 +171,7 @@ def compare(
     n_grid : thresholds per hop in the validation grids.
     learned : include chapter 2's learned forwarding rule among the cascade families.
     """
+    check_seed(seed)
     path = scenario_latency(scenario)
     val, test = scenario.val, scenario.test
     requests = make_requests(n_requests, test.n_samples, path.devices, seed)
@@ -264,6 +266,7 @@ def chapter2_choice(
     Returns its family (e.g. ``"margin calibrated"``), thresholds ``(K-1,)`` and the family's
     validation and test confidences.
     """
+    check_seed(seed)
     from idn_core.delivery_experiments import choose_policies, prepare_delivery
 
     setup = prepare_delivery(scenario, n_requests, seed, learned=learned)

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from idn_core._validation import check_seed
 from idn_core.early_exit import EarlyExitNet, ExitUpdate, local_exit_update
 from idn_core.exit_weights import State, aggregate_exit_updates, lambda_tilde
 from idn_core.federated import client_seed
@@ -53,6 +54,7 @@ def node_exit_updates(
     config: EarlyExitConfig,
 ) -> list[ExitUpdate]:
     """Node ``node``'s updates of ``exits`` (0-based round ``round_``), each from ``global_state``."""
+    check_seed(seed)
     n_exits = len(config.channels)
     return [
         local_exit_update(

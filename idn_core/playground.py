@@ -31,6 +31,7 @@ from idn_core._validation import (
     check_fraction,
     check_non_negative,
     check_positive_int,
+    check_seed,
 )
 from idn_core.confidence import SCORES, confidence, fit_temperatures
 from idn_core.deployment import Placement
@@ -87,6 +88,7 @@ class Playground:
     """
 
     def __init__(self, scenario: Scenario, n_requests: int = 20_000, seed: int = 0) -> None:
+        check_seed(seed)
         check_positive_int("n_requests", n_requests)
         self.scenario = scenario
         self.topology: Topology = scenario.topology

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from idn_core._validation import check_seed
 from idn_core.data import Dataset, load_dataset
 from idn_core.deployment import Placement
 from idn_core.outputs import OutputsTable
@@ -129,6 +130,7 @@ def load_scenario(
     generator_kwargs : MNIST-1D generator settings other than the book's (e.g.
         ``iid_noise_scale=0.05``), to ask what the same zoo does on other data.
     """
+    check_seed(seed)
     data = load_dataset(dataset, num_samples=num_samples, seed=seed, **generator_kwargs)
     zoo = build_zoo(data, seed, epochs=epochs, progress=progress)
     topology = tree_topology(n_edges=n_edges, devices_per_edge=devices_per_edge)
