@@ -65,13 +65,19 @@ def variance_weights(sigma: Sequence[float], sum_p2: Sequence[float]) -> np.ndar
     """
     sig = np.asarray(sigma, dtype=float)
     sp2 = np.asarray(sum_p2, dtype=float)
-    if sig.shape != sp2.shape or sig.ndim != 1:
-        raise ValueError(f"sigma {sig.shape} and sum_p2 {sp2.shape} must be equal 1-D shapes")
+    if sig.shape != sp2.shape or sig.ndim != 1 or sig.size == 0:
+        raise ValueError(
+            f"sigma {sig.shape} and sum_p2 {sp2.shape} must be equal non-empty 1-D shapes"
+        )
     if not (np.isfinite(sig).all() and (sig > 0).all()):
         raise ValueError(f"gradient standard deviations must be positive, got {sig.tolist()}")
     if not (np.isfinite(sp2).all() and (sp2 > 0).all()):
         raise ValueError(f"sum_p2 must be positive (every exit needs data), got {sp2.tolist()}")
-    inv = 1.0 / (sig**2 * sp2)
+    with np.errstate(over="ignore", divide="ignore", under="ignore"):
+        inv = 1.0 / (sig**2 * sp2)
+    if not np.isfinite(inv.sum()):  # tiny sigmas overflow: normalise in log space instead
+        log_a = 2.0 * np.log(sig) + np.log(sp2)
+        inv = np.exp(log_a.min() - log_a)
     return inv / inv.sum()
 
 
@@ -124,8 +130,8 @@ def exit_data_shares(sizes: Sequence[int], eligible: np.ndarray) -> np.ndarray:
         raise ValueError(
             f"sizes must be (nodes,) and eligible (nodes, exits), got {n.shape} and {el.shape}"
         )
-    if not np.isfinite(n).all():
-        raise ValueError(f"sizes must be finite sample counts, got {n.tolist()}")
+    if n.size == 0 or not np.isfinite(n).all():
+        raise ValueError(f"sizes must be finite sample counts, one per node, got {n.tolist()}")
     if (n <= 0).any():
         raise ValueError(f"node(s) {np.flatnonzero(n <= 0).tolist()} have no training data")
     totals = (n[:, None] * el).sum(axis=0)
