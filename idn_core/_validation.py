@@ -104,7 +104,10 @@ def check_seed(value: Any, name: str = "seed") -> int:
     NumPy's own errors for a bad seed never name the argument; bools, floats and strings
     are rejected here with ``TypeError``, negative integers with ``ValueError``.
     """
-    check_type(name, value, (int, np.integer))
+    if isinstance(value, bool) or not isinstance(value, int | np.integer):
+        raise TypeError(
+            f"{name} must be a non-negative integer, got {type(value).__name__} ({value!r})"
+        )
     if value < 0:
         raise ValueError(f"{name} must be a non-negative integer, got {value!r}")
     return int(value)

@@ -173,6 +173,9 @@ class GainAwareForwarding:
     ) -> GainAwareForwarding:
         """Fit on validation confidences ``(K-1, N)``, correctness ``(K, N)`` and latencies ``(D, K)``."""
         check_non_negative("alpha", self.alpha)
+        conf = np.asarray(conf, dtype=float)
+        if not np.isfinite(conf).all() or (conf < 0).any() or (conf > 1).any():
+            raise ValueError("conf must hold finite confidences in [0, 1]")
         corr = np.asarray(correct, dtype=float)
         lat = np.atleast_2d(np.asarray(answer_latency_ms, dtype=float))
         h = corr.shape[0] - 1

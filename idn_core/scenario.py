@@ -87,10 +87,14 @@ class Scenario:
     def path_latencies_ms(self, device: str | None = None) -> np.ndarray:
         """Latency of answering at each tier of ``device``'s path (first device by default).
 
-        An unknown node raises ``KeyError`` and a node that is not a device ``ValueError``.
+        A name that is not one of the topology's devices raises ``ValueError``.
         """
         device = self.topology.devices[0] if device is None else device
-        self.topology.path(device)  # names an unknown node, or one that is not a device
+        if device not in self.topology.devices:
+            raise ValueError(
+                f"device {device!r} is not a device of the scenario's topology; "
+                f"devices are {self.topology.devices}"
+            )
         table = self.latency_table()
         return table[table.device == device].latency_ms.to_numpy()
 

@@ -114,9 +114,9 @@ def test_probs_rejects_non_finite_or_non_positive_temperatures(temps):
 
 def test_path_latencies_of_an_unknown_node_are_an_error(quick_scenario):
     # "device-99" used to give an empty array.
-    with pytest.raises(KeyError, match="unknown node 'device-99'"):
+    with pytest.raises(ValueError, match="device 'device-99' is not a device of the scenario"):
         quick_scenario.path_latencies_ms("device-99")
-    with pytest.raises(ValueError, match="'edge-0' is a edge node, not a device"):
+    with pytest.raises(ValueError, match="device 'edge-0' is not a device"):
         quick_scenario.path_latencies_ms("edge-0")
 
 

@@ -381,14 +381,15 @@ def test_path_latency_garbage(rtt, comp):
 
 
 @FAST
-@given(alpha=SCALARS)
-def test_gain_aware_alpha(alpha):
-    conf, correct = np.array([[0.2, 0.9, 0.5, 0.7]]), np.array([[0, 1, 1, 0], [1, 1, 1, 1]])
+@given(alpha=SCALARS, first=ENTRIES)
+def test_gain_aware_alpha_and_conf(alpha, first):
+    conf, correct = np.array([[first, 0.9, 0.5, 0.7]]), np.array([[0, 1, 1, 0], [1, 1, 1, 1]])
     rule = outcome(
-        lambda: GainAwareForwarding(alpha).fit(conf, correct, np.array([[1.0, 5.0]])), ["alpha"]
+        lambda: GainAwareForwarding(alpha).fit(conf, correct, np.array([[1.0, 5.0]])),
+        ["alpha", "conf"],
     )
     if rule is not None:
-        assert alpha >= 0 and math.isfinite(alpha)
+        assert alpha >= 0 and math.isfinite(alpha) and 0 <= first <= 1
 
 
 # ----------------------------------------------------------------------------- outputs table
