@@ -14,13 +14,8 @@ import yaml
 from conftest import write_notebook
 
 from idn_core import book
-from idn_core.book import CacheWarning, ParameterError, ProfileError, cache
-from idn_core.book.params import (
-    load_profiles,
-    notebook_parameters,
-    profile_parameters,
-    validate_parameters,
-)
+from idn_core.book import CacheWarning, ParameterError, ProfileError, cache, load_profiles
+from idn_core.book.params import notebook_parameters, profile_parameters, validate_parameters
 from idn_core.book.toc import EXECUTED_DIR
 
 # --- profiles ----------------------------------------------------------------------------

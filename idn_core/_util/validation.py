@@ -96,3 +96,70 @@ def check_probabilities(name: str, probs: np.ndarray, *, atol: float = 1e-4) -> 
             f"{float(sums[tuple(first)]):.6f} ({int(bad.sum())} bad rows)"
         )
     return arr
+
+
+def check_seed(value: Any, name: str = "seed") -> int:
+    """Return a random seed as ``int``, raising unless it is a non-negative integer.
+
+    NumPy's own errors for a bad seed never name the argument; bools, floats and strings
+    are rejected here with ``TypeError``, negative integers with ``ValueError``.
+    """
+    if isinstance(value, bool) or not isinstance(value, int | np.integer):
+        raise TypeError(
+            f"{name} must be a non-negative integer, got {type(value).__name__} ({value!r})"
+        )
+    if value < 0:
+        raise ValueError(f"{name} must be a non-negative integer, got {value!r}")
+    return int(value)
+
+
+def check_shares(name: str, shares: Any, n: int | None = None) -> np.ndarray:
+    """Return ``shares`` as a float 1-D array of positive finite values summing to one.
+
+    ``n``, when given, is the required number of shares.
+    """
+    arr = as_float_array(name, shares)
+    if arr.ndim != 1 or arr.size == 0 or (n is not None and arr.shape != (n,)):
+        wanted = f"{n} " if n is not None else ""
+        raise ValueError(f"{name} must be a 1-D array of {wanted}shares, got shape {arr.shape}")
+    if not np.isfinite(arr).all() or (arr <= 0).any() or abs(arr.sum() - 1) > 1e-6:
+        raise ValueError(f"{name} must be finite, positive and sum to one, got {arr.tolist()}")
+    return arr
+
+
+def check_finite_array(name: str, values: Any, *, non_negative: bool = False) -> np.ndarray:
+    """Return ``values`` as a float array, raising ``ValueError`` for NaN or infinity
+    (and, with ``non_negative``, for negative entries); ``TypeError`` if not numeric."""
+    arr = as_float_array(name, values)
+    if not np.isfinite(arr).all():
+        raise ValueError(f"{name} must be finite, got {arr.ravel()[:8].tolist()}")
+    if non_negative and (arr < 0).any():
+        raise ValueError(f"{name} must be >= 0, got min {arr.min()!r}")
+    return arr
+
+
+def check_index_array(name: str, values: Any, size: int) -> np.ndarray:
+    """Return ``values`` as an ``intp`` 1-D array of indices in ``[0, size)``.
+
+    Negative indices would silently wrap to the end of the indexed axis, so they are
+    rejected, as are non-integer dtypes and indices ``>= size``.
+    """
+    arr = np.asarray(values)
+    if arr.ndim != 1:
+        raise ValueError(f"{name} must be a 1-D index array, got shape {arr.shape}")
+    if arr.size and not np.issubdtype(arr.dtype, np.integer):
+        raise TypeError(f"{name} must hold integers, got dtype {arr.dtype}")
+    if arr.size and (arr.min() < 0 or arr.max() >= size):
+        raise ValueError(f"{name} must lie in [0, {size}), got range [{arr.min()}, {arr.max()}]")
+    return arr.astype(np.intp, copy=False)
+
+
+def as_float_array(name: str, values: Any) -> np.ndarray:
+    """``values`` as a float array; ``TypeError`` naming ``name`` unless they are numbers.
+
+    Strings, bools, ``None`` and other objects are refused rather than converted.
+    """
+    arr = np.asarray(values)
+    if arr.dtype.kind not in "iuf":
+        raise TypeError(f"{name} must be numeric, got dtype {arr.dtype} ({values!r:.80})")
+    return arr.astype(float, copy=False)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from idn_core._util.validation import check_seed
 from idn_core.delivery.experiments import DeliverySetup
 from idn_core.delivery.oracle_bound import oracle_frontier, oracle_latency_for
 from idn_core.delivery.sample_weights import uniform_weights
@@ -92,6 +93,7 @@ def tolerance_coverage(
     winner's curse). Returns one row per rule: ``coverage`` (share of splits whose test gap
     is within the tolerance), mean test gap (pp) and mean latency ratio to cloud-only.
     """
+    check_seed(seed)
     logits = np.concatenate([scenario.val.logits, scenario.test.logits], axis=1)
     labels = np.concatenate([scenario.val.labels, scenario.test.labels])
     rng = np.random.default_rng(seed)

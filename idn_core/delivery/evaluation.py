@@ -34,7 +34,13 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
-from idn_core._util.validation import check_positive_int
+from idn_core._util.validation import (
+    as_float_array,
+    check_index_array,
+    check_positive_int,
+    check_seed,
+    check_type,
+)
 from idn_core.learning.outputs import OutputsTable
 from idn_core.network.latency import PathLatency, pattern_codes
 
@@ -75,14 +81,14 @@ class Decision:
             )
         if a.shape != q.shape[:-1]:
             raise ValueError(f"answer_tier must have shape {q.shape[:-1]}, got {a.shape}")
+        if not np.issubdtype(a.dtype, np.integer):
+            raise TypeError(f"answer_tier must be an integer array of tiers, got dtype {a.dtype}")
         if a.size and (a.min() < 0 or a.max() >= q.shape[-1]):
             raise ValueError(f"answer_tier must lie in [0, {q.shape[-1]})")
         if not np.take_along_axis(q, a[..., None], axis=-1).all():
             raise ValueError("every answering tier must be among the queried tiers")
-        if self.prediction is not None and np.shape(self.prediction) != a.shape:
-            raise ValueError(
-                f"prediction must have shape {a.shape}, got {np.shape(self.prediction)}"
-            )
+        if self.prediction is not None:
+            _check_prediction(self.prediction, a.shape)
 
     @property
     def n_tiers(self) -> int:
@@ -109,6 +115,20 @@ class RequestStream:
     device: np.ndarray
     devices: tuple[str, ...]
     n_samples: int
+
+    def __post_init__(self) -> None:
+        if isinstance(self.devices, str):
+            raise TypeError(f"devices must be a sequence of device names, got {self.devices!r}")
+        check_positive_int("n_samples", self.n_samples)
+        sample = check_index_array("sample", self.sample, self.n_samples)
+        device = check_index_array("device", self.device, len(self.devices))
+        if sample.size == 0:
+            raise ValueError("sample: a request stream needs at least one request, got none")
+        if device.shape != sample.shape:
+            raise ValueError(
+                f"sample and device must have one entry per request, got {sample.shape} "
+                f"and {device.shape}"
+            )
 
     def __len__(self) -> int:
         return int(self.sample.shape[0])
@@ -143,19 +163,55 @@ def make_requests(
     """
     check_positive_int("n_requests", n_requests)
     check_positive_int("n_samples", n_samples)
-    devices = tuple(devices)
-    if not devices:
-        raise ValueError("need at least one device")
-    rng = np.random.default_rng(seed)
-    if device_shares is not None:
-        shares = np.asarray(device_shares, dtype=float)
-        if shares.shape != (len(devices),) or (shares < 0).any() or abs(shares.sum() - 1) > 1e-9:
-            raise ValueError(f"device_shares must be {len(devices)} probabilities summing to one")
-    else:
-        shares = None
+    devices = _check_devices(devices)
+    rng = np.random.default_rng(check_seed(seed))
+    shares = None if device_shares is None else _check_device_shares(device_shares, len(devices))
     sample = rng.integers(0, n_samples, size=n_requests, dtype=np.intp)
     device = rng.choice(len(devices), size=n_requests, p=shares).astype(np.intp)
     return RequestStream(sample, device, devices, n_samples)
+
+
+def _check_devices(devices: tuple[str, ...] | list[str]) -> tuple[str, ...]:
+    """Device names as a non-empty tuple of unique strings (a lone string is refused:
+    ``tuple("device-0")`` would be eight one-letter devices)."""
+    if isinstance(devices, str):
+        raise TypeError(
+            f"devices must be a sequence of device names, got the string {devices!r}; "
+            f"write ({devices!r},)"
+        )
+    devices = tuple(devices)
+    if not devices:
+        raise ValueError("devices: need at least one device")
+    for name in devices:
+        check_type("device name in devices", name, str)
+    if len(set(devices)) != len(devices):
+        raise ValueError(f"devices must be unique, got {devices}")
+    return devices
+
+
+def _check_device_shares(device_shares: np.ndarray, n_devices: int) -> np.ndarray:
+    """``device_shares`` as ``n_devices`` finite probabilities >= 0 summing to one."""
+    shares = as_float_array("device_shares", device_shares)
+    if (
+        shares.shape != (n_devices,)
+        or not np.isfinite(shares).all()
+        or (shares < 0).any()
+        or abs(shares.sum() - 1) > 1e-9
+    ):
+        raise ValueError(
+            f"device_shares must be {n_devices} probabilities summing to one, "
+            f"got {np.ravel(shares).tolist()}"
+        )
+    return shares
+
+
+def _check_prediction(prediction: np.ndarray, shape: tuple[int, ...]) -> None:
+    """A decision's ``prediction``: integer classes of the answering tier's shape."""
+    pred = np.asarray(prediction)
+    if pred.shape != shape:
+        raise ValueError(f"prediction must have shape {shape}, got {pred.shape}")
+    if pred.size and not np.issubdtype(pred.dtype, np.integer):
+        raise TypeError(f"prediction must be an integer array of classes, got dtype {pred.dtype}")
 
 
 @dataclass(frozen=True)
@@ -245,6 +301,11 @@ def evaluate(
         pred = table.predictions()[answer, n]
     else:
         pred = np.asarray(decision.prediction)
+        if pred.size and (pred.min() < 0 or pred.max() >= table.n_classes):
+            raise ValueError(
+                f"decision.prediction must lie in [0, {table.n_classes}) (the table's classes), "
+                f"got range [{pred.min()}, {pred.max()}]"
+            )
     correct = pred == table.labels[n]
     codes = pattern_codes(decision.queried).astype(np.uint8)
     table_ms = latency.pattern_table(parallel)

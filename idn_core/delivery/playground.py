@@ -31,6 +31,7 @@ from idn_core._util.validation import (
     check_fraction,
     check_non_negative,
     check_positive_int,
+    check_seed,
 )
 from idn_core.delivery.evaluation import Decision, RequestStream, evaluate, make_requests
 from idn_core.delivery.policies import (
@@ -92,6 +93,7 @@ class Playground:
     """
 
     def __init__(self, scenario: Scenario, n_requests: int = 20_000, seed: int = 0) -> None:
+        check_seed(seed)
         check_positive_int("n_requests", n_requests)
         self.scenario = scenario
         self.topology: Topology = scenario.topology
@@ -185,6 +187,23 @@ class Playground:
 
     # --- evaluation ------------------------------------------------------------------
 
+    def _check_devices(self, topology: Topology) -> None:
+        """``topology`` must have exactly the devices of the request stream.
+
+        The stream was drawn for the scenario's devices: a device it does not know would
+        get no requests, and one the topology lacks has no path.
+        """
+        have, want = tuple(topology.devices), tuple(self.requests.devices)
+        if have != want:
+            extra = sorted(set(have) - set(want))
+            missing = sorted(set(want) - set(have))
+            raise ValueError(
+                f"topology has devices {list(have)} but the playground's request stream is "
+                f"drawn over {list(want)} (not in the stream: {extra}; missing from the "
+                f"topology: {missing}); build a Playground for this topology, or change only "
+                "latencies and placements"
+            )
+
     def run(
         self,
         topology: Topology | None = None,
@@ -210,6 +229,7 @@ class Playground:
         check_non_negative("alpha", alpha)
         check_choice("score", score, SCORES)
         topo = topology or self.topology
+        self._check_devices(topo)
         place = placement if placement is not None else self.placement(topology=topo)
         if place.topology is not topo:
             place = Placement(topo, place.as_dict(), place.model_sizes_kb)
@@ -224,6 +244,9 @@ class Playground:
             lat = self._latency(topo, device, chain)
             decision = self._decision(idx, lat, policy, threshold, alpha, score)
             mask = req.device == d
+            if not mask.any():  # a device without requests: listed with no load and NaN metrics
+                devices.append(_idle_device(device, chain))
+                continue
             stream = RequestStream(
                 req.sample[mask], np.zeros(int(mask.sum()), np.int64), (device,), req.n_samples
             )
@@ -239,8 +262,8 @@ class Playground:
                     "device": device,
                     "chain": ", ".join(f"{n}:{m}" for n, m in chain),
                     "requests": int(mask.sum()),
-                    "accuracy": float(out.correct.mean()) if mask.any() else float("nan"),
-                    "latency_ms": float(out.latency_ms.mean()) if mask.any() else float("nan"),
+                    "accuracy": float(out.correct.mean()),
+                    "latency_ms": float(out.latency_ms.mean()),
                     "forwarded": int((out.answer_tier > 0).sum()),
                     "queried": int(out.queried.sum()),
                 }
@@ -268,3 +291,16 @@ class Playground:
         }
         per_device = per_device.drop(columns=["forwarded", "queried"])
         return PlaygroundResult(summary, pd.DataFrame(nodes), per_device)
+
+
+def _idle_device(device: str, chain: list[tuple[str, str]]) -> dict[str, object]:
+    """The per-device row of a device that received no request of the stream."""
+    return {
+        "device": device,
+        "chain": ", ".join(f"{n}:{m}" for n, m in chain),
+        "requests": 0,
+        "accuracy": float("nan"),
+        "latency_ms": float("nan"),
+        "forwarded": 0,
+        "queried": 0,
+    }

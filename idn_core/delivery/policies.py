@@ -34,7 +34,13 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.isotonic import IsotonicRegression
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
-from idn_core._util.validation import check_non_negative, check_probabilities
+from idn_core._util.validation import (
+    check_non_negative,
+    check_positive_int,
+    check_probabilities,
+    check_seed,
+    check_type,
+)
 from idn_core.delivery.evaluation import Decision
 from idn_core.learning.scores import SCORES, confidence
 
@@ -50,6 +56,9 @@ def local_only(n_samples: int, n_tiers: int) -> Decision:
 
 def forward_to(tier: int, n_samples: int, n_tiers: int) -> Decision:
     """Every request sent straight to ``tier`` (only that model is queried)."""
+    check_positive_int("n_samples", n_samples)
+    check_positive_int("n_tiers", n_tiers)
+    check_type("tier", tier, (int, np.integer))
     if not 0 <= tier < n_tiers:
         raise ValueError(f"tier must lie in [0, {n_tiers}), got {tier}")
     queried = np.zeros((n_samples, n_tiers), dtype=bool)
@@ -106,7 +115,12 @@ def cascade_decision(conf: np.ndarray, thresholds: np.ndarray) -> Decision:
     ``conf`` may hold all ``K`` tiers' confidences; the last tier's is ignored.
     """
     c = np.asarray(conf, dtype=float)
-    h = np.shape(thresholds)[-1]
+    h = np.shape(thresholds)[-1] if np.ndim(thresholds) else -1
+    if c.ndim < 2 or c.shape[0] not in (h, h + 1):
+        raise ValueError(
+            f"conf must hold the confidences of the {h} hops (or of all {h + 1} tiers), "
+            f"one row per tier, got shape {c.shape} for thresholds of shape {np.shape(thresholds)}"
+        )
     answer = cascade_answer(c[:h], thresholds)
     return Decision(_cascade_queried(answer, h + 1), answer)
 
@@ -114,8 +128,8 @@ def cascade_decision(conf: np.ndarray, thresholds: np.ndarray) -> Decision:
 def oracle_answer(correct: np.ndarray) -> np.ndarray:
     """First tier (device first) whose model is right, or 0 when none is: ``(N,)``."""
     corr = np.asarray(correct, dtype=bool)
-    if corr.ndim != 2:
-        raise ValueError(f"correct must have shape (K, N), got {corr.shape}")
+    if corr.ndim != 2 or 0 in corr.shape:
+        raise ValueError(f"correct must have a non-empty shape (K, N), got {corr.shape}")
     return np.where(corr.any(axis=0), corr.argmax(axis=0), 0)
 
 
@@ -159,6 +173,9 @@ class GainAwareForwarding:
     ) -> GainAwareForwarding:
         """Fit on validation confidences ``(K-1, N)``, correctness ``(K, N)`` and latencies ``(D, K)``."""
         check_non_negative("alpha", self.alpha)
+        conf = np.asarray(conf, dtype=float)
+        if not np.isfinite(conf).all() or (conf < 0).any() or (conf > 1).any():
+            raise ValueError("conf must hold finite confidences in [0, 1]")
         corr = np.asarray(correct, dtype=float)
         lat = np.atleast_2d(np.asarray(answer_latency_ms, dtype=float))
         h = corr.shape[0] - 1
@@ -238,6 +255,10 @@ class LearnedForwarding:
     seed: int = 0
     models_: list = field(default_factory=list, init=False)
     oof_conf_: np.ndarray | None = field(default=None, init=False)
+
+    def __post_init__(self) -> None:
+        check_positive_int("n_folds", self.n_folds, 2)
+        check_seed(self.seed)
 
     def _base(self):
         if self.estimator is not None:

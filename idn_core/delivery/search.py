@@ -24,6 +24,7 @@ from idn_core._util.validation import (
     check_non_negative,
     check_positive,
     check_positive_int,
+    check_seed,
 )
 from idn_core.delivery.policies import cascade_answer, check_thresholds, effective_thresholds
 from idn_core.delivery.sample_weights import (
@@ -221,6 +222,7 @@ def choose_within_tolerance(
     thresholds ``(K-1,)`` and a dict with the chosen setting's ``gap``, ``gap_lcb``,
     ``optimism``, ``accuracy`` and ``latency_ms`` on this split.
     """
+    check_seed(seed)
     check_positive_int("n_boot", n_boot)
     full = cascade_grid(conf, correct, weights, grids, reference, z, n_future)
     rng = np.random.default_rng(seed)

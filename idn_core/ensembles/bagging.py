@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from idn_core._util.validation import check_choice, check_positive, check_positive_int
+from idn_core._util.validation import check_choice, check_positive, check_positive_int, check_seed
 from idn_core.ensembles.boosting import SammeResult, samme
 from idn_core.ensembles.combining import combine
 from idn_core.learning.data import Dataset, partition_dirichlet
@@ -33,6 +33,7 @@ SEED_OFFSET = 10
 
 def bootstrap_indices(n_samples: int, n_members: int, seed: int = 0) -> list[np.ndarray]:
     """``n_members`` sorted bootstrap resamples (with replacement) of ``range(n_samples)``."""
+    check_seed(seed)
     check_positive_int("n_samples", n_samples)
     check_positive_int("n_members", n_members)
     rng = np.random.default_rng(seed)
@@ -104,6 +105,7 @@ def train_bagged(
     seed : seeds the resamples or partition; member ``i`` trains with seed ``seed + 10 + i``.
     mode : ``"bootstrap"`` or ``"dirichlet"`` (label-skewed node data, concentration ``alpha``).
     """
+    check_seed(seed)
     check_choice("mode", mode, ("bootstrap", "dirichlet"))
     n, k = len(dataset.y_train), len(specs)
     check_positive_int("number of specs", k)
@@ -134,6 +136,7 @@ def train_boosted(
     member exactly. Members train with seed ``seed + 10 + k``; uniform weights are passed
     as ``None`` so the cache is shared with unweighted training.
     """
+    check_seed(seed)
     models: list[TrainedModel] = []
     n = len(dataset.y_train)
 
@@ -165,6 +168,7 @@ def accuracy_vs_members(
 
     Returns columns ``k``, ``mean``, ``min``, ``max`` (over ``n_orders`` seeded orders).
     """
+    check_seed(seed)
     p = np.asarray(probs, dtype=float)
     y = np.asarray(labels)
     check_positive_int("n_orders", n_orders)
@@ -196,6 +200,7 @@ def skew_sweep(
     Returns one row per ``alpha``: mean and best member test accuracy, and the test
     accuracy of the soft, log and hard combinations of all members.
     """
+    check_seed(seed)
     rows = []
     for a in alphas:
         mem = train_bagged(dataset, specs, seed, "dirichlet", a, progress)
@@ -225,6 +230,7 @@ def boosting_rate_sweep(
     Returns one row per learning rate: test accuracy of the weighted vote, mean fraction
     of members queried under exact early stopping, and the member weights.
     """
+    check_seed(seed)
     from idn_core.ensembles.boosting import early_stop_decision
 
     rows = []

@@ -44,6 +44,7 @@ from idn_core._util.validation import (
     check_positive,
     check_positive_int,
     check_probabilities,
+    check_seed,
 )
 from idn_core.delivery.evaluation import Decision
 from idn_core.delivery.policies import cascade_answer
@@ -93,6 +94,8 @@ def vote_counts(
     pred = np.asarray(predictions)
     if pred.ndim != 2:
         raise ValueError(f"predictions must have shape (members, samples), got {pred.shape}")
+    if pred.size and not np.issubdtype(pred.dtype, np.integer):
+        raise TypeError(f"predictions must be integer classes, got dtype {pred.dtype}")
     if pred.size and (pred.min() < 0 or pred.max() >= n_classes):
         raise ValueError(f"predictions must lie in [0, {n_classes})")
     w = _check_weights(weights, pred.shape[0])
@@ -196,6 +199,11 @@ class Stacking:
     seed: int = 0
     model_: Pipeline | None = field(default=None, init=False)
     oof_proba_: np.ndarray | None = field(default=None, init=False)
+
+    def __post_init__(self) -> None:
+        check_positive("c", self.c)
+        check_positive_int("n_folds", self.n_folds, 2)
+        check_seed(self.seed)
 
     def _base(self) -> Pipeline:
         return make_pipeline(

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from idn_core._util.validation import check_seed
 from idn_core.delivery.evaluation import Decision, evaluate, make_requests, pareto_front, summarize
 from idn_core.delivery.oracle_bound import oracle_frontier
 from idn_core.delivery.policies import cascade_decision, forward_to
@@ -165,6 +166,7 @@ def compare(
     n_grid : thresholds per hop in the validation grids.
     learned : include chapter 2's learned forwarding rule among the cascade families.
     """
+    check_seed(seed)
     path = scenario_latency(scenario)
     val, test = scenario.val, scenario.test
     requests = make_requests(n_requests, test.n_samples, path.devices, seed)
@@ -259,6 +261,7 @@ def chapter2_choice(
     Returns its family (e.g. ``"margin calibrated"``), thresholds ``(K-1,)`` and the family's
     validation and test confidences.
     """
+    check_seed(seed)
     from idn_core.delivery.experiments import choose_policies, prepare_delivery
 
     setup = prepare_delivery(scenario, n_requests, seed, learned=learned)

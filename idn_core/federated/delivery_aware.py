@@ -21,7 +21,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from idn_core._util.validation import check_fraction, check_non_negative, check_positive_int
+from idn_core._util.validation import (
+    check_fraction,
+    check_non_negative,
+    check_positive_int,
+    check_seed,
+)
 from idn_core.delivery.policies import cascade_answer
 from idn_core.federated.fedavg import run_fedavg
 from idn_core.learning.models import ModelSpec
@@ -39,7 +44,7 @@ def max_confidence(logits: np.ndarray) -> np.ndarray:
     return confidence(softmax(logits), "max_prob")
 
 
-def check_shares(shares: Sequence[float], n_tiers: int) -> np.ndarray:
+def check_serving_shares(shares: Sequence[float], n_tiers: int) -> np.ndarray:
     """Validate serving shares: ``n_tiers`` non-negative values summing to one."""
     s = np.asarray(shares, dtype=float)
     if s.shape != (n_tiers,):
@@ -66,7 +71,7 @@ def share_thresholds(conf: np.ndarray, shares: Sequence[float]) -> np.ndarray:
         :func:`idn_core.delivery.policies.cascade_answer`).
     """
     conf = np.atleast_2d(np.asarray(conf, dtype=float))
-    s = check_shares(shares, conf.shape[0] + 1)
+    s = check_serving_shares(shares, conf.shape[0] + 1)
     n = conf.shape[1]
     reached = np.ones(n, dtype=bool)
     thresholds = np.empty(conf.shape[0])
@@ -187,10 +192,11 @@ def run_delivery_training(
     same seeds, so the first model is identical in both. The history holds served
     accuracy on the test split (if given, else validation) after each alternation.
     """
+    check_seed(seed)
     specs = list(specs)
     if len(specs) < 2:
         raise ValueError(f"a cascade needs at least two models, got {len(specs)}")
-    check_shares(shares, len(specs))
+    check_serving_shares(shares, len(specs))
     check_positive_int("alternations", alternations)
     check_positive_int("rounds_per_alternation", rounds_per_alternation)
     x_eval, y_eval = (x_val, y_val) if x_test is None else (x_test, y_test)

@@ -36,7 +36,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from idn_core._util.validation import check_choice, check_fraction, check_positive_int
+from idn_core._util.validation import check_choice, check_fraction, check_positive_int, check_seed
 from idn_core.learning.models import ModelSpec
 from idn_core.learning.state import State, load_state, module_state
 from idn_core.learning.training import fit, predict_logits, progress_enabled
@@ -76,12 +76,23 @@ def weighted_average(states: Sequence[State], weights: Sequence[float]) -> State
     out: State = {}
     for name in names:
         arrays = [np.asarray(s[name]) for s in states]
+        _check_same_shapes(name, arrays)
         if np.issubdtype(arrays[0].dtype, np.floating):
             out[name] = sum(wi * a.astype(np.float64) for wi, a in zip(w, arrays, strict=True))
             out[name] = out[name].astype(arrays[0].dtype)
         else:
             out[name] = np.max(arrays, axis=0)
     return out
+
+
+def _check_same_shapes(name: str, arrays: Sequence[np.ndarray]) -> None:
+    """Every client's ``name`` array must have client 0's shape (no silent broadcasting)."""
+    for i, a in enumerate(arrays[1:], start=1):
+        if a.shape != arrays[0].shape:
+            raise ValueError(
+                f"states: {name!r} has shape {a.shape} in client state {i} but "
+                f"{arrays[0].shape} in client state 0"
+            )
 
 
 def sample_clients(n_clients: int, fraction: float, rng: np.random.Generator) -> np.ndarray:
@@ -94,6 +105,9 @@ def sample_clients(n_clients: int, fraction: float, rng: np.random.Generator) ->
 
 def client_seed(seed: int, round_: int, client: int) -> int:
     """Seed of ``client``'s local training in round ``round_``: independent streams per pair."""
+    check_seed(seed)
+    check_seed(round_, "round_")
+    check_seed(client, "client")
     return int(np.random.SeedSequence([seed, round_, client]).generate_state(1)[0])
 
 

@@ -84,6 +84,10 @@ def backend_config(
     """
     check_positive("cpus_per_client", cpus_per_client)
     check_non_negative("gpus_per_client", gpus_per_client)
+    if num_cpus is not None:
+        check_positive_int("num_cpus", num_cpus)
+    if address is not None and (not isinstance(address, str) or not address):
+        raise TypeError(f"address must be a non-empty string such as 'auto', got {address!r}")
     init: dict[str, Any] = {
         "include_dashboard": False,
         "logging_level": 40,  # logging.ERROR
@@ -93,7 +97,8 @@ def backend_config(
         init["address"] = address
     else:  # "local": always a fresh instance, even if a `ray start` cluster runs here
         init["address"] = "local"
-        init["num_cpus"] = check_positive_int("num_cpus", num_cpus or os.cpu_count() or 1)
+        cores = os.cpu_count() or 1
+        init["num_cpus"] = cores if num_cpus is None else check_positive_int("num_cpus", num_cpus)
     return {
         "init_args": init,
         "client_resources": {"num_cpus": cpus_per_client, "num_gpus": gpus_per_client},

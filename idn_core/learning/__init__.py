@@ -20,6 +20,7 @@ from idn_core.learning.data import (
 from idn_core.learning.models import (
     ARCHITECTURES,
     MLP,
+    TIERS,
     CNN1d,
     ModelProfile,
     ModelSpec,
@@ -71,6 +72,7 @@ __all__ = [
     "ModelSpec",
     "OutputsTable",
     "SCORES",
+    "TIERS",
     "TrainedModel",
     "Zoo",
     "build_zoo",

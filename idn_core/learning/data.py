@@ -25,7 +25,8 @@ from idn_core._util.validation import (
     check_fraction,
     check_positive,
     check_positive_int,
-    check_type,
+    check_seed,
+    check_shares,
 )
 
 DATASETS = ("mnist1d", "digits")
@@ -107,7 +108,7 @@ def load_dataset(
     10
     """
     check_choice("dataset", name, DATASETS)
-    check_type("seed", seed, int)
+    check_seed(seed)
     check_fraction("val_fraction", val_fraction, open_low=True, open_high=True)
     check_fraction("test_fraction", test_fraction, open_low=True, open_high=True)
     if val_fraction + test_fraction >= 1:
@@ -219,7 +220,9 @@ def _split_indices(
 
 def partition_iid(n_samples: int, n_parts: int, seed: int = 0) -> list[np.ndarray]:
     """Split ``range(n_samples)`` into ``n_parts`` near-equal random parts."""
+    check_positive_int("n_samples", n_samples)
     check_positive_int("n_parts", n_parts)
+    check_seed(seed)
     _check_enough(n_samples, n_parts)
     order = np.random.default_rng(seed).permutation(n_samples)
     return [np.sort(part) for part in np.array_split(order, n_parts)]
@@ -234,8 +237,12 @@ def partition_dirichlet(
     Resamples until every part has at least ``min_size`` samples.
     """
     labels = np.asarray(labels)
+    if labels.ndim != 1 or labels.size == 0:
+        raise ValueError(f"labels must be a non-empty 1-D array, got shape {labels.shape}")
     check_positive_int("n_parts", n_parts)
     check_positive("alpha", alpha)
+    check_seed(seed)
+    check_positive_int("min_size", min_size)
     _check_enough(len(labels), n_parts * min_size)
     rng = np.random.default_rng(seed)
     for _ in range(1000):
@@ -260,8 +267,11 @@ def partition_quantity(
 
     Labels stay IID within each part; only how much data each node holds varies.
     """
+    check_positive_int("n_samples", n_samples)
     check_positive_int("n_parts", n_parts)
     check_positive("concentration", concentration)
+    check_seed(seed)
+    check_positive_int("min_size", min_size)
     _check_enough(n_samples, n_parts * min_size)
     rng = np.random.default_rng(seed)
     spare = n_samples - n_parts * min_size
@@ -272,10 +282,14 @@ def partition_quantity(
 
 
 def partition_by_shares(n_samples: int, shares: np.ndarray, seed: int = 0) -> list[np.ndarray]:
-    """IID partition with prescribed data shares (e.g. device/edge/cloud data splits)."""
-    shares = np.asarray(shares, dtype=float)
-    if shares.ndim != 1 or (shares <= 0).any() or abs(shares.sum() - 1) > 1e-6:
-        raise ValueError(f"shares must be positive and sum to one, got {shares.tolist()}")
+    """IID partition with prescribed data shares (e.g. device/edge/cloud data splits).
+
+    ``shares`` must be finite, positive and sum to one; a part left empty by rounding
+    raises ``ValueError``.
+    """
+    check_positive_int("n_samples", n_samples)
+    shares = check_shares("shares", shares)
+    check_seed(seed)
     sizes = np.floor(shares * n_samples).astype(int)
     sizes[: n_samples - sizes.sum()] += 1
     if (sizes == 0).any():

@@ -16,7 +16,16 @@ import torch
 from torch import nn
 
 from idn_core._util.threads import single_threaded
-from idn_core._util.validation import check_choice, check_positive_int
+from idn_core._util.validation import (
+    check_choice,
+    check_non_negative,
+    check_positive,
+    check_positive_int,
+    check_type,
+)
+
+#: The tiers of an IDN, from the device up: a model is built for one of them.
+TIERS = ("device", "edge", "regional", "cloud")
 
 ARCHITECTURES = ("cnn1d", "mlp")
 
@@ -102,9 +111,15 @@ class ModelSpec:
     shift_augment: int = 0
 
     def __post_init__(self) -> None:
+        check_type("name", self.name, str)
+        check_choice(f"tier of {self.name}", self.tier, TIERS)
         check_choice("architecture", self.arch, ARCHITECTURES)
         check_positive_int(f"epochs of {self.name}", self.epochs)
         check_positive_int(f"batch_size of {self.name}", self.batch_size)
+        check_positive(f"lr of {self.name}", self.lr)
+        check_non_negative(f"weight_decay of {self.name}", self.weight_decay)
+        check_positive_int(f"shift_augment of {self.name}", self.shift_augment, minimum=0)
+        check_type(f"arch_kwargs of {self.name}", self.arch_kwargs, dict)
 
     def build(self, input_length: int, n_classes: int) -> nn.Module:
         """Instantiate the untrained network."""

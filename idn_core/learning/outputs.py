@@ -10,11 +10,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from idn_core._util.validation import check_probabilities
+from idn_core._util.validation import as_float_array, check_finite, check_probabilities
 
 
 def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
-    """Numerically stable softmax over the last axis, with optional temperature."""
+    """Numerically stable softmax over the last axis, with optional temperature (> 0)."""
+    if check_finite("temperature", temperature) <= 0:
+        raise ValueError(f"temperature must be > 0, got {temperature!r}")
     z = np.asarray(logits, dtype=np.float64) / temperature
     z = z - z.max(axis=-1, keepdims=True)
     e = np.exp(z)
@@ -44,6 +46,11 @@ class OutputsTable:
             raise ValueError(
                 f"logits must have shape (models, samples, classes), got {logits.shape}"
             )
+        if 0 in logits.shape:
+            raise ValueError(
+                "logits must hold at least one model, one sample and one class, "
+                f"got shape {logits.shape} (models, samples, classes)"
+            )
         if len(self.models) != logits.shape[0]:
             raise ValueError(
                 f"{len(self.models)} model names for {logits.shape[0]} models of logits"
@@ -57,6 +64,8 @@ class OutputsTable:
         if not np.isfinite(logits).all():
             raise ValueError("logits contain NaN or infinity")
         labels = np.asarray(self.labels)
+        if not np.issubdtype(labels.dtype, np.integer):
+            raise TypeError(f"labels must be integer class indices, got dtype {labels.dtype}")
         if labels.min() < 0 or labels.max() >= logits.shape[2]:
             raise ValueError(
                 f"labels must lie in [0, {logits.shape[2]}), got range [{labels.min()}, {labels.max()}]"
@@ -95,12 +104,13 @@ class OutputsTable:
         """Probabilities ``(M, N, C)``, optionally with one temperature per model."""
         if temperatures is None:
             return softmax(self.logits)
-        t = np.asarray(temperatures, dtype=float).reshape(-1, 1, 1)
-        if t.shape[0] != self.n_models or (t <= 0).any():
+        t = as_float_array("temperatures", temperatures).ravel()
+        if t.shape != (self.n_models,) or not np.isfinite(t).all() or (t <= 0).any():
             raise ValueError(
-                f"need {self.n_models} positive temperatures, got {np.ravel(temperatures)}"
+                f"temperatures must be {self.n_models} finite positive numbers (one per model), "
+                f"got {np.ravel(temperatures).tolist()}"
             )
-        return softmax(self.logits / t)
+        return softmax(self.logits / t.reshape(-1, 1, 1))
 
     def predictions(self) -> np.ndarray:
         """Predicted classes ``(M, N)``."""

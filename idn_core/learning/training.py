@@ -13,6 +13,7 @@ from tqdm.auto import tqdm
 
 from idn_core._util.cache import cache_key, cached
 from idn_core._util.threads import single_threaded
+from idn_core._util.validation import check_index_array, check_seed
 from idn_core.learning.data import Dataset
 from idn_core.learning.models import ModelProfile, ModelSpec, profile_model
 
@@ -62,6 +63,7 @@ def fit(
     is how boosting and delivery-aware training emphasise some samples.
     ``spec.shift_augment`` > 0 applies random circular shifts of up to that many steps.
     """
+    check_seed(seed)
     if len(x) != len(y):
         raise ValueError(f"x has {len(x)} samples but y has {len(y)}")
     weights = _normalised_weights(sample_weight, len(y))
@@ -108,11 +110,13 @@ def train_model(
     the weights instead of training. Validation accuracy is measured on the full
     validation split.
     """
+    check_seed(seed)
     x, y = dataset.x_train, dataset.y_train
     if train_indices is not None:
-        train_indices = np.asarray(train_indices, dtype=np.int64)
+        train_indices = np.asarray(train_indices)
         if train_indices.size == 0:
             raise ValueError(f"{spec.name}: train_indices is empty (a node without data)")
+        train_indices = check_index_array("train_indices", train_indices, len(y)).astype(np.int64)
         x, y = x[train_indices], y[train_indices]
     if sample_weight is not None and len(sample_weight) != len(y):
         raise ValueError(f"sample_weight has {len(sample_weight)} entries for {len(y)} samples")

@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
-from idn_core._util.validation import check_choice, check_positive_int
+from idn_core._util.validation import check_choice, check_positive_int, check_seed
 from idn_core.learning.data import DATASETS, Dataset
 from idn_core.learning.models import ModelSpec
 from idn_core.learning.outputs import OutputsTable
@@ -134,6 +134,7 @@ def build_zoo(
     progress: bool | None = None,
 ) -> Zoo:
     """Train (or load from the cache) every model of ``dataset``'s zoo with ``seed``."""
+    check_seed(seed)
     specs = specs if specs is not None else zoo_specs(dataset.name, epochs)
     models = {s.name: train_model(s, dataset, seed, progress=progress) for s in specs}
     return Zoo(dataset, models)

@@ -27,7 +27,6 @@ from idn_core.network.scenario import (
 )
 from idn_core.network.topology import (
     TIER_DEFAULTS,
-    TIERS,
     UPLINK_LATENCY_MS,
     Link,
     Node,
@@ -44,7 +43,6 @@ __all__ = [
     "QUERY_MODES",
     "QueryLatency",
     "Scenario",
-    "TIERS",
     "TIER_DEFAULTS",
     "Topology",
     "UPLINK_LATENCY_MS",

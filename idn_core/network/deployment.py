@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from idn_core._util.validation import check_positive
 from idn_core.network.topology import Topology
 
 
@@ -29,10 +30,15 @@ class Placement:
         model_sizes_kb: Mapping[str, float],
     ) -> None:
         self.topology = topology
-        self.model_sizes_kb = dict(model_sizes_kb)
+        self.model_sizes_kb = _check_sizes(model_sizes_kb)
         self._models: dict[str, tuple[str, ...]] = {}
         for node_name, models in assignment.items():
             node = topology.node(node_name)  # KeyError names an unknown node
+            if isinstance(models, str):
+                raise TypeError(
+                    f"assignment of {node_name!r} must be a list of model names, "
+                    f"got the string {models!r}"
+                )
             models = tuple(models)
             for m in models:
                 if m not in self.model_sizes_kb:
@@ -73,3 +79,17 @@ class Placement:
 
     def __repr__(self) -> str:
         return f"Placement({self._models})"
+
+
+def _check_sizes(model_sizes_kb: Mapping[str, float]) -> dict[str, float]:
+    """Copy of ``model_sizes_kb``; every size must be a finite number of KiB > 0.
+
+    A negative or NaN size would make a node's memory check pass for models that do not fit.
+    """
+    if not isinstance(model_sizes_kb, Mapping):
+        raise TypeError(
+            f"model_sizes_kb must map model names to KiB, got {type(model_sizes_kb).__name__}"
+        )
+    for model, size in model_sizes_kb.items():
+        check_positive(f"model_sizes_kb[{model!r}]", size)
+    return dict(model_sizes_kb)

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from idn_core._util.validation import check_seed
 from idn_core.learning.data import Dataset, load_dataset
 from idn_core.learning.outputs import OutputsTable
 from idn_core.learning.zoo import Zoo, build_zoo
@@ -57,18 +58,22 @@ class Scenario:
     def tier_summary(self, topology: Topology | None = None) -> pd.DataFrame:
         """Accuracy and mean latency of serving every request at one tier of the path.
 
-        One row per tier of the path (local-only, edge-only, cloud-only); latency is
-        averaged over devices. Pass a modified ``topology`` to ask what-if questions.
+        One row per model of the scenario's path (local-only, edge-only, cloud-only);
+        latency is averaged over devices. Pass a modified ``topology`` to ask what-if
+        questions: each model is served at the node of its tier on every device's path,
+        so the topology's paths must contain every tier of the scenario's path (a
+        ``ValueError`` names the missing tier otherwise).
         """
         topo = topology or self.topology
         flops = self.zoo.flops()
         accuracy = self.test.accuracy()
         rows = []
-        for position, model in enumerate(self.path_models):
-            latencies = []
-            for device in topo.devices:
-                node = topo.path(device)[position]
-                latencies.append(topo.serving_latency_ms(device, node, flops[model]))
+        for model in self.path_models:
+            tier = self.zoo[model].spec.tier
+            latencies = [
+                topo.serving_latency_ms(device, _node_of_tier(topo, device, tier), flops[model])
+                for device in topo.devices
+            ]
             rows.append(
                 {
                     "tier": self.zoo[model].spec.tier,
@@ -80,10 +85,31 @@ class Scenario:
         return pd.DataFrame(rows)
 
     def path_latencies_ms(self, device: str | None = None) -> np.ndarray:
-        """Latency of answering at each tier of ``device``'s path (first device by default)."""
-        device = device or self.topology.devices[0]
+        """Latency of answering at each tier of ``device``'s path (first device by default).
+
+        A name that is not one of the topology's devices raises ``ValueError``.
+        """
+        device = self.topology.devices[0] if device is None else device
+        if device not in self.topology.devices:
+            raise ValueError(
+                f"device {device!r} is not a device of the scenario's topology; "
+                f"devices are {self.topology.devices}"
+            )
         table = self.latency_table()
         return table[table.device == device].latency_ms.to_numpy()
+
+
+def _node_of_tier(topology: Topology, device: str, tier: str) -> str:
+    """The node of ``tier`` on ``device``'s path; ``ValueError`` if the path has none."""
+    path = topology.path(device)
+    for node in path:
+        if topology.node(node).tier == tier:
+            return node
+    tiers = [topology.node(n).tier for n in path]
+    raise ValueError(
+        f"topology: the path of {device!r} has tiers {tiers}, no {tier!r} node to serve "
+        f"the scenario's {tier} model; a what-if topology needs every tier of the scenario"
+    )
 
 
 def load_scenario(
@@ -108,6 +134,7 @@ def load_scenario(
     generator_kwargs : MNIST-1D generator settings other than the book's (e.g.
         ``iid_noise_scale=0.05``), to ask what the same zoo does on other data.
     """
+    check_seed(seed)
     data = load_dataset(dataset, num_samples=num_samples, seed=seed, **generator_kwargs)
     zoo = build_zoo(data, seed, epochs=epochs, progress=progress)
     topology = tree_topology(n_edges=n_edges, devices_per_edge=devices_per_edge)

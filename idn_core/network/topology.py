@@ -10,14 +10,18 @@ alongside in chapter 1.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import networkx as nx
 
-from idn_core._util.validation import check_choice, check_non_negative, check_positive, check_type
-
-TIERS = ("device", "edge", "regional", "cloud")
+from idn_core._util.validation import (
+    check_choice,
+    check_non_negative,
+    check_positive,
+    check_positive_int,
+    check_type,
+)
+from idn_core.learning.models import TIERS
 
 
 @dataclass(frozen=True)
@@ -84,12 +88,23 @@ class Topology:
                 raise ValueError(f"duplicate node name {node.name!r}")
             self.graph.add_node(node.name, node=node)
         for link in links:
-            for end in (link.a, link.b):
-                if end not in self.graph:
-                    raise KeyError(f"link {link.a}-{link.b} names unknown node {end!r}")
-            self.graph.add_edge(link.a, link.b, link=link)
+            self._add_link(link)
         self._validate_tree()
         self._paths = {d: nx.shortest_path(self.graph, d, self.cloud) for d in self.devices}
+
+    def _add_link(self, link: Link) -> None:
+        """Add ``link``; unknown ends raise ``KeyError``, a second link between two nodes
+        or a link from a node to itself ``ValueError`` (the graph would keep only one)."""
+        for end in (link.a, link.b):
+            if end not in self.graph:
+                raise KeyError(f"link {link.a}-{link.b} names unknown node {end!r}")
+        if link.a == link.b:
+            raise ValueError(f"link {link.a}-{link.b} joins node {link.a!r} to itself")
+        if self.graph.has_edge(link.a, link.b):
+            raise ValueError(
+                f"links: two links join {link.a!r} and {link.b!r}; give one link per pair of nodes"
+            )
+        self.graph.add_edge(link.a, link.b, link=link)
 
     def _validate_tree(self) -> None:
         clouds = [n for n, d in self.graph.nodes(data="node") if d.tier == "cloud"]
@@ -204,8 +219,10 @@ def path_topology(
     latencies_ms: tuple[float, ...] | None = None,
 ) -> Topology:
     """A single path device -> ... -> cloud with default node capabilities."""
-    if not tiers or tiers[-1] != "cloud":
-        raise ValueError(f"a path must end at the cloud, got tiers {tiers}")
+    if isinstance(tiers, str) or not tiers or tiers[-1] != "cloud":
+        raise ValueError(f"tiers: a path must end at the cloud, got tiers {tiers!r}")
+    for tier in tiers:
+        check_choice("tier", tier, TIERS)
     latencies = latencies_ms or tuple(UPLINK_LATENCY_MS[t] for t in tiers[:-1])
     if len(latencies) != len(tiers) - 1:
         raise ValueError(
@@ -228,15 +245,10 @@ def tree_topology(
     Edges are spread round-robin over the regional centres when ``n_regional > 0``.
     ``latencies_ms`` maps a tier to the one-way latency of its uplink.
     """
-    for name, value in (("n_edges", n_edges), ("devices_per_edge", devices_per_edge)):
-        if not isinstance(value, int) or value < 1:
-            raise ValueError(f"{name} must be a positive int, got {value!r}")
-    if not isinstance(n_regional, int) or n_regional < 0:
-        raise ValueError(f"n_regional must be a non-negative int, got {n_regional!r}")
-    lat = {**UPLINK_LATENCY_MS, **(latencies_ms or {})}
-    for tier, value in lat.items():
-        if not isinstance(value, int | float) or math.isnan(value) or value < 0:
-            raise ValueError(f"uplink latency of tier {tier!r} must be >= 0, got {value!r}")
+    check_positive_int("n_edges", n_edges)
+    check_positive_int("devices_per_edge", devices_per_edge)
+    check_positive_int("n_regional", n_regional, minimum=0)
+    lat = {**UPLINK_LATENCY_MS, **_check_uplink_latencies(latencies_ms)}
     nodes = [Node("cloud", "cloud", **TIER_DEFAULTS["cloud"])]
     links: list[Link] = []
     regionals = [f"regional-{r}" for r in range(n_regional)]
@@ -252,3 +264,18 @@ def tree_topology(
             nodes.append(Node(device, "device", **TIER_DEFAULTS["device"]))
             links.append(Link(device, edge, lat["device"]))
     return Topology(nodes, links)
+
+
+def _check_uplink_latencies(latencies_ms: dict[str, float] | None) -> dict[str, float]:
+    """Validate ``tree_topology``'s ``latencies_ms``: known uplink tiers, finite values >= 0."""
+    if latencies_ms is None:
+        return {}
+    check_type("latencies_ms", latencies_ms, dict)
+    for tier, value in latencies_ms.items():
+        if tier not in UPLINK_LATENCY_MS:
+            raise ValueError(
+                f"latencies_ms names unknown tier {tier!r}; tiers with an uplink are "
+                f"{list(UPLINK_LATENCY_MS)}"
+            )
+        check_non_negative(f"latencies_ms[{tier!r}] (uplink latency of tier {tier!r})", value)
+    return {tier: float(v) for tier, v in latencies_ms.items()}

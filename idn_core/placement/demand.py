@@ -24,6 +24,7 @@ from idn_core._util.validation import (
     check_non_negative,
     check_positive,
     check_positive_int,
+    check_seed,
 )
 from idn_core.placement.instance import PlacementInstance, gain
 
@@ -55,6 +56,7 @@ def expected_rates(
 
     ``rate`` is the mean total requests per slot over all types.
     """
+    check_seed(seed)
     check_choice("demand kind", kind, DEMAND_KINDS)
     T = check_positive_int("horizon", horizon)
     check_positive("rate", rate)
@@ -85,6 +87,7 @@ def expected_rates(
 
 def sample_loads(rates: np.ndarray, seed: int = 0) -> np.ndarray:
     """Poisson requests per slot around ``rates`` ``(T, R)``; float array of counts."""
+    check_seed(seed)
     rates = np.asarray(rates, dtype=float)
     if not np.isfinite(rates).all() or (rates < 0).any():
         raise ValueError("rates must be finite and >= 0")
@@ -95,6 +98,7 @@ def make_loads(
     inst: PlacementInstance, horizon: int, *, seed: int = 0, **kwargs: object
 ) -> np.ndarray:
     """:func:`expected_rates` then :func:`sample_loads` with the same ``seed``: ``(T, R)``."""
+    check_seed(seed)
     return sample_loads(expected_rates(inst, horizon, seed=seed, **kwargs), seed=seed + 1)
 
 

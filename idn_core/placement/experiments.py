@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from idn_core._util.validation import check_positive, check_positive_int
+from idn_core._util.validation import check_positive, check_positive_int, check_seed
 from idn_core.network.topology import Topology, tree_topology
 from idn_core.placement.baselines import (
     LocalGreedy,
@@ -32,6 +32,7 @@ def placement_catalogue(
     n_tasks: int = 8, *, num_samples: int | None = None, epochs: int | None = None, seed: int = 0
 ) -> list[CatalogueModel]:
     """Catalogue of ``n_tasks`` tasks over the MNIST-1D and digits zoos (trained or cached)."""
+    check_seed(seed)
     from idn_core.network.scenario import load_scenario
 
     check_positive_int("n_tasks", n_tasks)
@@ -70,6 +71,7 @@ def infida_policy(
     ``lr_scale`` multiplies it (the chapter shows the effect). ``eta`` stays ``~ 1/sqrt(T)``.
     ``share`` is the fixed share of :class:`~idn_core.placement.infida.Infida` (0: the paper's INFIDA).
     """
+    check_seed(seed)
     check_positive("lr_scale", lr_scale)
     n_updates = max(1, horizon // period)
     eta = lr_scale * theory_learning_rate(inst, n_updates, max_load * period)
@@ -114,6 +116,7 @@ def compare_policies(
     share: float = SHARE,
 ) -> PlacementComparison:
     """Run INFIDA, the local greedy, the global greedy and the offline optimum on ``loads``."""
+    check_seed(seed)
     loads = np.asarray(loads, dtype=float)
     opt = optimal_static(inst, loads)
     greedy = greedy_static(inst, loads)
@@ -149,6 +152,7 @@ def infida_variant_ratios(
     Returns its time-averaged gain from slot ``start`` over the offline optimum's and over
     the static greedy's, whose gains ``comp`` already holds.
     """
+    check_seed(seed)
     loads = comp.loads
     policy = infida_policy(inst, len(loads), float(loads.max()), seed=seed, **infida_kwargs)
     infida = simulate_slots(inst, loads, [policy]).time_averaged(start)["INFIDA"]
@@ -182,6 +186,7 @@ def alpha_sweep(
     Returns a table (one row per alpha: share served per tier, mean latency in ms, mean
     accuracy), the optimal allocation per alpha, and the last instance (for labels).
     """
+    check_seed(seed)
     rows, allocs = [], {}
     inst = None
     for alpha in alphas:

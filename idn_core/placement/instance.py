@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from idn_core._util.validation import check_non_negative, check_positive
+from idn_core._util.validation import check_fraction, check_non_negative, check_positive
 from idn_core.network.deployment import Placement
 from idn_core.network.topology import Topology
 from idn_core.placement.catalogue import CatalogueModel, compute_capacity
@@ -107,7 +107,7 @@ class PlacementInstance:
         if (x[~self.allowed] > 1e-9).any():
             v, m = np.argwhere((x > 1e-9) & ~self.allowed)[0]
             raise ValueError(
-                f"model {self.models[m]!r} cannot be placed on {self.nodes[v]!r} "
+                f"allocation: model {self.models[m]!r} cannot be placed on {self.nodes[v]!r} "
                 "(larger than its memory, or the repository, which holds every model anyway)"
             )
         used = x @ self.sizes_kb
@@ -162,8 +162,7 @@ def build_instance(
     for c in catalogue:
         check_positive(f"size_kb of {c.name}", c.size_kb)
         check_non_negative(f"flops of {c.name}", c.flops)
-        if not 0.0 <= c.accuracy <= 1.0:
-            raise ValueError(f"accuracy of {c.name} must lie in [0, 1], got {c.accuracy!r}")
+        check_fraction(f"accuracy of {c.name}", c.accuracy)
     nodes = topology.nodes
     V, M = len(nodes), len(catalogue)
     repo = [n.name for n in nodes].index(topology.cloud)

@@ -13,7 +13,7 @@ import time
 import numpy as np
 import pandas as pd
 
-from idn_core._util.validation import check_positive_int
+from idn_core._util.validation import check_positive_int, check_seed
 from idn_core.placement.baselines import greedy_static, optimal_static
 from idn_core.placement.catalogue import CatalogueModel
 from idn_core.placement.demand import make_loads, simulate_slots
@@ -34,6 +34,7 @@ def timing_table(
 
     Columns: nodes, request types, MILP seconds, greedy seconds, INFIDA ms per slot update.
     """
+    check_seed(seed)
     rows = []
     for n_edges, dpe in sizes:
         inst = build_instance(placement_topology(n_edges, dpe), catalogue)
@@ -87,6 +88,7 @@ def depround_table(
 ) -> pd.DataFrame:
     """Per node: budget, fractional level, memory used and largest marginal bias over ``n``
     roundings of ``y``, for plain DepRound and for DepRound followed by the refill."""
+    check_seed(seed)
     checks = {
         f: depround_bias(y, inst.sizes_kb, inst.budgets_kb, n, seed=seed, fill=f)
         for f in (False, True)
@@ -147,6 +149,7 @@ def regret_vs_horizon(
     Columns: ``T``, regret per slot of the integral allocations and of the fractional state
     (ms), and both divided by the optimum's mean gain per slot.
     """
+    check_seed(seed)
     loads = np.asarray(loads, dtype=float)
     rows = []
     for T in horizons:
@@ -181,6 +184,7 @@ def infida_step_sweep(
     of variation of the gain per slot over the second half) and, per scale, the per-slot
     gains of INFIDA and of the offline optimum (for :func:`~idn_core.views.placement.regret_figure`).
     """
+    check_seed(seed)
     loads = comparison.loads
     opt = comparison.result.gains["offline optimum"]
     half = len(loads) // 2

@@ -12,9 +12,11 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from idn_core._util.validation import check_seed
 from idn_core.learning.data import Dataset
+from idn_core.learning.models import TIERS
 from idn_core.network.deployment import Placement
-from idn_core.network.topology import TIERS, Topology
+from idn_core.network.topology import Topology
 
 #: One colour per tier, used by every chapter.
 TIER_COLORS = {"device": "#1b9e77", "edge": "#d95f02", "regional": "#7570b3", "cloud": "#e7298a"}
@@ -22,6 +24,7 @@ TIER_COLORS = {"device": "#1b9e77", "edge": "#d95f02", "regional": "#7570b3", "c
 
 def signals_figure(dataset: Dataset, seed: int = 0) -> go.Figure:
     """One training signal per class, in a 2 x 5 grid."""
+    check_seed(seed)
     rng = np.random.default_rng(seed)
     fig = make_subplots(rows=2, cols=5, subplot_titles=[f"class {c}" for c in range(10)])
     for c in range(10):

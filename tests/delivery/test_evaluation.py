@@ -22,6 +22,7 @@ from reference_delivery import (
 from idn_core.delivery import (
     Decision,
     Outcome,
+    RequestStream,
     cascade_decision,
     cascade_grid,
     cascade_metrics,
@@ -348,3 +349,47 @@ def test_summarize_rejects_bad_input():
     )
     with pytest.raises(TypeError, match="name"):
         summarize(out, 3)
+
+
+@pytest.mark.parametrize(
+    ("sample", "device", "error", "match"),
+    [
+        ([-1, 0], [0, 0], ValueError, r"sample must lie in \[0, 5\)"),
+        ([0, 5], [0, 0], ValueError, r"sample must lie in \[0, 5\)"),
+        ([0, 1], [0, 2], ValueError, r"device must lie in \[0, 2\)"),
+        ([0, 1], [-1, 0], ValueError, "device must lie"),
+        ([0.0, 1.0], [0, 0], TypeError, "sample must hold integers"),
+        ([0, 1], [0], ValueError, "one entry per request"),
+        ([], [], ValueError, "at least one request"),
+    ],
+)
+def test_request_stream_rejects_indices_that_would_wrap_or_overflow(sample, device, error, match):
+    # A negative sample index used to wrap to the end of the table (accuracy 1.0 on a
+    # table whose last sample every model gets right).
+    with pytest.raises(error, match=match):
+        RequestStream(np.array(sample), np.array(device), ("x", "y"), 5)
+
+
+def test_make_requests_refuses_a_lone_string_of_devices():
+    # "device-0" used to become eight one-letter devices.
+    with pytest.raises(TypeError, match="devices must be a sequence of device names"):
+        make_requests(10, 50, "device-0")
+    with pytest.raises(ValueError, match="devices must be unique"):
+        make_requests(10, 50, ("a", "a"))
+    with pytest.raises(ValueError, match="device_shares"):
+        make_requests(10, 50, ("a", "b"), device_shares=[np.nan, 1.0])
+
+
+@pytest.mark.parametrize(("seed", "error"), [(-1, ValueError), ("1", TypeError), (2.0, TypeError)])
+def test_make_requests_names_a_bad_seed(seed, error):
+    with pytest.raises(error, match="seed"):
+        make_requests(10, 50, ("a",), seed=seed)
+
+
+def test_decision_requires_integer_answer_tiers_and_predictions():
+    queried = np.ones((2, 3), bool)
+    # A float answer_tier used to fail later with an IndexError that named nothing.
+    with pytest.raises(TypeError, match="answer_tier must be an integer array"):
+        Decision(queried, np.array([0.0, 2.0]))
+    with pytest.raises(TypeError, match="prediction must be an integer array"):
+        Decision(queried, np.array([0, 2]), prediction=np.array([1.5, 0.0]))

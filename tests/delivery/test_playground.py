@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from idn_core.delivery import Playground
 from idn_core.learning import confidence
-from idn_core.network import load_scenario
+from idn_core.network import load_scenario, tree_topology
 from idn_core.views import PlaygroundDashboard, playground_figure, playground_sweep
 
 N_REQUESTS = 3000
@@ -169,3 +169,22 @@ def test_static_figure_slider_and_buttons_carry_the_sweep(pg: Playground) -> Non
     assert [t.visible for t in fig.data] == [True] * 5 + [False] * 5
     with pytest.raises(ValueError, match="active"):
         playground_figure(sweep, active=3)
+
+
+@pytest.mark.parametrize(("n_edges", "per_edge"), [(2, 3), (1, 2)])
+def test_run_on_a_topology_with_other_devices_is_an_error(pg: Playground, n_edges, per_edge):
+    other = tree_topology(n_edges=n_edges, devices_per_edge=per_edge)
+    # More devices used to be ignored (no requests); fewer raised KeyError 'device-1'.
+    with pytest.raises(ValueError, match="request stream is drawn over"):
+        pg.run(other, policy="local")
+
+
+def test_devices_without_requests_are_listed_idle(pg: Playground):
+    one = Playground(pg.scenario, n_requests=1, seed=0)
+
+    result = one.run(policy="local")
+
+    idle = result.per_device[result.per_device.requests == 0]
+    assert len(idle) == len(one.topology.devices) - 1
+    assert idle.accuracy.isna().all() and idle.latency_ms.isna().all()
+    assert result.per_node.load.sum() == pytest.approx(1.0)

@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 import torch
 
-from idn_core.federated import module_state
 from idn_core.federated.early_exit import (
     LOWER_EXITS,
     EarlyExitConfig,
@@ -31,7 +30,7 @@ from idn_core.federated.early_exit import (
     sweep_early_exit,
     variance_weights,
 )
-from idn_core.learning import load_dataset
+from idn_core.learning import load_dataset, module_state
 from idn_core.network import tree_topology
 
 torch.set_num_threads(1)
@@ -78,7 +77,7 @@ def test_participation_outside_unit_interval_is_rejected(digits):
     with pytest.raises(ValueError, match="participation probability of cloud for exit 1"):
         check_participation(np.array([[1, 0, 0], [1.5, 1, 1]]), holds, ["device-0", "cloud"])
     bad = ((1.0, 0.0, 0.0), (-0.2, 1.0, 0.0), (0.0, 0.0, 1.0))
-    with pytest.raises(ValueError, match="edge-0 for exit 1"):
+    with pytest.raises(ValueError, match=r"participation\[1\]\[0\] \(depth 1, exit 1\)"):
         run_early_exit(digits, EarlyExitConfig(participation=bad, **TINY), progress=False)
 
 
@@ -338,3 +337,52 @@ def test_figures_have_one_slider_step_per_split(digits):
     )
     assert list(lam_fig.data[1].y) == pytest.approx([0.8, 0.15, 0.05])  # serving rule, first split
     assert len(fed_plots.weighting_gain_figure(table).data) == 1
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "error", "match"),
+    [
+        ("momentum", float("nan"), ValueError, "momentum"),
+        ("momentum", 1.0, ValueError, "momentum"),
+        ("momentum", -0.1, ValueError, "momentum"),
+        ("server_lr", -1.0, ValueError, "server_lr"),
+        ("server_lr", 0.0, ValueError, "server_lr"),
+        ("server_lr", float("inf"), ValueError, "server_lr"),
+        ("lr", float("nan"), ValueError, "lr"),
+        ("data_split", (float("nan"), 0.5, 0.5), ValueError, "data_split"),
+        ("participation", ((1.0, 0.0, 0.0), (float("nan"), 1.0, 0.0), (0, 0, 1)), ValueError,
+         "participation"),
+        ("participation", ((1.0, 0.0, 0.0),), ValueError, "participation"),
+        ("channels", (4, 0, 8), ValueError, "channels"),
+        ("channels", (), ValueError, "channels"),
+        ("rounds", 1.5, TypeError, "rounds"),
+    ],
+)  # fmt: skip
+def test_config_validates_every_field(field, value, error, match):
+    # momentum=nan and server_lr=-1 used to be accepted; training then blamed the
+    # learning rates (or silently moved the weights backwards).
+    with pytest.raises(error, match=match):
+        EarlyExitConfig(**{**TINY, field: value})
+
+
+def test_exit_weight_maths_rejects_non_finite_inputs():
+    with pytest.raises(ValueError, match="FLOPs"):
+        lambda_tilde("flops", [0.5, 0.5], flops=[1.0, np.inf])
+    with pytest.raises(ValueError, match="sizes must be finite"):
+        exit_data_shares([np.nan, 3.0], np.ones((2, 2), bool))
+    state = {"w": np.zeros(2)}
+    with pytest.raises(ValueError, match="weights must be finite"):
+        aggregate_exit_updates(state, [], np.ones((1, 2)), np.ones((1, 2)), [np.nan, 1.0])
+    with pytest.raises(ValueError, match=r"update of node 0 for 'w' has shape \(\)"):
+        aggregate_exit_updates(
+            state, [(0, 0, {"w": 1.0})], np.ones((1, 2)), np.ones((1, 2)), [1, 0]
+        )
+
+
+def test_node_data_indices_must_lie_in_the_training_split(digits):
+    parts = [np.arange(10 * i, 10 * i + 10) for i in range(7)]
+    parts[2] = np.array([-1, 0, 1])  # -1 used to wrap to the last training sample
+    with pytest.raises(ValueError, match=r"node_data of .* must lie in \[0, "):
+        run_early_exit(digits, EarlyExitConfig(**TINY), node_data=parts, progress=False)
+    with pytest.raises(ValueError, match="seed"):
+        run_early_exit(digits, EarlyExitConfig(**TINY), seed=-1, progress=False)

@@ -10,11 +10,10 @@ from hypothesis import strategies as st
 
 from idn_core.delivery import cascade_answer
 from idn_core.federated import (
-    check_shares,
+    check_serving_shares,
     client_seed,
     client_update,
     max_confidence,
-    module_state,
     node_test_indices,
     per_node_accuracy,
     reach_weights,
@@ -26,7 +25,14 @@ from idn_core.federated import (
     tradeoff_curve,
     weighted_average,
 )
-from idn_core.learning import ModelSpec, fit, load_dataset, partition_dirichlet, partition_iid
+from idn_core.learning import (
+    ModelSpec,
+    fit,
+    load_dataset,
+    module_state,
+    partition_dirichlet,
+    partition_iid,
+)
 
 torch.set_num_threads(1)
 
@@ -234,7 +240,7 @@ def test_share_thresholds_serve_the_requested_shares():
 @pytest.mark.parametrize("shares", [[0.5, 0.3, 0.3], [0.5, 0.5], [1.2, -0.1, -0.1]])
 def test_shares_must_be_a_split(shares):
     with pytest.raises(ValueError, match="serving shares"):
-        check_shares(shares, 3)
+        check_serving_shares(shares, 3)
 
 
 def test_reach_weights_hard_match_the_cascade_and_decrease_along_the_path():
@@ -356,3 +362,18 @@ def test_run_fedavg_is_exactly_its_pure_parts(digits):
         state = weighted_average([u.state for u in ups], [u.weight for u in ups])
     for k in state:
         np.testing.assert_array_equal(state[k], fed.state[k])
+
+
+def test_weighted_average_names_the_key_and_shapes_of_mismatched_arrays():
+    a, b = {"w": np.zeros((2, 3))}, {"w": np.zeros((3,))}
+    # (2, 3) and (3,) used to broadcast silently into a (2, 3) "average".
+    with pytest.raises(ValueError, match=r"'w' has shape \(3,\) in client state 1 but \(2, 3\)"):
+        weighted_average([a, b], [1, 1])
+    with pytest.raises(ValueError, match="'w' has shape"):
+        weighted_average([a, {"w": np.zeros((2, 4))}], [1, 1])
+
+
+@pytest.mark.parametrize(("seed", "error"), [(-1, ValueError), ("3", TypeError), (0.5, TypeError)])
+def test_client_seed_names_a_bad_seed(seed, error):
+    with pytest.raises(error, match="seed"):
+        client_seed(seed, 0, 0)

@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 import torch
 
-from idn_core.federated import backend_config, load_state, run_fedavg
+from idn_core.federated import backend_config, run_fedavg
 from idn_core.federated.early_exit import (
     LOWER_EXITS,
     EarlyExitConfig,
@@ -28,7 +28,13 @@ from idn_core.federated.early_exit import (
     run_early_exit,
 )
 from idn_core.federated.flower_engine import record_to_state, state_to_record
-from idn_core.learning import ModelSpec, load_dataset, partition_dirichlet, predict_logits
+from idn_core.learning import (
+    ModelSpec,
+    load_dataset,
+    load_state,
+    partition_dirichlet,
+    predict_logits,
+)
 from idn_core.network import tree_topology
 
 torch.set_num_threads(1)
@@ -107,6 +113,16 @@ def test_backend_config_sets_client_resources_and_cluster_address():
         backend_config(cpus_per_client=0)
     with pytest.raises(ValueError, match="gpus_per_client"):
         backend_config(gpus_per_client=-1)
+
+
+@pytest.mark.parametrize(
+    ("num_cpus", "error"), [(0, ValueError), (-2, ValueError), (1.5, TypeError)]
+)
+def test_backend_config_rejects_a_bad_num_cpus(num_cpus, error):
+    # num_cpus=0 used to mean "every core" (0 or os.cpu_count()).
+    with pytest.raises(error, match="num_cpus"):
+        backend_config(num_cpus=num_cpus)
+    assert backend_config()["init_args"]["num_cpus"] >= 1  # None: every core, as documented
 
 
 def test_array_records_round_trip_exactly():

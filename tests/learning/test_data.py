@@ -138,3 +138,28 @@ def test_partition_errors_name_the_problem():
         partition_dirichlet(np.zeros(10, int), 2, alpha=-1.0)
     with pytest.raises(ValueError, match="cannot fill"):
         partition_iid(3, 5)
+
+
+@pytest.mark.parametrize(
+    "shares",
+    [[np.nan, 1.0], [-0.5, 1.5], [0.0, 0.0], [np.inf, 1.0], [[0.5, 0.5]], []],
+)
+def test_partition_by_shares_rejects_garbage_shares(shares):
+    # [nan, 1.0] used to return an empty part: NaN passed both the sign and the sum check.
+    with pytest.raises(ValueError, match="shares"):
+        partition_by_shares(100, shares)
+
+
+@pytest.mark.parametrize(
+    ("seed", "error"), [(-1, ValueError), ("0", TypeError), (1.5, TypeError), (True, TypeError)]
+)
+def test_bad_seeds_are_named(seed, error):
+    for call in (
+        lambda: partition_iid(100, 2, seed=seed),
+        lambda: partition_by_shares(100, [0.5, 0.5], seed=seed),
+        lambda: partition_quantity(100, 2, 1.0, seed=seed),
+        lambda: partition_dirichlet(np.arange(100) % 3, 2, 1.0, seed=seed),
+        lambda: load_dataset("digits", seed=seed),
+    ):
+        with pytest.raises(error, match="seed"):
+            call()

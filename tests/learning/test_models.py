@@ -3,7 +3,15 @@
 import pytest
 import torch
 
-from idn_core.learning import MLP, CNN1d, count_flops, count_parameters, profile_model, zoo_specs
+from idn_core.learning import (
+    MLP,
+    CNN1d,
+    ModelSpec,
+    count_flops,
+    count_parameters,
+    profile_model,
+    zoo_specs,
+)
 
 
 def test_logistic_regression_flops_and_params():
@@ -47,3 +55,21 @@ def test_models_map_batches_to_logits():
     for spec in zoo_specs("mnist1d", epochs=1):
         out = spec.build(40, 10)(torch.randn(3, 40))
         assert out.shape == (3, 10)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"tier": "egde"}, ValueError, "unknown tier of m 'egde'"),
+        ({"lr": float("nan")}, ValueError, "lr of m"),
+        ({"lr": 0.0}, ValueError, "lr of m"),
+        ({"weight_decay": -1e-4}, ValueError, "weight_decay of m"),
+        ({"shift_augment": -1}, ValueError, "shift_augment of m"),
+        ({"arch_kwargs": [("hidden", [4])]}, TypeError, "arch_kwargs of m"),
+    ],
+)
+def test_model_spec_validates_its_fields(kwargs, error, match):
+    # tier="egde" used to be accepted, and the scenario then looked the model up by tier.
+    args = {"name": "m", "tier": "edge", "arch": "mlp", **kwargs}
+    with pytest.raises(error, match=match):
+        ModelSpec(**args)

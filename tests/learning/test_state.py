@@ -6,8 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from idn_core.learning import ModelSpec
-from idn_core.learning.state import load_state, module_state
+from idn_core.learning import ModelSpec, load_state, module_state
 
 
 def small_module() -> torch.nn.Module:

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from idn_core.learning import OutputsTable, softmax
-from idn_core.network import load_scenario
+from idn_core.network import load_scenario, path_topology, tree_topology
 
 
 def test_softmax_rows_sum_to_one_and_temperature_flattens():
@@ -85,3 +85,53 @@ def test_scenario_on_other_generator_settings(quick_scenario):
     assert noisy.dataset.config["iid_noise_scale"] == 0.05
     assert quick_scenario.dataset.config["iid_noise_scale"] == 0.02
     assert not np.allclose(noisy.dataset.x_train, quick_scenario.dataset.x_train)
+
+
+@pytest.mark.parametrize(
+    ("build", "match"),
+    [
+        (lambda: OutputsTable(("a",), np.zeros((1, 0, 3)), np.zeros(0, int)), "at least one"),
+        (lambda: OutputsTable((), np.zeros((0, 2, 3)), np.zeros(2, int)), "at least one"),
+        (lambda: OutputsTable(("a",), np.zeros((1, 2, 3)), np.array([0.0, 1.5])), "labels"),
+    ],
+)
+def test_empty_tables_and_float_labels_are_named(build, match):
+    # Zero samples used to fail with NumPy's "zero-size array to reduction operation".
+    with pytest.raises((ValueError, TypeError), match=match):
+        build()
+
+
+@pytest.mark.parametrize("temps", [[1.0, np.nan, 1.0], [1.0, 0.0, 1.0], [1, -2, 1], [1, np.inf, 1]])
+def test_probs_rejects_non_finite_or_non_positive_temperatures(temps):
+    table = OutputsTable(("a", "b", "c"), np.zeros((3, 2, 2)), np.array([0, 1]))
+    # [1, nan, 1] used to return NaN probabilities for model b.
+    with pytest.raises(ValueError, match="temperatures must be 3 finite positive numbers"):
+        table.probs(temperatures=temps)
+    with pytest.raises(ValueError, match="temperature"):
+        softmax(np.zeros((1, 2)), temperature=float(temps[1]))
+
+
+def test_path_latencies_of_an_unknown_node_are_an_error(quick_scenario):
+    # "device-99" used to give an empty array.
+    with pytest.raises(ValueError, match="device 'device-99' is not a device of the scenario"):
+        quick_scenario.path_latencies_ms("device-99")
+    with pytest.raises(ValueError, match="device 'edge-0' is not a device"):
+        quick_scenario.path_latencies_ms("edge-0")
+
+
+def test_tier_summary_on_a_path_without_an_edge_names_the_missing_tier(quick_scenario):
+    # A (device, cloud) path used to raise a bare IndexError.
+    with pytest.raises(ValueError, match="no 'edge' node to serve the scenario's edge model"):
+        quick_scenario.tier_summary(path_topology(("device", "cloud")))
+
+
+def test_tier_summary_serves_each_model_at_its_own_tier(quick_scenario):
+    s = quick_scenario
+    deeper = tree_topology(n_edges=2, devices_per_edge=2, n_regional=1)
+
+    base, what_if = s.tier_summary(), s.tier_summary(deeper)
+
+    flops = s.zoo.flops()["cnn-cloud"]
+    cloud = np.mean([deeper.serving_latency_ms(d, "cloud", flops) for d in deeper.devices])
+    assert what_if.latency_ms.iloc[2] == pytest.approx(cloud)
+    assert what_if.latency_ms.iloc[:2].tolist() == pytest.approx(base.latency_ms.iloc[:2].tolist())

@@ -122,3 +122,35 @@ def test_placement_names_unknown_things():
         Placement(topo, {"cloud": ["huge"]}, SIZES)
     with pytest.raises(KeyError, match="unknown node 'edge-7'"):
         Placement(topo, {"edge-7": ["small"]}, SIZES)
+
+
+def test_unknown_tier_in_tree_latencies_is_rejected():
+    # {"egde": 1} used to be ignored: the edge uplink kept its default latency.
+    with pytest.raises(ValueError, match=r"latencies_ms names unknown tier 'egde'"):
+        tree_topology(latencies_ms={"egde": 1.0})
+    with pytest.raises(ValueError, match="latencies_ms\\['edge'\\]"):
+        tree_topology(latencies_ms={"edge": math.nan})
+    with pytest.raises(ValueError, match="unknown tier 'fog'"):
+        path_topology(("device", "fog", "cloud"))
+
+
+def test_two_links_between_the_same_nodes_are_rejected():
+    nodes = [Node("d", "device", 4.0, 1.0), Node("c", "cloud", 1e6, 50.0)]
+    # The second link used to replace the first without a word.
+    with pytest.raises(ValueError, match="two links join 'c' and 'd'"):
+        Topology(nodes, [Link("d", "c", 5.0), Link("c", "d", 50.0)])
+    with pytest.raises(ValueError, match="joins node 'd' to itself"):
+        Topology(nodes, [Link("d", "c", 5.0), Link("d", "d", 1.0)])
+
+
+@pytest.mark.parametrize("bad", [-5.0, math.nan, math.inf, 0.0, "6"])
+def test_placement_rejects_bad_model_sizes(bad):
+    topo = path_topology()
+    # A -5 KiB model used to make a 6 KiB model "fit" the 4 KiB device beside it.
+    with pytest.raises((ValueError, TypeError), match=r"model_sizes_kb\['neg'\]"):
+        Placement(topo, {"device-0": ["big", "neg"]}, {"big": 6.0, "neg": bad})
+
+
+def test_placement_refuses_a_string_of_models():
+    with pytest.raises(TypeError, match="assignment of 'cloud' must be a list"):
+        Placement(path_topology(), {"cloud": "big"}, {"big": 6.0})

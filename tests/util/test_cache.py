@@ -13,11 +13,8 @@ import numpy as np
 import pytest
 import torch
 
-from idn_core._util import atomic, cache
-from idn_core._util.cache import cached, load_entry
-from idn_core.learning import training
-from idn_core.learning.data import load_dataset
-from idn_core.learning.models import ModelSpec
+from idn_core._util import atomic, cache, cached, load_entry
+from idn_core.learning import ModelSpec, load_dataset, training
 
 SPEC = ModelSpec("tiny", "device", "cnn1d", {"channels": [4, 8]}, epochs=1)
 

@@ -18,7 +18,7 @@ import torch
 from torch import nn
 
 from idn_core._util.threads import single_threaded
-from idn_core._util.validation import check_positive, check_positive_int
+from idn_core._util.validation import check_positive, check_positive_int, check_seed
 from idn_core.learning.models import count_flops
 from idn_core.learning.state import State, load_state, module_state
 
@@ -152,6 +152,7 @@ def local_exit_update(
     the exit get gradients; the gradient variance is accumulated with a running sum of
     squares over the steps.
     """
+    check_seed(seed)
     if len(y) == 0:
         raise ValueError(f"node {node} has no data and cannot train exit {exit_ + 1}")
     check_positive_int("steps (at least 2 to measure a gradient variance)", steps, minimum=2)

@@ -16,6 +16,7 @@ import networkx as nx
 import numpy as np
 import torch
 
+from idn_core._util.validation import check_index_array, check_seed
 from idn_core.federated.early_exit.net import EarlyExitNet, exit_flops
 from idn_core.federated.early_exit.weights import check_participation, exit_data_shares
 from idn_core.learning.data import Dataset, partition_by_shares, partition_dirichlet
@@ -91,6 +92,7 @@ def plan_early_exit(
     node_data: Sequence[np.ndarray] | None = None,
 ) -> ExitPlan:
     """Validate the set-up and derive partitions, participation, data shares and initial weights."""
+    check_seed(seed)
     topology = topology or tree_topology(n_edges=2, devices_per_edge=2)
     n_exits = len(config.channels)
     names = [n.name for n in topology.nodes]
@@ -105,7 +107,11 @@ def plan_early_exit(
     for name, idx in zip(names, parts, strict=True):
         if len(idx) == 0:
             raise ValueError(f"node {name} has no training data")
-    parts = [np.asarray(p, dtype=np.int64) for p in parts]
+    n_train = len(dataset.y_train)
+    parts = [
+        check_index_array(f"node_data of {name}", p, n_train).astype(np.int64)
+        for name, p in zip(names, parts, strict=True)
+    ]
     shares = exit_data_shares([len(p) for p in parts], q > 0)
     torch.manual_seed(seed)
     net = EarlyExitNet(dataset.input_length, dataset.n_classes, config.channels)

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from idn_core._util.validation import check_seed
 from idn_core.federated.early_exit.net import EarlyExitNet, ExitUpdate, local_exit_update
 from idn_core.federated.early_exit.weights import aggregate_exit_updates, lambda_tilde
 from idn_core.federated.fedavg import client_seed
@@ -54,6 +55,7 @@ def node_exit_updates(
     config: EarlyExitConfig,
 ) -> list[ExitUpdate]:
     """Node ``node``'s updates of ``exits`` (0-based round ``round_``), each from ``global_state``."""
+    check_seed(seed)
     n_exits = len(config.channels)
     return [
         local_exit_update(

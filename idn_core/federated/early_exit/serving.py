@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from idn_core._util.validation import check_seed
 from idn_core.federated.early_exit.weights import check_serving_split
 from idn_core.learning.outputs import softmax
 from idn_core.learning.scores import confidence
@@ -27,6 +28,7 @@ def normalised_entropy(logits: np.ndarray) -> np.ndarray:
 
 def assign_devices(n_requests: int, devices: Sequence[str], seed: int = 0) -> np.ndarray:
     """Device index ``(N,)`` at which each request arrives, uniform and seeded."""
+    check_seed(seed)
     if not devices:
         raise ValueError("requests need at least one device to arrive at")
     return np.random.default_rng(seed).integers(0, len(devices), size=n_requests)

@@ -19,7 +19,15 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from idn_core._util.validation import check_choice, check_positive, check_positive_int
+from idn_core._util.validation import (
+    as_float_array,
+    check_choice,
+    check_fraction,
+    check_positive,
+    check_positive_int,
+    check_seed,
+    check_shares,
+)
 from idn_core.federated.early_exit.net import EarlyExitNet, exit_logits
 from idn_core.federated.early_exit.plan import ExitPlan, plan_early_exit
 from idn_core.federated.early_exit.rounds import draw_exits, node_exit_updates, server_round
@@ -73,23 +81,42 @@ class EarlyExitConfig:
     channels: tuple[int, ...] = (8, 16, 32)
 
     def __post_init__(self) -> None:
-        check_serving_split(self.serving_split, len(self.channels))
+        self._check_channels()
+        n_exits = len(self.channels)
+        check_serving_split(self.serving_split, n_exits)
         check_choice("weighting", self.weighting, EXIT_WEIGHTINGS)
-        shares = np.asarray(self.data_split, dtype=float)
-        if (
-            shares.shape != (len(self.channels),)
-            or (shares <= 0).any()
-            or abs(shares.sum() - 1) > 1e-6
-        ):
-            raise ValueError(
-                f"data_split must be {len(self.channels)} positive shares summing to one, got {self.data_split}"
-            )
+        check_shares("data_split", self.data_split, n_exits)
         if self.label_skew_alpha is not None:
             check_positive("label_skew_alpha", self.label_skew_alpha)
+        self._check_participation()
         check_positive_int("rounds", self.rounds)
         check_positive_int("local_steps", self.local_steps, minimum=2)
         check_positive_int("batch_size", self.batch_size)
         check_positive("lr", self.lr)
+        check_fraction("momentum", self.momentum, open_high=True)
+        check_positive("server_lr", self.server_lr)
+
+    def _check_channels(self) -> None:
+        """``channels``: a non-empty tuple of positive block widths."""
+        if isinstance(self.channels, str) or not isinstance(self.channels, tuple | list):
+            raise TypeError(f"channels must be a tuple of block widths, got {self.channels!r}")
+        if not self.channels:
+            raise ValueError("channels: an early-exit network needs at least one block")
+        for width in self.channels:
+            check_positive_int("channels (block width)", width)
+
+    def _check_participation(self) -> None:
+        """``participation``: one row of per-exit probabilities in [0, 1] per depth."""
+        n = len(self.channels)
+        rows = as_float_array("participation", self.participation)
+        if rows.shape != (n, n):
+            raise ValueError(
+                f"participation must be {n} rows (depths) of {n} per-exit probabilities, "
+                f"got shape {rows.shape}"
+            )
+        for d, row in enumerate(rows):
+            for e, q in enumerate(row):
+                check_fraction(f"participation[{d}][{e}] (depth {d}, exit {e + 1})", float(q))
 
     def label(self) -> str:
         """Short description for tables and legends."""
@@ -146,6 +173,7 @@ def run_early_exit(
     node; ``backend_config`` from :func:`idn_core.federated.flower_engine.backend_config`).
     """
     check_choice("backend", backend, ("inprocess", "flower"))
+    check_seed(seed)
     start = time.perf_counter()
     plan = plan_early_exit(dataset, config, seed=seed, topology=topology, node_data=node_data)
     plan_s = time.perf_counter() - start
@@ -214,6 +242,7 @@ def evaluate_serving(
     seed: int = 0,
 ) -> dict[str, float]:
     """Serve ``labels``' requests on the tree with ``serving_split``; return :func:`serving_metrics`."""
+    check_seed(seed)
     topology = topology or tree_topology(n_edges=2, devices_per_edge=2)
     arrival = assign_devices(len(labels), topology.devices, seed)
     served = serve_on_tree(normalised_entropy(logits), arrival, topology, serving_split)

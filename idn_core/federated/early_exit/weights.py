@@ -30,7 +30,13 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from idn_core._util.validation import check_choice, check_fraction, check_non_negative
+from idn_core._util.validation import (
+    as_float_array,
+    check_choice,
+    check_finite_array,
+    check_fraction,
+    check_non_negative,
+)
 from idn_core.learning.state import State
 
 EXIT_WEIGHTINGS = ("equal", "serving", "variance", "flops")
@@ -58,13 +64,19 @@ def variance_weights(sigma: Sequence[float], sum_p2: Sequence[float]) -> np.ndar
     """
     sig = np.asarray(sigma, dtype=float)
     sp2 = np.asarray(sum_p2, dtype=float)
-    if sig.shape != sp2.shape or sig.ndim != 1:
-        raise ValueError(f"sigma {sig.shape} and sum_p2 {sp2.shape} must be equal 1-D shapes")
+    if sig.shape != sp2.shape or sig.ndim != 1 or sig.size == 0:
+        raise ValueError(
+            f"sigma {sig.shape} and sum_p2 {sp2.shape} must be equal non-empty 1-D shapes"
+        )
     if not (np.isfinite(sig).all() and (sig > 0).all()):
         raise ValueError(f"gradient standard deviations must be positive, got {sig.tolist()}")
     if not (np.isfinite(sp2).all() and (sp2 > 0).all()):
         raise ValueError(f"sum_p2 must be positive (every exit needs data), got {sp2.tolist()}")
-    inv = 1.0 / (sig**2 * sp2)
+    with np.errstate(over="ignore", divide="ignore", under="ignore"):
+        inv = 1.0 / (sig**2 * sp2)
+    if not np.isfinite(inv.sum()):  # tiny sigmas overflow: normalise in log space instead
+        log_a = 2.0 * np.log(sig) + np.log(sp2)
+        inv = np.exp(log_a.min() - log_a)
     return inv / inv.sum()
 
 
@@ -97,8 +109,8 @@ def lambda_tilde(
         return (lam + variance_weights(sigma, sum_p2)) / 2.0
     if flops is None:
         raise ValueError("the flops weighting needs the FLOPs of each exit")
-    f = np.asarray(flops, dtype=float)
-    if f.shape != lam.shape or not (f > 0).all():
+    f = as_float_array("flops", flops)
+    if f.shape != lam.shape or not (np.isfinite(f).all() and (f > 0).all()):
         raise ValueError(f"need {len(lam)} positive FLOPs, got {f.tolist()}")
     return f / f.sum()
 
@@ -111,10 +123,14 @@ def exit_data_shares(sizes: Sequence[int], eligible: np.ndarray) -> np.ndarray:
     sizes : training samples per node ``(C,)``; every node needs at least one.
     eligible : bool ``(C, E)``: may node ``c`` train exit ``e`` (participation > 0)?
     """
-    n = np.asarray(sizes, dtype=float)
+    n = as_float_array("sizes", sizes)
     el = np.asarray(eligible, dtype=bool)
-    if el.ndim != 2 or el.shape[0] != n.shape[0]:
-        raise ValueError(f"eligible must be (nodes, exits) = ({len(n)}, E), got {el.shape}")
+    if n.ndim != 1 or el.ndim != 2 or el.shape[0] != n.shape[0]:
+        raise ValueError(
+            f"sizes must be (nodes,) and eligible (nodes, exits), got {n.shape} and {el.shape}"
+        )
+    if n.size == 0 or not np.isfinite(n).all():
+        raise ValueError(f"sizes must be finite sample counts, one per node, got {n.tolist()}")
     if (n <= 0).any():
         raise ValueError(f"node(s) {np.flatnonzero(n <= 0).tolist()} have no training data")
     totals = (n[:, None] * el).sum(axis=0)
@@ -142,10 +158,12 @@ def aggregate_exit_updates(
     participation : ``q`` ``(C, E)`` in ``[0, 1]``; ``q[c, e] > 0`` for every update.
     weights : ``lambda_tilde`` ``(E,)``.
     """
-    q = np.asarray(participation, dtype=float)
-    p = np.asarray(shares, dtype=float)
-    lam = np.asarray(weights, dtype=float)
+    q = check_finite_array("participation", participation, non_negative=True)
+    p = check_finite_array("shares", shares, non_negative=True)
+    lam = check_finite_array("weights", weights, non_negative=True)
     check_non_negative("server_lr", server_lr)
+    if p.ndim != 2:
+        raise ValueError(f"shares must have shape (nodes, exits), got {p.shape}")
     if q.shape != p.shape or lam.shape != (p.shape[1],):
         raise ValueError(
             f"shapes disagree: shares {p.shape}, participation {q.shape}, weights {lam.shape}"
@@ -154,6 +172,8 @@ def aggregate_exit_updates(
     for node, exit_, delta in updates:
         if not 0 <= exit_ < p.shape[1]:
             raise ValueError(f"exit index {exit_} out of range [0, {p.shape[1]})")
+        if not 0 <= node < p.shape[0]:
+            raise ValueError(f"node index {node} out of range [0, {p.shape[0]})")
         if q[node, exit_] <= 0:
             raise ValueError(
                 f"node {node} sent an update for exit {exit_} it does not train (q = 0)"
@@ -162,6 +182,11 @@ def aggregate_exit_updates(
         for name, d in delta.items():
             if name not in out:
                 raise KeyError(f"update names unknown parameter {name!r}")
+            if np.shape(d) != out[name].shape:
+                raise ValueError(
+                    f"update of node {node} for {name!r} has shape {np.shape(d)}, "
+                    f"the parameter has {out[name].shape}"
+                )
             out[name] = (out[name] + coef * np.asarray(d)).astype(out[name].dtype)
     return out
 
