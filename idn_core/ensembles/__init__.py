@@ -40,15 +40,17 @@ from idn_core.ensembles.combining import (
     vote_weights,
 )
 from idn_core.ensembles.comparison import (
+    ComparisonNumbers,
     EnsembleComparison,
+    ReferenceCascade,
     boosted_ensemble,
     boosting_rows,
-    chapter2_choice,
     committee_ensemble,
     compare,
     ensemble_runs,
     place_committees,
     query_on_doubt_sweep,
+    reference_cascade,
 )
 from idn_core.ensembles.members import (
     boosting_specs,
@@ -64,9 +66,11 @@ from idn_core.ensembles.paths import (
 )
 
 __all__ = [
+    "ComparisonNumbers",
     "EnsembleComparison",
     "Members",
     "PathEnsemble",
+    "ReferenceCascade",
     "RULES",
     "SEED_OFFSET",
     "SammeResult",
@@ -78,7 +82,6 @@ __all__ = [
     "boosting_rows",
     "boosting_specs",
     "bootstrap_indices",
-    "chapter2_choice",
     "combine",
     "committee_ensemble",
     "compare",
@@ -94,6 +97,7 @@ __all__ = [
     "place_committees",
     "query_on_doubt_decision",
     "query_on_doubt_sweep",
+    "reference_cascade",
     "rule_accuracies",
     "running_combination",
     "samme",
