@@ -88,7 +88,7 @@ def main() -> None:
     full = comp.points[comp.points.family == "full ensemble"]
     best_full = full.loc[full.accuracy.idxmax()]
     boost_row = comp.points[comp.points.policy == "exact early stop"].iloc[0]
-    result = dict(comp.numbers)
+    result = comp.numbers.as_dict()
     result.update(
         {
             "full_ensemble_acc": float(best_full.accuracy),

@@ -8,6 +8,8 @@ playground's configuration model (:mod:`.playground`).
 """
 
 from idn_core.delivery.diagnostics import (
+    random_halves,
+    rule_outcomes,
     tolerance_coverage,
     what_if,
 )
@@ -23,8 +25,10 @@ from idn_core.delivery.evaluation import (
 from idn_core.delivery.experiments import (
     DeliverySetup,
     answer_shares,
+    cascade_choice,
     choose_policies,
     family_curve,
+    gain_aware_choice,
     gain_aware_curve,
     headline,
     oracle_test_frontier,
@@ -84,6 +88,7 @@ __all__ = [
     "SampleWeights",
     "answer_shares",
     "cascade_answer",
+    "cascade_choice",
     "cascade_decision",
     "cascade_grid",
     "cascade_metrics",
@@ -96,6 +101,7 @@ __all__ = [
     "family_curve",
     "forward_to",
     "forwarding_features",
+    "gain_aware_choice",
     "gain_aware_curve",
     "gap_bound",
     "headline",
@@ -110,8 +116,10 @@ __all__ = [
     "oracle_test_frontier",
     "pareto_front",
     "prepare_delivery",
+    "random_halves",
     "request_weights",
     "reweighted",
+    "rule_outcomes",
     "summarize",
     "threshold_candidates",
     "tolerance_coverage",

@@ -23,9 +23,11 @@ from idn_core.delivery.search import (
 )
 from idn_core.learning.outputs import OutputsTable
 from idn_core.learning.scores import fit_temperatures, table_confidences
+from idn_core.network.latency import PathLatency
+from idn_core.network.scenario import Scenario
 
 
-def what_if(scenario, setup: DeliverySetup, tolerance: float = 0.005) -> dict:
+def what_if(scenario: Scenario, setup: DeliverySetup, tolerance: float = 0.005) -> dict:
     """Captured share of the oracle's saving if one hop decided perfectly, or with stronger models.
 
     Perfect hop: that hop's confidence is replaced by the oracle's knowledge (forward iff
@@ -36,7 +38,7 @@ def what_if(scenario, setup: DeliverySetup, tolerance: float = 0.005) -> dict:
     wv, wt = setup.w_val, setup.w_test
     out = {}
 
-    def captured(val, test, cv, ct) -> float:
+    def captured(val: OutputsTable, test: OutputsTable, cv: np.ndarray, ct: np.ndarray) -> float:
         cv_, ct_ = val.correct(), test.correct()
         grids = [threshold_candidates(cv[h], 100) for h in range(2)]
         t, _ = choose_within_tolerance(
@@ -48,7 +50,7 @@ def what_if(scenario, setup: DeliverySetup, tolerance: float = 0.005) -> dict:
         o_ratio = oracle_latency_for(front, wt.count @ ct_[2] - tolerance) / cloud_lat
         return round(float((1 - m.latency_ms / cloud_lat) / (1 - o_ratio)), 3)
 
-    def perfect(corr, hop):
+    def perfect(corr: np.ndarray, hop: int) -> np.ndarray:
         helps = ~corr[hop] & corr[hop + 1 :].any(axis=0)
         return np.where(helps, 0.2, 0.8)
 
@@ -76,7 +78,7 @@ def what_if(scenario, setup: DeliverySetup, tolerance: float = 0.005) -> dict:
 
 
 def tolerance_coverage(
-    scenario,
+    scenario: Scenario,
     setup: DeliverySetup,
     tolerance: float = 0.005,
     n_splits: int = 40,
@@ -97,58 +99,13 @@ def tolerance_coverage(
     logits = np.concatenate([scenario.val.logits, scenario.test.logits], axis=1)
     labels = np.concatenate([scenario.val.labels, scenario.test.labels])
     rng = np.random.default_rng(seed)
-    k, rows = logits.shape[0], []
+    rows = []
     for _ in range(n_splits):
-        perm = rng.permutation(len(labels))
-        half = len(labels) // 2
-        parts = [
-            OutputsTable(scenario.val.models, logits[:, idx], labels[idx], name)
-            for idx, name in ((perm[:half], "val"), (perm[half:], "test"))
-        ]
-        val, test = parts
-        temps = fit_temperatures(val)
-        cv, ct = (
-            table_confidences(val, "max_prob", temps),
-            table_confidences(test, "max_prob", temps),
-        )
-        wv, wt = (
-            uniform_weights(val.n_samples, setup.latency),
-            uniform_weights(test.n_samples, setup.latency),
-        )
-        grids = [threshold_candidates(cv[h], n_grid) for h in range(k - 1)]
-        corr_v, corr_t = val.correct(), test.correct()
-        cloud_lat = float(wt.pattern_latency[:, 1 << (k - 1)].sum())
-        naive = cascade_grid(cv[: k - 1], corr_v, wv, grids, corr_v[-1], z=0.0).cheapest_reaching(
-            use_bound=True, tolerance=tolerance
-        )
-        bound = cascade_grid(
-            cv[: k - 1], corr_v, wv, grids, corr_v[-1], n_future=test.n_samples
-        ).cheapest_reaching(use_bound=True, tolerance=tolerance)
-        boot, _ = choose_within_tolerance(
-            cv[: k - 1],
-            corr_v,
-            wv,
-            grids,
-            corr_v[-1],
-            tolerance,
-            n_future=test.n_samples,
-            n_boot=20,
-            seed=int(rng.integers(1 << 31)),
-        )
-        for rule, t in (("naive", naive), ("prediction bound", bound), ("bound + bootstrap", boot)):
-            m = cascade_metrics(ct[: k - 1], corr_t, wt, t).iloc[0]
-            gap = m.accuracy - float(wt.count @ corr_t[-1])
-            rows.append(
-                {
-                    "rule": rule,
-                    "gap_pp": 100 * gap,
-                    "latency_ratio": m.latency_ms / cloud_lat,
-                    "kept": gap >= -tolerance - 1e-12,
-                }
-            )
-    frame = pd.DataFrame(rows)
+        val, test = random_halves(scenario.val.models, logits, labels, rng)
+        rows += rule_outcomes(val, test, setup.latency, tolerance, n_grid, rng)
     return (
-        frame.groupby("rule", sort=False)
+        pd.DataFrame(rows)
+        .groupby("rule", sort=False)
         .agg(
             coverage=("kept", "mean"),
             mean_gap_pp=("gap_pp", "mean"),
@@ -157,3 +114,64 @@ def tolerance_coverage(
         )
         .reset_index()
     )
+
+
+def random_halves(
+    models: tuple[str, ...], logits: np.ndarray, labels: np.ndarray, rng: np.random.Generator
+) -> tuple[OutputsTable, OutputsTable]:
+    """Pooled samples (``logits`` ``(K, N, C)``, ``labels`` ``(N,)``) split at random into
+    a ``"val"`` and a ``"test"`` half (one permutation drawn from ``rng``)."""
+    perm = rng.permutation(len(labels))
+    half = len(labels) // 2
+    val, test = (
+        OutputsTable(models, logits[:, idx], labels[idx], name)
+        for idx, name in ((perm[:half], "val"), (perm[half:], "test"))
+    )
+    return val, test
+
+
+def rule_outcomes(
+    val: OutputsTable,
+    test: OutputsTable,
+    latency: PathLatency,
+    tolerance: float,
+    n_grid: int,
+    rng: np.random.Generator,
+) -> list[dict]:
+    """Thresholds chosen on ``val`` by each rule, measured on ``test``: one row per rule.
+
+    Rows: ``rule``, test gap to cloud-only (``gap_pp``, pp), ``latency_ratio`` to cloud-only
+    and ``kept`` (gap within ``tolerance``). The bootstrap draws its seed from ``rng``.
+    """
+    k = val.n_models
+    temps = fit_temperatures(val)
+    cv = table_confidences(val, "max_prob", temps)
+    ct = table_confidences(test, "max_prob", temps)
+    wv, wt = uniform_weights(val.n_samples, latency), uniform_weights(test.n_samples, latency)
+    grids = [threshold_candidates(cv[h], n_grid) for h in range(k - 1)]
+    corr_v, corr_t = val.correct(), test.correct()
+    cloud_lat = float(wt.pattern_latency[:, 1 << (k - 1)].sum())
+    choose = dict(use_bound=True, tolerance=tolerance)
+    naive = cascade_grid(cv[: k - 1], corr_v, wv, grids, corr_v[-1], z=0.0).cheapest_reaching(
+        **choose
+    )
+    bound = cascade_grid(
+        cv[: k - 1], corr_v, wv, grids, corr_v[-1], n_future=test.n_samples
+    ).cheapest_reaching(**choose)
+    boot, _ = choose_within_tolerance(
+        cv[: k - 1], corr_v, wv, grids, corr_v[-1], tolerance,
+        n_future=test.n_samples, n_boot=20, seed=int(rng.integers(1 << 31)),
+    )  # fmt: skip
+    rows = []
+    for rule, t in (("naive", naive), ("prediction bound", bound), ("bound + bootstrap", boot)):
+        m = cascade_metrics(ct[: k - 1], corr_t, wt, t).iloc[0]
+        gap = m.accuracy - float(wt.count @ corr_t[-1])
+        rows.append(
+            {
+                "rule": rule,
+                "gap_pp": 100 * gap,
+                "latency_ratio": m.latency_ms / cloud_lat,
+                "kept": gap >= -tolerance - 1e-12,
+            }
+        )
+    return rows

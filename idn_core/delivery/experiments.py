@@ -32,6 +32,8 @@ from idn_core.delivery.search import (
 from idn_core.learning.outputs import OutputsTable
 from idn_core.learning.scores import SCORES, fit_temperatures, table_confidences
 from idn_core.network.latency import PathLatency, scenario_latency, select_tiers
+from idn_core.network.scenario import Scenario
+from idn_core.network.topology import Topology
 
 
 @dataclass
@@ -59,7 +61,11 @@ class DeliverySetup:
 
 
 def prepare_delivery(
-    scenario, n_requests: int = 1_000_000, seed: int = 0, topology=None, learned: bool = True
+    scenario: Scenario,
+    n_requests: int = 1_000_000,
+    seed: int = 0,
+    topology: Topology | None = None,
+    learned: bool = True,
 ) -> DeliverySetup:
     """Fit temperatures, compute every score (raw and calibrated) and the learned rule's confidences.
 
@@ -169,58 +175,64 @@ def choose_policies(
     latency and bound, test accuracy, latency, forwarded share, gap (pp), ratio to cloud-only,
     and ``chosen`` marking the family with the least validation latency.
     """
-    k = setup.val.n_models
-    corr_v, corr_t = setup.val.correct(), setup.test.correct()
-    rows = []
-    for family, cv in setup.conf_val.items():
-        grids = [threshold_candidates(cv[h], n_grid) for h in range(k - 1)]
-        t, info = choose_within_tolerance(
-            cv[: k - 1],
-            corr_v,
-            setup.w_val,
-            grids,
-            corr_v[-1],
-            tolerance,
-            n_future=setup.test.n_samples,
-        )
-        m = cascade_metrics(setup.conf_test[family][: k - 1], corr_t, setup.w_test, t).iloc[0]
-        rows.append(
-            {
-                "family": family,
-                "thresholds": t.tolist(),
-                "alpha": np.nan,
-                "optimism": info["optimism"],
-                "val_latency_ms": info["latency_ms"],
-                "val_gap_lcb": info["gap_lcb"],
-                "accuracy": m.accuracy,
-                "latency_ms": m.latency_ms,
-                "forwarded": m.forwarded,
-            }
-        )
+    rows = [cascade_choice(setup, family, tolerance, n_grid) for family in setup.conf_val]
     alphas = np.geomspace(1e-5, 1e-1, 41) if alphas is None else alphas
-    ga = gain_aware_curve(setup, alphas)
-    val = ga[(ga.split == "val") & (ga.gap_lcb >= -tolerance)]
-    if not val.empty:
-        best = val.sort_values(["latency_ms", "alpha"]).iloc[0]
-        test = ga[(ga.split == "test") & (ga.alpha == best.alpha)].iloc[0]
-        rows.append(
-            {
-                "family": "gain-aware",
-                "thresholds": None,
-                "alpha": float(best.alpha),
-                "optimism": np.nan,
-                "val_latency_ms": best.latency_ms,
-                "val_gap_lcb": best.gap_lcb,
-                "accuracy": test.accuracy,
-                "latency_ms": test.latency_ms,
-                "forwarded": test.forwarded,
-            }
-        )
+    gain_aware = gain_aware_choice(setup, alphas, tolerance)
+    if gain_aware is not None:
+        rows.append(gain_aware)
     frame = pd.DataFrame(rows)
     frame["gap_pp"] = 100 * (frame.accuracy - setup.cloud_accuracy)
     frame["latency_ratio"] = frame.latency_ms / setup.cloud_latency_ms
     frame["chosen"] = frame.val_latency_ms == frame.val_latency_ms.min()
     return frame
+
+
+def cascade_choice(setup: DeliverySetup, family: str, tolerance: float, n_grid: int) -> dict:
+    """The cheapest cascade of one confidence family within ``tolerance``, a row of
+    :func:`choose_policies` (validation choice and bound, test metrics)."""
+    k = setup.val.n_models
+    corr_v, corr_t = setup.val.correct(), setup.test.correct()
+    cv = setup.conf_val[family]
+    grids = [threshold_candidates(cv[h], n_grid) for h in range(k - 1)]
+    t, info = choose_within_tolerance(
+        cv[: k - 1], corr_v, setup.w_val, grids, corr_v[-1], tolerance,
+        n_future=setup.test.n_samples,
+    )  # fmt: skip
+    m = cascade_metrics(setup.conf_test[family][: k - 1], corr_t, setup.w_test, t).iloc[0]
+    return {
+        "family": family,
+        "thresholds": t.tolist(),
+        "alpha": np.nan,
+        "optimism": info["optimism"],
+        "val_latency_ms": info["latency_ms"],
+        "val_gap_lcb": info["gap_lcb"],
+        "accuracy": m.accuracy,
+        "latency_ms": m.latency_ms,
+        "forwarded": m.forwarded,
+    }
+
+
+def gain_aware_choice(setup: DeliverySetup, alphas: np.ndarray, tolerance: float) -> dict | None:
+    """Gain-aware forwarding at the cheapest ``alpha`` whose validation prediction bound
+    stays within ``tolerance`` (ties: smaller alpha), a row of :func:`choose_policies`;
+    ``None`` if no alpha passes."""
+    ga = gain_aware_curve(setup, alphas)
+    val = ga[(ga.split == "val") & (ga.gap_lcb >= -tolerance)]
+    if val.empty:
+        return None
+    best = val.sort_values(["latency_ms", "alpha"]).iloc[0]
+    test = ga[(ga.split == "test") & (ga.alpha == best.alpha)].iloc[0]
+    return {
+        "family": "gain-aware",
+        "thresholds": None,
+        "alpha": float(best.alpha),
+        "optimism": np.nan,
+        "val_latency_ms": best.latency_ms,
+        "val_gap_lcb": best.gap_lcb,
+        "accuracy": test.accuracy,
+        "latency_ms": test.latency_ms,
+        "forwarded": test.forwarded,
+    }
 
 
 def headline(

@@ -14,6 +14,7 @@ validation split and reported on the test split.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -130,9 +131,38 @@ def cascade_grid(
     """
     corr = np.asarray(correct, dtype=float)
     k = corr.shape[0]
+    bins, shape = hop_bins(conf, grids, k, corr.shape[1])
+    w = weights.count
+    values = [
+        corr * w,  # accuracy
+        weights.cascade_latency().T,  # latency_ms
+        np.vstack([np.zeros_like(w), np.tile(w, (k - 1, 1))]),  # forwarded
+        np.arange(1, k + 1)[:, None] * w,  # models_queried
+    ]
+    if reference is not None:
+        ref = np.asarray(reference, dtype=float)
+        values.append(np.abs(corr - ref) * w)  # E[d^2] of the paired difference d in {-1, 0, 1}
+    totals = answer_totals(np.stack(values), bins, shape)
+    result = dict(
+        accuracy=totals[0], latency_ms=totals[1], forwarded=totals[2], models_queried=totals[3]
+    )
+    if reference is not None:
+        result.update(_gap_bound(totals[0], totals[4], w @ ref, weights, z, n_future))
+    return CascadeGrid(tuple(np.asarray(g, float) for g in grids), **result)
+
+
+def hop_bins(
+    conf: np.ndarray, grids: Sequence[np.ndarray], k: int, n: int
+) -> tuple[list[np.ndarray], list[int]]:
+    """Each sample's bin in each hop's threshold grid, and the grid lengths.
+
+    ``conf`` is ``(>= K-1, N)`` (rows past ``K-1`` are ignored), ``grids`` the ``K-1``
+    strictly increasing threshold grids. ``bins[h][n]`` is the number of thresholds
+    ``t_j <= conf[h, n]``: tier ``h`` answers sample ``n`` at grid index ``j`` iff ``j < b``.
+    """
     c = np.asarray(conf, dtype=float)[: k - 1]
-    if len(grids) != k - 1 or c.shape != (k - 1, corr.shape[1]):
-        raise ValueError(f"need {k - 1} threshold grids and confidences ({k - 1}, {corr.shape[1]})")
+    if len(grids) != k - 1 or c.shape != (k - 1, n):
+        raise ValueError(f"need {k - 1} threshold grids and confidences ({k - 1}, {n})")
     if np.isnan(c).any() or (c < 0).any() or (c > 1).any():
         raise ValueError("confidences must lie in [0, 1] and contain no NaN")
     bins, shape = [], []
@@ -140,59 +170,63 @@ def cascade_grid(
         t = check_thresholds(np.asarray(g, float)[:, None], 1)[:, 0]
         if (np.diff(t) <= 0).any():
             raise ValueError(f"threshold grid of hop {h} must be strictly increasing")
-        # b[n] = number of thresholds t_j <= c[n]: tier h answers at grid index j iff j < b[n].
         bins.append(np.searchsorted(effective_thresholds(t), c[h], side="right"))
         shape.append(len(t))
+    return bins, shape
 
-    def total(values: np.ndarray) -> np.ndarray:
-        """``sum_k sum_n values[q, k, n] * P(answer = k | thresholds, n)``: ``(Q, *shape)``.
 
-        The answer indicator at tier ``k`` is a product of one step function per hop up to
-        ``k`` (forward at hops ``< k``, stay at ``k``), so each tier's term is a weighted
-        histogram of the samples' bins, cumulated along each hop's axis: ``O(N + grid)``.
-        """
-        n_q = values.shape[0]
-        out = np.zeros((n_q, *shape))
-        for tier in range(k):
-            hops = list(range(min(tier + 1, k - 1)))
-            dims = [shape[h] + 1 for h in hops]
-            flat = np.ravel_multi_index([bins[h] for h in hops], dims)
-            size = int(np.prod(dims))
-            hist = np.stack(
-                [np.bincount(flat, weights=values[q, tier], minlength=size) for q in range(n_q)]
-            )
-            hist = hist.reshape(n_q, *dims)
-            for axis, h in enumerate(hops, start=1):
-                cum = np.cumsum(hist, axis=axis)
-                if h < tier:  # forward at grid index j: b <= j
-                    hist = np.take(cum, np.arange(shape[h]), axis=axis)
-                else:  # stay at grid index j: b > j
-                    last = np.take(cum, [shape[h]], axis=axis)
-                    hist = last - np.take(cum, np.arange(shape[h]), axis=axis)
-            out += hist.reshape(hist.shape + (1,) * (k - 1 - len(hops)))
-        return out
+def answer_totals(values: np.ndarray, bins: list[np.ndarray], shape: list[int]) -> np.ndarray:
+    """``sum_k sum_n values[q, k, n] * P(answer = k | thresholds, n)``: ``(Q, *shape)``.
 
-    w = weights.count
-    stacked = [
-        corr * w,
-        weights.cascade_latency().T,
-        np.vstack([np.zeros_like(w), np.tile(w, (k - 1, 1))]),
-        np.arange(1, k + 1)[:, None] * w,
-    ]
-    if reference is not None:
-        ref = np.asarray(reference, dtype=float)
-        stacked.append(np.abs(corr - ref) * w)  # E[d^2] of the paired difference d in {-1, 0, 1}
-    totals = total(np.stack(stacked))
-    acc = totals[0]
-    result = dict(accuracy=acc, latency_ms=totals[1], forwarded=totals[2], models_queried=totals[3])
-    if reference is not None:
-        gap = acc - w @ ref
-        inv_n = 1.0 / weights.n_effective + (
-            0.0 if n_future is None else 1.0 / check_positive("n_future", n_future)
-        )
-        se = np.sqrt(np.maximum(totals[4] - gap**2, 0.0) * inv_n)
-        result.update(gap=gap, gap_lcb=gap - z * se)
-    return CascadeGrid(tuple(np.asarray(g, float) for g in grids), **result)
+    ``values`` is ``(Q, K, N)``; ``bins`` and ``shape`` come from :func:`hop_bins`. The
+    answer indicator at tier ``k`` is a product of one step function per hop up to ``k``
+    (forward at hops ``< k``, stay at ``k``), so each tier's term is a weighted histogram
+    of the samples' bins, cumulated along each hop's axis: ``O(N + grid)``.
+    """
+    n_q, k = values.shape[0], values.shape[1]
+    out = np.zeros((n_q, *shape))
+    for tier in range(k):
+        hops = list(range(min(tier + 1, k - 1)))
+        hist = _tier_histogram(values[:, tier], [bins[h] for h in hops], [shape[h] for h in hops])
+        for axis, h in enumerate(hops, start=1):
+            cum = np.cumsum(hist, axis=axis)
+            if h < tier:  # forward at grid index j: b <= j
+                hist = np.take(cum, np.arange(shape[h]), axis=axis)
+            else:  # stay at grid index j: b > j
+                last = np.take(cum, [shape[h]], axis=axis)
+                hist = last - np.take(cum, np.arange(shape[h]), axis=axis)
+        out += hist.reshape(hist.shape + (1,) * (k - 1 - len(hops)))
+    return out
+
+
+def _tier_histogram(values: np.ndarray, bins: list[np.ndarray], lengths: list[int]) -> np.ndarray:
+    """``(Q, *(L + 1 for L in lengths))`` sums of ``values`` ``(Q, N)`` per joint bin."""
+    dims = [n + 1 for n in lengths]
+    flat = np.ravel_multi_index(bins, dims)
+    size = int(np.prod(dims))
+    hist = np.stack([np.bincount(flat, weights=v, minlength=size) for v in values])
+    return hist.reshape(values.shape[0], *dims)
+
+
+def _gap_bound(
+    accuracy: np.ndarray,
+    mean_sq_diff: np.ndarray,
+    reference_accuracy: float,
+    weights: SampleWeights,
+    z: float,
+    n_future: float | None,
+) -> dict[str, np.ndarray]:
+    """The accuracy gap to the reference and its one-sided lower bound at level ``z``.
+
+    ``mean_sq_diff`` is ``E[d^2]`` of the paired per-sample difference ``d``; the standard
+    error is over ``weights.n_effective`` samples, plus ``n_future`` for a prediction bound.
+    """
+    gap = accuracy - reference_accuracy
+    inv_n = 1.0 / weights.n_effective + (
+        0.0 if n_future is None else 1.0 / check_positive("n_future", n_future)
+    )
+    se = np.sqrt(np.maximum(mean_sq_diff - gap**2, 0.0) * inv_n)
+    return {"gap": gap, "gap_lcb": gap - z * se}
 
 
 def choose_within_tolerance(

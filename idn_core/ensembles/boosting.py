@@ -81,12 +81,7 @@ def samme(
     check_positive_int("n_classes", n_classes, minimum=2)
     check_positive_int("n_members", n_members)
     check_positive("learning_rate", learning_rate)
-    if y.ndim != 1 or y.size == 0 or y.min() < 0 or y.max() >= n_classes:
-        raise ValueError(f"labels must be a non-empty 1-D array in [0, {n_classes})")
-    w = np.ones(y.size) if sample_weight is None else np.asarray(sample_weight, float).copy()
-    if w.shape != y.shape or not np.isfinite(w).all() or (w < 0).any() or w.sum() <= 0:
-        raise ValueError("sample_weight must be finite, >= 0, not all 0, one per sample")
-    w = w / w.sum()
+    w = _start_weights(y, n_classes, sample_weight)
     zero = w == 0.0
     eps = np.finfo(float).eps
     alphas, errors, used = [], [], []
@@ -116,6 +111,16 @@ def samme(
                 break
             w = w / total
     return SammeResult(np.array(alphas), np.array(errors), np.stack(used), n_classes)
+
+
+def _start_weights(y: np.ndarray, n_classes: int, sample_weight: np.ndarray | None) -> np.ndarray:
+    """Normalised initial sample weights ``(N,)``; raise on bad labels ``y`` or weights."""
+    if y.ndim != 1 or y.size == 0 or y.min() < 0 or y.max() >= n_classes:
+        raise ValueError(f"labels must be a non-empty 1-D array in [0, {n_classes})")
+    w = np.ones(y.size) if sample_weight is None else np.asarray(sample_weight, float).copy()
+    if w.shape != y.shape or not np.isfinite(w).all() or (w < 0).any() or w.sum() <= 0:
+        raise ValueError("sample_weight must be finite, >= 0, not all 0, one per sample")
+    return w / w.sum()
 
 
 def samme_decision_function(

@@ -8,12 +8,14 @@ experiments and tables built on the book's zoos (:mod:`.experiments`, :mod:`.tab
 
 from idn_core.placement.baselines import (
     LocalGreedy,
+    MilpVariables,
     StaticPolicy,
     StaticSolution,
     brute_force_static,
     greedy_static,
     local_greedy_allocation,
     marginal_gains,
+    milp_variables,
     optimal_static,
 )
 from idn_core.placement.catalogue import (
@@ -80,6 +82,7 @@ __all__ = [
     "DEMAND_KINDS",
     "Infida",
     "LocalGreedy",
+    "MilpVariables",
     "PlacementComparison",
     "PlacementInstance",
     "PlacementPolicy",
@@ -111,6 +114,7 @@ __all__ = [
     "local_greedy_allocation",
     "make_loads",
     "marginal_gains",
+    "milp_variables",
     "optimal_static",
     "phase_optimum_ratio",
     "placement_catalogue",

@@ -57,58 +57,107 @@ def optimal_static(
     r = check_loads(inst, np.atleast_2d(loads))
     check_positive("time_limit", time_limit)
     start = time.perf_counter()
-    V, M = inst.shape
-    var_of = -np.ones(V * M + 1, dtype=int)
-    allowed = np.flatnonzero(inst.allowed.ravel())
-    var_of[allowed] = np.arange(len(allowed))
-    nx = len(allowed)
-    R, K = inst.cand.shape
-    real = np.arange(K)[None, :] < inst.n_cand[:, None]
-    zid = -np.ones((R, K), dtype=int)
-    zid[real] = nx + np.arange(real.sum())
-    nvar = nx + int(real.sum())
-    c = np.zeros(nvar)
-    c[zid[real]] = -inst.delta[real]
-    rows, cols, vals, ub = [], [], [], []
-    row = 0
-    for rho in range(R):
-        caps = inst.cand_cap[rho]
-        for k in range(inst.n_cand[rho]):
-            slope, icept = _pieces(r[:, rho], caps[: k + 1].sum())
-            for a, b0 in zip(slope, icept, strict=True):
-                rows += [row] * (k + 2)
-                cols += [zid[rho, k], *var_of[inst.cand[rho, : k + 1]]]
-                vals += [1.0, *(-a * caps[: k + 1])]
-                ub.append(b0)
-                row += 1
-    for v in range(V):
-        mine = [i for i, f in enumerate(allowed) if f // M == v]
-        if mine:
-            rows += [row] * len(mine)
-            cols += mine
-            vals += [inst.sizes_kb[allowed[i] % M] for i in mine]
-            ub.append(inst.budgets_kb[v])
-            row += 1
+    var = milp_variables(inst)
+    c = np.zeros(var.n_var)
+    c[var.zid[var.real]] = -inst.delta[var.real]
+    rows = _piece_rows(inst, r, var) + _budget_rows(inst, var)
     cons = []
-    if row:
-        A = coo_array((vals, (rows, cols)), shape=(row, nvar)).tocsr()
-        cons = [LinearConstraint(A, -np.inf, np.array(ub))]
-    integrality = np.r_[np.ones(nx), np.zeros(nvar - nx)]
-    upper = np.r_[np.ones(nx), np.full(nvar - nx, np.inf)]
+    if rows:
+        cols = [j for row in rows for j in row.cols]
+        row_of = [i for i, row in enumerate(rows) for _ in row.cols]
+        vals = [v for row in rows for v in row.vals]
+        A = coo_array((vals, (row_of, cols)), shape=(len(rows), var.n_var)).tocsr()
+        cons = [LinearConstraint(A, -np.inf, np.array([row.upper for row in rows]))]
+    n_z = var.n_var - var.n_x
     res = milp(
         c,
         constraints=cons,
-        integrality=integrality,
-        bounds=Bounds(np.zeros(nvar), upper),
+        integrality=np.r_[np.ones(var.n_x), np.zeros(n_z)],
+        bounds=Bounds(np.zeros(var.n_var), np.r_[np.ones(var.n_x), np.full(n_z, np.inf)]),
         options={"time_limit": time_limit, "mip_rel_gap": gap},
     )
     if res.x is None:
         raise RuntimeError(f"the MILP found no solution: {res.message}")
     x = inst.empty().ravel()
-    x[allowed] = np.round(res.x[:nx])
-    x = x.reshape(V, M)
+    x[var.allowed] = np.round(res.x[: var.n_x])
+    x = x.reshape(inst.shape)
     status = "optimal" if res.status == 0 else res.message
     return StaticSolution(x, float(gain(inst, x, r).mean()), time.perf_counter() - start, status)
+
+
+@dataclass(frozen=True)
+class MilpVariables:
+    """Variable layout of :func:`optimal_static`'s program: ``x`` first, then ``z``.
+
+    Attributes
+    ----------
+    allowed : flat indices ``v * M + m`` of the allowed pairs (one binary ``x`` each).
+    var_of : ``(V * M + 1,)`` variable of each flat pair, ``-1`` if not allowed (the last
+        entry stands for the candidates' padding).
+    real : ``(R, K)`` bool, the real (not padding) candidates.
+    zid : ``(R, K)`` variable ``z`` of each real candidate, ``-1`` on padding.
+    """
+
+    allowed: np.ndarray
+    var_of: np.ndarray
+    real: np.ndarray
+    zid: np.ndarray
+
+    @property
+    def n_x(self) -> int:
+        return len(self.allowed)
+
+    @property
+    def n_var(self) -> int:
+        return self.n_x + int(self.real.sum())
+
+
+def milp_variables(inst: PlacementInstance) -> MilpVariables:
+    """Number the binary placement variables and the per-candidate ``z`` variables."""
+    V, M = inst.shape
+    var_of = -np.ones(V * M + 1, dtype=int)
+    allowed = np.flatnonzero(inst.allowed.ravel())
+    var_of[allowed] = np.arange(len(allowed))
+    R, K = inst.cand.shape
+    real = np.arange(K)[None, :] < inst.n_cand[:, None]
+    zid = -np.ones((R, K), dtype=int)
+    zid[real] = len(allowed) + np.arange(real.sum())
+    return MilpVariables(allowed, var_of, real, zid)
+
+
+@dataclass(frozen=True)
+class _Row:
+    """One constraint ``sum_j vals[j] * var[cols[j]] <= upper``."""
+
+    cols: list[int]
+    vals: list[float]
+    upper: float
+
+
+def _piece_rows(inst: PlacementInstance, r: np.ndarray, var: MilpVariables) -> list[_Row]:
+    """``z_{rho,k} <= intercept_j + slope_j * Z_{rho,k}(x)`` for every affine piece ``j`` of
+    ``Z -> mean_t min(r_t, Z)`` (loads ``r`` ``(T, R)``)."""
+    rows = []
+    for rho in range(inst.cand.shape[0]):
+        caps = inst.cand_cap[rho]
+        for k in range(inst.n_cand[rho]):
+            slope, icept = _pieces(r[:, rho], caps[: k + 1].sum())
+            xs = [*var.var_of[inst.cand[rho, : k + 1]]]
+            for a, b0 in zip(slope, icept, strict=True):
+                rows.append(_Row([var.zid[rho, k], *xs], [1.0, *(-a * caps[: k + 1])], b0))
+    return rows
+
+
+def _budget_rows(inst: PlacementInstance, var: MilpVariables) -> list[_Row]:
+    """The memory budget of every node with at least one allowed model."""
+    M = inst.shape[1]
+    rows = []
+    for v in range(inst.shape[0]):
+        mine = [i for i, f in enumerate(var.allowed) if f // M == v]
+        if mine:
+            sizes = [inst.sizes_kb[var.allowed[i] % M] for i in mine]
+            rows.append(_Row(mine, sizes, inst.budgets_kb[v]))
+    return rows
 
 
 def _node_subsets(inst: PlacementInstance, v: int) -> list[tuple[int, ...]]:

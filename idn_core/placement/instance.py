@@ -44,7 +44,7 @@ __all__ = [
 ]
 
 
-@dataclass
+@dataclass(kw_only=True)
 class PlacementInstance:
     """A placement problem in array form (``V`` nodes, ``M`` models, ``R`` request types).
 
@@ -153,6 +153,31 @@ def build_instance(
     799.5
     """
     alpha = check_non_negative("alpha", alpha)
+    catalogue = checked_catalogue(catalogue)
+    node_names = [n.name for n in topology.nodes]
+    repo = node_names.index(topology.cloud)
+    sizes = np.array([c.size_kb for c in catalogue])
+    budgets = np.array([n.memory_kb for n in topology.nodes])
+    _check_repository_fits(topology.cloud, budgets[repo], sizes)
+    cap = _capacities(topology, catalogue, slot_ms, capacity)
+    allowed = sizes[None, :] <= budgets[:, None]
+    allowed[repo] = False
+    types = request_types(topology, catalogue)
+    costs = CostModel(topology, catalogue, alpha)
+    offers = [
+        type_candidates(costs, task, device, allowed & (cap > 0), cap) for task, device in types
+    ]
+    cand, cand_cap, gamma, n_cand = _padded_candidates(offers, allowed.size)
+    return PlacementInstance(
+        topology=topology, catalogue=catalogue, alpha=alpha, nodes=node_names,
+        repository=repo, models=[c.name for c in catalogue], sizes_kb=sizes,
+        budgets_kb=budgets, capacity=cap, allowed=allowed, types=types, cand=cand,
+        cand_cap=cand_cap, gamma=gamma, n_cand=n_cand,
+    )  # fmt: skip
+
+
+def checked_catalogue(catalogue: Sequence[CatalogueModel]) -> list[CatalogueModel]:
+    """The catalogue as a list; raise if it is empty, has duplicate names or bad numbers."""
     catalogue = list(catalogue)
     if not catalogue:
         raise ValueError("the catalogue is empty")
@@ -163,61 +188,109 @@ def build_instance(
         check_positive(f"size_kb of {c.name}", c.size_kb)
         check_non_negative(f"flops of {c.name}", c.flops)
         check_fraction(f"accuracy of {c.name}", c.accuracy)
-    nodes = topology.nodes
-    V, M = len(nodes), len(catalogue)
-    repo = [n.name for n in nodes].index(topology.cloud)
-    sizes = np.array([c.size_kb for c in catalogue])
-    budgets = np.array([n.memory_kb for n in nodes])
-    if sizes.sum() > budgets[repo]:
+    return catalogue
+
+
+def _check_repository_fits(repository: str, budget_kb: float, sizes_kb: np.ndarray) -> None:
+    """Raise if the repository's memory (KiB) cannot hold every catalogue model."""
+    if sizes_kb.sum() > budget_kb:
         raise ValueError(
-            f"budget of the repository {topology.cloud!r} ({budgets[repo]:.1f} KiB) is too small "
-            f"for the {M} repository models ({sizes.sum():.1f} KiB)"
+            f"budget of the repository {repository!r} ({budget_kb:.1f} KiB) is too small "
+            f"for the {len(sizes_kb)} repository models ({sizes_kb.sum():.1f} KiB)"
         )
+
+
+def _capacities(
+    topology: Topology,
+    catalogue: list[CatalogueModel],
+    slot_ms: float,
+    capacity: np.ndarray | float | None,
+) -> np.ndarray:
+    """``(V, M)`` requests per slot and request type: given, or derived from node speeds."""
     if capacity is None:
-        cap = compute_capacity(topology, catalogue, slot_ms)
-    else:
-        cap = np.broadcast_to(np.asarray(capacity, dtype=float), (V, M)).copy()
-        if not np.isfinite(cap).all() or (cap < 0).any():
-            raise ValueError("capacities must be finite and >= 0 requests per slot")
-    allowed = sizes[None, :] <= budgets[:, None]
-    allowed[repo] = False
+        return compute_capacity(topology, catalogue, slot_ms)
+    shape = (len(topology.nodes), len(catalogue))
+    cap = np.broadcast_to(np.asarray(capacity, dtype=float), shape).copy()
+    if not np.isfinite(cap).all() or (cap < 0).any():
+        raise ValueError("capacities must be finite and >= 0 requests per slot")
+    return cap
+
+
+def request_types(topology: Topology, catalogue: Sequence[CatalogueModel]) -> list[tuple[str, str]]:
+    """``(task, device)`` of every request type: tasks in catalogue order, then devices."""
     tasks = list(dict.fromkeys(c.task for c in catalogue))
-    types = [(t, d) for t in tasks for d in topology.devices]
-    rows = []
-    for task, device in types:
-        path = topology.path(device)
-        mine = [m for m, c in enumerate(catalogue) if c.task == task]
+    return [(t, d) for t in tasks for d in topology.devices]
 
-        def cost(node: str, m: int, device: str = device) -> float:
-            c = catalogue[m]
-            lat = topology.serving_latency_ms(device, node, c.flops)
-            return lat + alpha * (1.0 - c.accuracy)
 
-        repo_cost = min(cost(topology.cloud, m) for m in mine)
-        cands = []
-        for node in path[:-1]:
-            v = [n.name for n in nodes].index(node)
-            for m in mine:
-                g = cost(node, m)
-                if allowed[v, m] and g < repo_cost and cap[v, m] > 0:
-                    cands.append((g, v * M + m, cap[v, m]))
-        cands.sort(key=lambda c: c[0])
-        rows.append((cands, repo_cost))
-    K = max(1, max(len(c) for c, _ in rows))
-    R = len(types)
-    cand = np.full((R, K), V * M)
+@dataclass(frozen=True)
+class CostModel:
+    """The serving cost ``gamma(rho, v, m)`` of the module docstring, in ms."""
+
+    topology: Topology
+    catalogue: list[CatalogueModel]
+    alpha: float
+
+    def cost(self, device: str, node: str, m: int) -> float:
+        """Serving a request of ``device`` with model ``m`` on ``node``: latency + alpha * error."""
+        c = self.catalogue[m]
+        lat = self.topology.serving_latency_ms(device, node, c.flops)
+        return lat + self.alpha * (1.0 - c.accuracy)
+
+
+@dataclass(frozen=True)
+class TypeCandidates:
+    """The candidates of one request type, cheapest first, and its repository cost (ms).
+
+    ``candidates`` holds ``(cost ms, flat index v * M + m, capacity)`` per candidate.
+    """
+
+    candidates: list[tuple[float, int, float]]
+    repository_cost: float
+
+
+def type_candidates(
+    costs: CostModel, task: str, device: str, usable: np.ndarray, capacity: np.ndarray
+) -> TypeCandidates:
+    """The ``(v, m)`` pairs below the repository on ``device``'s path that serve ``task``
+    cheaper than its best repository model, sorted by cost (ties: path order, then model).
+
+    ``usable`` is the ``(V, M)`` mask of pairs that may be placed with a positive capacity.
+    """
+    topology, n_models = costs.topology, len(costs.catalogue)
+    node_index = {n.name: v for v, n in enumerate(topology.nodes)}
+    mine = [m for m, c in enumerate(costs.catalogue) if c.task == task]
+    repo_cost = min(costs.cost(device, topology.cloud, m) for m in mine)
+    cands = []
+    for node in topology.path(device)[:-1]:
+        v = node_index[node]
+        for m in mine:
+            g = costs.cost(device, node, m)
+            if usable[v, m] and g < repo_cost:
+                cands.append((g, v * n_models + m, capacity[v, m]))
+    cands.sort(key=lambda c: c[0])
+    return TypeCandidates(cands, repo_cost)
+
+
+def _padded_candidates(
+    offers: list[TypeCandidates], padding: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``cand``, ``cand_cap``, ``gamma`` and ``n_cand`` of :class:`PlacementInstance`.
+
+    Rows are padded to the longest candidate list with index ``padding`` (``V * M``),
+    capacity 0 and the type's repository cost.
+    """
+    K = max(1, max(len(o.candidates) for o in offers))
+    R = len(offers)
+    cand = np.full((R, K), padding)
     cand_cap = np.zeros((R, K))
     gamma = np.zeros((R, K + 1))
     n_cand = np.zeros(R, dtype=int)
-    for i, (cands, repo_cost) in enumerate(rows):
-        gamma[i, :] = repo_cost
-        n_cand[i] = len(cands)
-        for k, (g, idx, c) in enumerate(cands):
+    for i, offer in enumerate(offers):
+        gamma[i, :] = offer.repository_cost
+        n_cand[i] = len(offer.candidates)
+        for k, (g, idx, c) in enumerate(offer.candidates):
             gamma[i, k], cand[i, k], cand_cap[i, k] = g, idx, c
-    return PlacementInstance(
-        topology, catalogue, alpha, [n.name for n in nodes], repo, names, sizes, budgets,
-        cap, allowed, types, cand, cand_cap, gamma, n_cand,
-    )  # fmt: skip
+    return cand, cand_cap, gamma, n_cand
 
 
 def check_loads(inst: PlacementInstance, r: np.ndarray) -> np.ndarray:
@@ -304,14 +377,16 @@ def from_placement(
     """
     mapping = placement.as_dict() if isinstance(placement, Placement) else placement
     x = inst.empty()
+    node_index = {n: v for v, n in enumerate(inst.nodes)}
+    model_index = {m: i for i, m in enumerate(inst.models)}
     for node, models in mapping.items():
-        if node not in inst.nodes:
+        if node not in node_index:
             raise KeyError(f"unknown node {node!r}; nodes are {inst.nodes}")
-        v = inst.nodes.index(node)
+        v = node_index[node]
         if v == inst.repository:
             continue
         for m in models:
-            if m not in inst.models:
+            if m not in model_index:
                 raise KeyError(f"unknown model {m!r}; the catalogue holds {inst.models}")
-            x[v, inst.models.index(m)] = 1.0
+            x[v, model_index[m]] = 1.0
     return inst.check_allocation(x, integral=True)

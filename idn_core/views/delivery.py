@@ -145,33 +145,9 @@ def cascade_tradeoff_figure(
                 line={"color": CASCADE_COLORS[i % len(CASCADE_COLORS)], "width": 2},
             )
         )
-    fig.add_trace(
-        go.Scatter(
-            x=points.latency_ms,
-            y=100 * points.accuracy,
-            mode="markers+text",
-            text=points.policy,
-            textposition=["bottom right"] * (len(points) - 1) + ["bottom left"],
-            name="single tiers",
-            marker={"size": 10, "color": "#444", "symbol": "diamond"},
-        )
-    )
+    fig.add_trace(_single_tiers_trace(points))
     if chosen is not None:
-        fig.add_trace(
-            go.Scatter(
-                x=chosen.latency_ms,
-                y=100 * chosen.accuracy,
-                mode="markers",
-                name="chosen on validation",
-                text=chosen.family,
-                marker={
-                    "size": 13,
-                    "symbol": "star",
-                    "color": "gold",
-                    "line": {"width": 1, "color": "black"},
-                },
-            )
-        )
+        fig.add_trace(_chosen_trace(chosen))
     fig.update_layout(
         xaxis_title="mean latency (ms)",
         yaxis_title="test accuracy (%)",
@@ -180,6 +156,36 @@ def cascade_tradeoff_figure(
         legend={"orientation": "h", "x": 0, "y": -0.18, "yanchor": "top"},
     )
     return fig
+
+
+def _single_tiers_trace(points: pd.DataFrame) -> go.Scatter:
+    """Labelled diamonds of the single policies (accuracy in %); the last label sits left."""
+    return go.Scatter(
+        x=points.latency_ms,
+        y=100 * points.accuracy,
+        mode="markers+text",
+        text=points.policy,
+        textposition=["bottom right"] * (len(points) - 1) + ["bottom left"],
+        name="single tiers",
+        marker={"size": 10, "color": "#444", "symbol": "diamond"},
+    )
+
+
+def _chosen_trace(chosen: pd.DataFrame) -> go.Scatter:
+    """Gold stars at the validation-chosen settings (accuracy in %)."""
+    return go.Scatter(
+        x=chosen.latency_ms,
+        y=100 * chosen.accuracy,
+        mode="markers",
+        name="chosen on validation",
+        text=chosen.family,
+        marker={
+            "size": 13,
+            "symbol": "star",
+            "color": "gold",
+            "line": {"width": 1, "color": "black"},
+        },
+    )
 
 
 def threshold_heatmaps(
@@ -193,44 +199,13 @@ def threshold_heatmaps(
     the accuracy colours are white at that accuracy, blue above and red below.
     """
     t0, t1 = grid.thresholds
-    i0, i1 = np.arange(len(t0)), np.arange(len(t1))
     fig = make_subplots(
         rows=1, cols=2, subplot_titles=["accuracy (%)", "mean latency (ms)"], horizontal_spacing=0.1
     )
-    custom = np.dstack(np.meshgrid(t1, t0))
-    hover = "device threshold %{customdata[1]:.4f}<br>edge threshold %{customdata[0]:.4f}<br>%{z:.2f}<extra></extra>"
     acc = 100 * grid.accuracy
-    scale = "RdBu"
-    if reference_accuracy is not None and acc.min() < 100 * reference_accuracy < acc.max():
-        mid = (100 * reference_accuracy - acc.min()) / (acc.max() - acc.min())
-        scale = [[0.0, "#b2182b"], [mid, "#f7f7f7"], [1.0, "#2166ac"]]
-    bar = {"orientation": "h", "len": 0.42, "y": -0.38, "thickness": 12}
-    fig.add_trace(
-        go.Heatmap(
-            z=acc,
-            x=i1,
-            y=i0,
-            customdata=custom,
-            colorscale=scale,
-            colorbar={**bar, "x": 0.22},
-            hovertemplate=hover,
-        ),
-        1,
-        1,
-    )
-    fig.add_trace(
-        go.Heatmap(
-            z=grid.latency_ms,
-            x=i1,
-            y=i0,
-            customdata=custom,
-            colorscale="Viridis",
-            colorbar={**bar, "x": 0.78},
-            hovertemplate=hover,
-        ),
-        1,
-        2,
-    )
+    scale = _accuracy_colorscale(acc, reference_accuracy)
+    fig.add_trace(_rank_heatmap(acc, t0, t1, scale, 0.22), 1, 1)
+    fig.add_trace(_rank_heatmap(grid.latency_ms, t0, t1, "Viridis", 0.78), 1, 2)
     if chosen is not None:
         c0, c1 = int(np.argmin(np.abs(t0 - chosen[0]))), int(np.argmin(np.abs(t1 - chosen[1])))
         for col in (1, 2):
@@ -246,10 +221,41 @@ def threshold_heatmaps(
                 1,
                 col,
             )
-    ticks0, ticks1 = (
-        np.linspace(0, len(t0) - 1, 6).round().astype(int),
-        np.linspace(0, len(t1) - 1, 6).round().astype(int),
+    _threshold_ticks(fig, t0, t1)
+    fig.update_layout(height=470, margin={"t": 40, "b": 40, "l": 70, "r": 10})
+    return fig
+
+
+def _accuracy_colorscale(acc: np.ndarray, reference_accuracy: float | None) -> str | list:
+    """``RdBu``, or red-white-blue diverging at ``reference_accuracy`` if ``acc`` (%) spans it."""
+    if reference_accuracy is not None and acc.min() < 100 * reference_accuracy < acc.max():
+        mid = (100 * reference_accuracy - acc.min()) / (acc.max() - acc.min())
+        return [[0.0, "#b2182b"], [mid, "#f7f7f7"], [1.0, "#2166ac"]]
+    return "RdBu"
+
+
+def _rank_heatmap(
+    z: np.ndarray, t0: np.ndarray, t1: np.ndarray, scale: str | list, bar_x: float
+) -> go.Heatmap:
+    """Heatmap of ``z`` ``(len(t0), len(t1))`` at the thresholds' ranks, hover in thresholds."""
+    custom = np.dstack(np.meshgrid(t1, t0))
+    hover = "device threshold %{customdata[1]:.4f}<br>edge threshold %{customdata[0]:.4f}<br>%{z:.2f}<extra></extra>"
+    bar = {"orientation": "h", "len": 0.42, "y": -0.38, "thickness": 12}
+    return go.Heatmap(
+        z=z,
+        x=np.arange(len(t1)),
+        y=np.arange(len(t0)),
+        customdata=custom,
+        colorscale=scale,
+        colorbar={**bar, "x": bar_x},
+        hovertemplate=hover,
     )
+
+
+def _threshold_ticks(fig: go.Figure, t0: np.ndarray, t1: np.ndarray) -> None:
+    """Six ticks per axis labelled with threshold values (device: y, edge: x), both panels."""
+    ticks0 = np.linspace(0, len(t0) - 1, 6).round().astype(int)
+    ticks1 = np.linspace(0, len(t1) - 1, 6).round().astype(int)
     for col in (1, 2):
         fig.update_xaxes(
             title_text="edge threshold",
@@ -265,8 +271,6 @@ def threshold_heatmaps(
             row=1,
             col=col,
         )
-    fig.update_layout(height=470, margin={"t": 40, "b": 40, "l": 70, "r": 10})
-    return fig
 
 
 def gain_aware_alpha_figure(curve: pd.DataFrame, cloud_accuracy: float) -> go.Figure:

@@ -22,6 +22,7 @@ from idn_core.delivery.policies import GainAwareForwarding, cascade_answer
 from idn_core.delivery.sample_weights import SampleWeights, uniform_weights
 from idn_core.delivery.search import cascade_grid, cascade_metrics, threshold_candidates
 from idn_core.network.latency import PathLatency, scenario_latency
+from idn_core.network.scenario import Scenario
 from idn_core.network.topology import Link, Topology
 from idn_core.views.delivery import ORACLE_STYLE, slider_figure
 from idn_core.views.scenario import TIER_COLORS
@@ -39,7 +40,11 @@ class DeliveryExplorer:
     """
 
     def __init__(
-        self, scenario, setup: DeliverySetup, family: str = "max_prob calibrated", n_grid: int = 40
+        self,
+        scenario: Scenario,
+        setup: DeliverySetup,
+        family: str = "max_prob calibrated",
+        n_grid: int = 40,
     ) -> None:
         self.scenario, self.setup, self.family = scenario, setup, family
         self.share = setup.requests.counts() / len(setup.requests)  # (D, N)
@@ -223,6 +228,18 @@ class DeliveryExplorer:
 
 
 def _state_traces(st: dict, tiers: tuple[str, ...]) -> list:
+    """The traces of one explorer state, in figure order: curves, points, answer shares."""
+    bar = go.Bar(
+        x=list(tiers),
+        y=st["shares"],
+        marker_color=[TIER_COLORS.get(t, "#777") for t in tiers],
+        showlegend=False,
+    )
+    return [*_curve_traces(st), *_policy_traces(st), bar]
+
+
+def _curve_traces(st: dict) -> list[go.Scatter]:
+    """Oracle frontier, the cascade's Pareto curve and the single tiers (accuracy in %)."""
     front, curve, single = st["frontier"], st["curve"], st["single"]
     return [
         go.Scatter(
@@ -248,6 +265,12 @@ def _state_traces(st: dict, tiers: tuple[str, ...]) -> list:
             name="single tiers",
             marker={"symbol": "diamond", "size": 9, "color": "#444"},
         ),
+    ]
+
+
+def _policy_traces(st: dict) -> list[go.Scatter]:
+    """The gain-aware point and the cascade point of the state (accuracy in %)."""
+    return [
         go.Scatter(
             x=[st["gain_aware"][0]],
             y=[100 * st["gain_aware"][1]],
@@ -266,12 +289,6 @@ def _state_traces(st: dict, tiers: tuple[str, ...]) -> list:
                 "color": "gold",
                 "line": {"width": 1, "color": "black"},
             },
-        ),
-        go.Bar(
-            x=list(tiers),
-            y=st["shares"],
-            marker_color=[TIER_COLORS.get(t, "#777") for t in tiers],
-            showlegend=False,
         ),
     ]
 

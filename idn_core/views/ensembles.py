@@ -59,64 +59,11 @@ def ensemble_tradeoff_figure(comp: EnsembleComparison, n_steps: int = 12) -> go.
         subplot_titles=("accuracy vs mean latency", "accuracy vs models queried per request"),
     )
     for name, df in _curves(comp).items():
-        color = ENSEMBLE_COLORS.get(name, "#17becf")
-        dash = "dot" if name == "oracle" else None
-        fig.add_trace(
-            go.Scatter(
-                x=df.latency_ms,
-                y=df.accuracy,
-                mode="lines" if name == "oracle" else "lines+markers",
-                name=name,
-                legendgroup=name,
-                line={"color": color, "dash": dash},
-                marker={"size": 4},
-                hovertemplate=f"{name}<br>%{{x:.2f}} ms<br>acc %{{y:.4f}}<extra></extra>",
-            ),
-            row=1,
-            col=1,
-        )
-        if name != "oracle" and "models_queried" in df:
-            fig.add_trace(
-                go.Scatter(
-                    x=df.models_queried,
-                    y=df.accuracy,
-                    mode="lines+markers",
-                    name=name,
-                    legendgroup=name,
-                    showlegend=False,
-                    line={"color": color},
-                    marker={"size": 4},
-                    hovertemplate=f"{name}<br>%{{x:.2f}} models<br>acc %{{y:.4f}}<extra></extra>",
-                ),
-                row=1,
-                col=2,
-            )
-    pts = comp.points
-    for fam, df in pts.groupby("family", sort=False):
-        label = [f"{fam}: {p}" for p in df.policy]
-        for col, x in ((1, df.latency_ms), (2, df.models_queried)):
-            fig.add_trace(
-                go.Scatter(
-                    x=x,
-                    y=df.accuracy,
-                    mode="markers",
-                    name=f"{fam} (points)",
-                    legendgroup=fam,
-                    showlegend=col == 1,
-                    text=label,
-                    marker={
-                        "size": 11,
-                        "symbol": _SYMBOLS.get(fam, "circle"),
-                        "color": ENSEMBLE_COLORS.get(fam, "#17becf"),
-                        "line": {"width": 1, "color": "white"},
-                    },
-                    hovertemplate="%{text}<br>%{x:.2f}<br>acc %{y:.4f}<extra></extra>",
-                ),
-                row=1,
-                col=col,
-            )
+        _add_curve(fig, name, df)
+    for fam, df in comp.points.groupby("family", sort=False):
+        _add_points(fig, str(fam), df)
     _budget_slider(fig, comp, n_steps)
-    lo = max(0.0, float(pts.accuracy.min()) - 0.02)
+    lo = max(0.0, float(comp.points.accuracy.min()) - 0.02)
     fig.update_yaxes(
         title_text="test accuracy",
         range=[lo, float(comp.oracle.accuracy.max()) + 0.01],
@@ -129,6 +76,68 @@ def ensemble_tradeoff_figure(comp: EnsembleComparison, n_steps: int = 12) -> go.
         height=560, margin={"t": 40, "b": 120, "l": 10, "r": 10}, legend={"font": {"size": 10}}
     )
     return fig
+
+
+def _add_curve(fig: go.Figure, name: str, df: pd.DataFrame) -> None:
+    """One front (or the oracle, dotted): against latency, and against models queried."""
+    color = ENSEMBLE_COLORS.get(name, "#17becf")
+    dash = "dot" if name == "oracle" else None
+    fig.add_trace(
+        go.Scatter(
+            x=df.latency_ms,
+            y=df.accuracy,
+            mode="lines" if name == "oracle" else "lines+markers",
+            name=name,
+            legendgroup=name,
+            line={"color": color, "dash": dash},
+            marker={"size": 4},
+            hovertemplate=f"{name}<br>%{{x:.2f}} ms<br>acc %{{y:.4f}}<extra></extra>",
+        ),
+        row=1,
+        col=1,
+    )
+    if name != "oracle" and "models_queried" in df:
+        fig.add_trace(
+            go.Scatter(
+                x=df.models_queried,
+                y=df.accuracy,
+                mode="lines+markers",
+                name=name,
+                legendgroup=name,
+                showlegend=False,
+                line={"color": color},
+                marker={"size": 4},
+                hovertemplate=f"{name}<br>%{{x:.2f}} models<br>acc %{{y:.4f}}<extra></extra>",
+            ),
+            row=1,
+            col=2,
+        )
+
+
+def _add_points(fig: go.Figure, fam: str, df: pd.DataFrame) -> None:
+    """The single points of one family, in both panels (one legend entry)."""
+    label = [f"{fam}: {p}" for p in df.policy]
+    for col, x in ((1, df.latency_ms), (2, df.models_queried)):
+        fig.add_trace(
+            go.Scatter(
+                x=x,
+                y=df.accuracy,
+                mode="markers",
+                name=f"{fam} (points)",
+                legendgroup=fam,
+                showlegend=col == 1,
+                text=label,
+                marker={
+                    "size": 11,
+                    "symbol": _SYMBOLS.get(fam, "circle"),
+                    "color": ENSEMBLE_COLORS.get(fam, "#17becf"),
+                    "line": {"width": 1, "color": "white"},
+                },
+                hovertemplate="%{text}<br>%{x:.2f}<br>acc %{y:.4f}<extra></extra>",
+            ),
+            row=1,
+            col=col,
+        )
 
 
 def _budget_slider(fig: go.Figure, comp: EnsembleComparison, n_steps: int) -> None:
@@ -155,28 +164,7 @@ def _budget_slider(fig: go.Figure, comp: EnsembleComparison, n_steps: int) -> No
         col=1,
     )
     idx = len(fig.data) - 1
-    steps = []
-    for b in budgets:
-        ok = table[table.latency_ms <= b + 1e-9]
-        best = ok.loc[ok.groupby("family").accuracy.idxmax()] if len(ok) else ok
-        orc = float(np.interp(b, lat, comp.oracle.accuracy))
-        text = [f"{f} {a:.3f}" for f, a in zip(best.family, best.accuracy, strict=True)]
-        data = {"x": [best.latency_ms.tolist()], "y": [best.accuracy.tolist()], "text": [text]}
-        line = {
-            "type": "line",
-            "x0": b,
-            "x1": b,
-            "xref": "x",
-            "yref": "paper",
-            "y0": 0,
-            "y1": 1,
-            "line": {"dash": "dash", "color": "#999"},
-        }
-        layout = {
-            "shapes": [line],
-            "title": {"text": f"budget {b:.1f} ms: oracle {orc:.3f}", "x": 0.5},
-        }
-        steps.append({"method": "update", "label": f"{b:.1f}", "args": [data, layout, [idx]]})
+    steps = [_budget_step(table, comp.oracle, float(b), idx) for b in budgets]
     active = int(np.argmin(np.abs(budgets - comp.budget_ms)))
     fig.update_layout(
         sliders=[
@@ -193,8 +181,38 @@ def _budget_slider(fig: go.Figure, comp: EnsembleComparison, n_steps: int) -> No
     fig.update_layout(shapes=first[1]["shapes"], title=first[1]["title"])
 
 
+def _budget_step(table: pd.DataFrame, oracle: pd.DataFrame, budget: float, idx: int) -> dict:
+    """Slider step at ``budget`` ms: the best point per family within it (trace ``idx``),
+    a dashed line at the budget and the oracle's accuracy in the title."""
+    ok = table[table.latency_ms <= budget + 1e-9]
+    best = ok.loc[ok.groupby("family").accuracy.idxmax()] if len(ok) else ok
+    orc = float(np.interp(budget, oracle.latency_ms, oracle.accuracy))
+    text = [f"{f} {a:.3f}" for f, a in zip(best.family, best.accuracy, strict=True)]
+    data = {"x": [best.latency_ms.tolist()], "y": [best.accuracy.tolist()], "text": [text]}
+    line = {
+        "type": "line",
+        "x0": budget,
+        "x1": budget,
+        "xref": "x",
+        "yref": "paper",
+        "y0": 0,
+        "y1": 1,
+        "line": {"dash": "dash", "color": "#999"},
+    }
+    layout = {
+        "shapes": [line],
+        "title": {"text": f"budget {budget:.1f} ms: oracle {orc:.3f}", "x": 0.5},
+    }
+    return {"method": "update", "label": f"{budget:.1f}", "args": [data, layout, [idx]]}
+
+
 def bagging_figure(curves: dict[str, pd.DataFrame], skew: pd.DataFrame) -> go.Figure:
-    """Left: accuracy vs number of members per committee; right: accuracy vs Dirichlet alpha."""
+    """Left: accuracy vs number of members per committee; right: accuracy vs Dirichlet alpha.
+
+    ``curves`` maps a committee to its ``k, mean, min, max`` accuracies (drawn as a line in
+    a min-max band); ``skew`` has one row per Dirichlet ``alpha`` with the member and
+    ensemble accuracies.
+    """
     fig = make_subplots(
         rows=1,
         cols=2,
@@ -202,39 +220,7 @@ def bagging_figure(curves: dict[str, pd.DataFrame], skew: pd.DataFrame) -> go.Fi
     )
     palette = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728"]
     for (name, df), color in zip(curves.items(), palette, strict=False):
-        fig.add_trace(
-            go.Scatter(
-                x=df.k,
-                y=df["max"],
-                mode="lines",
-                line={"width": 0},
-                showlegend=False,
-                hoverinfo="skip",
-            ),
-            row=1,
-            col=1,
-        )
-        fig.add_trace(
-            go.Scatter(
-                x=df.k,
-                y=df["min"],
-                mode="lines",
-                line={"width": 0},
-                fill="tonexty",
-                fillcolor="rgba(120,120,120,0.15)",
-                showlegend=False,
-                hoverinfo="skip",
-            ),
-            row=1,
-            col=1,
-        )
-        fig.add_trace(
-            go.Scatter(
-                x=df.k, y=df["mean"], mode="lines+markers", name=name, line={"color": color}
-            ),
-            row=1,
-            col=1,
-        )
+        _add_band(fig, name, df, color)
     for col, name, dash in (
         ("member_mean", "mean member", "dot"),
         ("member_best", "best member", "dash"),
@@ -254,6 +240,28 @@ def bagging_figure(curves: dict[str, pd.DataFrame], skew: pd.DataFrame) -> go.Fi
     fig.update_yaxes(title_text="test accuracy", row=1, col=1)
     fig.update_layout(height=420, margin={"t": 40, "b": 10, "l": 10, "r": 10})
     return fig
+
+
+def _add_band(fig: go.Figure, name: str, df: pd.DataFrame, color: str) -> None:
+    """Mean accuracy against members combined, in a grey min-max band (left panel)."""
+    band = {"x": df.k, "mode": "lines", "line": {"width": 0}, "showlegend": False}
+    fig.add_trace(go.Scatter(y=df["max"], hoverinfo="skip", **band), row=1, col=1)
+    fig.add_trace(
+        go.Scatter(
+            y=df["min"],
+            fill="tonexty",
+            fillcolor="rgba(120,120,120,0.15)",
+            hoverinfo="skip",
+            **band,
+        ),
+        row=1,
+        col=1,
+    )
+    fig.add_trace(
+        go.Scatter(x=df.k, y=df["mean"], mode="lines+markers", name=name, line={"color": color}),
+        row=1,
+        col=1,
+    )
 
 
 def boosting_figure(

@@ -7,6 +7,7 @@ evaluator as the rest of the book (a few milliseconds for 10^5 requests).
 from __future__ import annotations
 
 import numpy as np
+import plotly.graph_objects as go
 
 from idn_core.delivery.evaluation import RequestStream, evaluate, summarize
 from idn_core.ensembles.comparison import EnsembleComparison, ensemble_runs
@@ -22,37 +23,22 @@ def ensemble_explorer(ens: PathEnsemble, requests: RequestStream, comp: Ensemble
     ens : the path ensemble (members, stages, latencies).
     requests : the test request stream.
     comp : the chapter's comparison (its cascade front and oracle are drawn for reference).
+
+    Returns an ``ipywidgets.interactive``.
     """
     import ipywidgets as widgets
-    import plotly.graph_objects as go
     from IPython.display import HTML, display
 
     from idn_core.views.display import show
 
     runs = {rule: rt for rule, (_, rt) in ensemble_runs(ens).items()}
     stage = ens.stage_of_member()
-    casc = comp.fronts["cascade"]
+    n_stops = int(stage[-1])
 
     def view(rule: str, mode: str, **thresholds: float) -> None:
-        t = np.array([thresholds[f"stage{h}"] for h in range(int(stage[-1]))])
+        t = np.array([thresholds[f"stage{h}"] for h in range(n_stops)])
         d = stage_decision(runs[rule], stage, t)
         row = summarize(evaluate(d, ens.test, requests, with_mode(ens.latency, mode)))
-        fig = go.Figure()
-        fig.add_scatter(
-            x=comp.oracle.latency_ms,
-            y=comp.oracle.accuracy,
-            name="oracle",
-            line={"dash": "dot", "color": "black"},
-        )
-        fig.add_scatter(x=casc.latency_ms, y=casc.accuracy, name="cascade (chapter 2)")
-        fig.add_scatter(
-            x=[row["latency_ms"]],
-            y=[row["accuracy"]],
-            name="your ensemble cascade",
-            mode="markers",
-            marker={"size": 16, "color": "#d62728", "symbol": "star"},
-        )
-        fig.update_layout(height=400, xaxis_title="mean latency (ms)", yaxis_title="test accuracy")
         display(
             HTML(
                 f"accuracy <b>{row['accuracy']:.4f}</b>, mean latency "
@@ -60,13 +46,13 @@ def ensemble_explorer(ens: PathEnsemble, requests: RequestStream, comp: Ensemble
                 f"models queried {row['models_queried']:.2f}"
             )
         )
-        show(fig)
+        show(_explorer_figure(comp, row))
 
     sliders = {
         f"stage{h}": widgets.FloatSlider(
             value=0.8, min=0.0, max=1.0, step=0.01, description=f"stop at stage {h}"
         )
-        for h in range(int(stage[-1]))
+        for h in range(n_stops)
     }
     return widgets.interactive(
         view,
@@ -74,3 +60,25 @@ def ensemble_explorer(ens: PathEnsemble, requests: RequestStream, comp: Ensemble
         mode=widgets.Dropdown(options=list(QUERY_MODES), value="relay", description="queries"),
         **sliders,
     )
+
+
+def _explorer_figure(comp: EnsembleComparison, row: dict) -> go.Figure:
+    """The oracle, the cascade front and the hand-tuned ensemble cascade's test point."""
+    casc = comp.fronts["cascade"]
+    fig = go.Figure()
+    fig.add_scatter(
+        x=comp.oracle.latency_ms,
+        y=comp.oracle.accuracy,
+        name="oracle",
+        line={"dash": "dot", "color": "black"},
+    )
+    fig.add_scatter(x=casc.latency_ms, y=casc.accuracy, name="cascade (chapter 2)")
+    fig.add_scatter(
+        x=[row["latency_ms"]],
+        y=[row["accuracy"]],
+        name="your ensemble cascade",
+        mode="markers",
+        marker={"size": 16, "color": "#d62728", "symbol": "star"},
+    )
+    fig.update_layout(height=400, xaxis_title="mean latency (ms)", yaxis_title="test accuracy")
+    return fig

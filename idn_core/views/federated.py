@@ -121,7 +121,11 @@ def delivery_history_figure(history: pd.DataFrame, tiers: Sequence[str]) -> go.F
 
 
 def delivery_tradeoff_figure(tradeoff: pd.DataFrame) -> go.Figure:
-    """Accuracy against mean latency as one threshold sweeps; the slider moves a marker per arm."""
+    """Accuracy against mean latency as one threshold sweeps; the slider moves a marker per arm.
+
+    ``tradeoff`` has columns arm, threshold, accuracy and latency_ms (one row per seed);
+    each arm's curve is its mean over seeds.
+    """
     fig = go.Figure()
     arms = list(dict.fromkeys(tradeoff.arm))
     means = {
@@ -139,7 +143,6 @@ def delivery_tradeoff_figure(tradeoff: pd.DataFrame) -> go.Figure:
                 line={"color": ARM_COLORS.get(arm, "#444")},
             )
         )
-    thresholds = means[arms[0]].index.to_numpy()
     for arm in arms:
         m = means[arm]
         fig.add_trace(
@@ -152,14 +155,6 @@ def delivery_tradeoff_figure(tradeoff: pd.DataFrame) -> go.Figure:
                 name=f"{arm} at threshold",
             )
         )
-    marker_idx = list(range(len(arms), 2 * len(arms)))
-    steps = []
-    for i, t in enumerate(thresholds):
-        xs = [[means[a].latency_ms.iloc[i]] for a in arms]
-        ys = [[means[a].accuracy.iloc[i]] for a in arms]
-        steps.append(
-            {"label": f"{t:.2f}", "method": "restyle", "args": [{"x": xs, "y": ys}, marker_idx]}
-        )
     fig.update_layout(
         xaxis_title="mean latency (ms)",
         yaxis_title="system accuracy",
@@ -168,12 +163,25 @@ def delivery_tradeoff_figure(tradeoff: pd.DataFrame) -> go.Figure:
             {
                 "active": 0,
                 "currentvalue": {"prefix": "confidence threshold: "},
-                "steps": steps,
+                "steps": _threshold_marker_steps(means, arms),
                 "pad": {"t": 40},
             }
         ],
     )
     return fig
+
+
+def _threshold_marker_steps(means: dict[str, pd.DataFrame], arms: list[str]) -> list[dict]:
+    """One slider step per threshold (of the first arm) moving every arm's marker trace."""
+    marker_idx = list(range(len(arms), 2 * len(arms)))
+    steps = []
+    for i, t in enumerate(means[arms[0]].index.to_numpy()):
+        xs = [[means[a].latency_ms.iloc[i]] for a in arms]
+        ys = [[means[a].accuracy.iloc[i]] for a in arms]
+        steps.append(
+            {"label": f"{t:.2f}", "method": "restyle", "args": [{"x": xs, "y": ys}, marker_idx]}
+        )
+    return steps
 
 
 def lambda_figure(

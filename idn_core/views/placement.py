@@ -36,8 +36,11 @@ def _class_counts(inst: PlacementInstance, x: np.ndarray) -> np.ndarray:
 def placement_alpha_figure(
     table: pd.DataFrame, allocs: dict[float, np.ndarray], inst: PlacementInstance
 ) -> go.Figure:
-    """Slider over alpha: models placed per node and size class; where requests are served."""
-    nodes = [n for v, n in enumerate(inst.nodes) if v != inst.repository]
+    """Slider over alpha: models placed per node and size class; where requests are served.
+
+    ``table`` has one row per alpha (index) with ``latency ms``, ``accuracy`` and
+    ``share <class>`` columns; ``allocs`` maps each alpha to its allocation ``(V, M)``.
+    """
     fig = make_subplots(
         rows=1,
         cols=2,
@@ -50,42 +53,12 @@ def placement_alpha_figure(
     alphas = list(table.index)
     zmax = max(_class_counts(inst, allocs[a]).max() for a in alphas)
     for i, a in enumerate(alphas):
-        fig.add_trace(
-            go.Heatmap(
-                z=_class_counts(inst, allocs[a]),
-                x=list(MODEL_CLASSES),
-                y=nodes,
-                zmin=0,
-                zmax=zmax,
-                colorscale="Blues",
-                showscale=False,
-                texttemplate="%{z}",
-                visible=i == 0,
-            ),
-            row=1,
-            col=1,
-        )
-        row = table.loc[a]
-        fig.add_trace(
-            go.Bar(
-                x=list(MODEL_CLASSES),
-                y=[row[f"share {t}"] for t in MODEL_CLASSES],
-                marker_color="#9467bd",
-                visible=i == 0,
-                hovertemplate="%{x}: %{y:.1%}<extra></extra>",
-            ),
-            row=1,
-            col=2,
-        )
+        _add_alpha_traces(fig, _class_counts(inst, allocs[a]), table.loc[a], inst, zmax, i == 0)
     steps = []
     for i, a in enumerate(alphas):
         vis = [False] * (2 * len(alphas))
         vis[2 * i] = vis[2 * i + 1] = True
-        row = table.loc[a]
-        title = (
-            f"alpha = {a:g} ms: mean latency {row['latency ms']:.1f} ms, "
-            f"mean accuracy {row['accuracy']:.3f}"
-        )
+        title = _alpha_title(a, table.loc[a])
         steps.append(
             {
                 "method": "update",
@@ -93,10 +66,8 @@ def placement_alpha_figure(
                 "args": [{"visible": vis}, {"title.text": title}],
             }
         )
-    first = table.iloc[0]
     fig.update_layout(
-        title=f"alpha = {alphas[0]:g} ms: mean latency {first['latency ms']:.1f} ms, "
-        f"mean accuracy {first['accuracy']:.3f}",
+        title=_alpha_title(alphas[0], table.iloc[0]),
         sliders=[
             {
                 "active": 0,
@@ -109,6 +80,52 @@ def placement_alpha_figure(
         showlegend=False,
     )
     return fig
+
+
+def _add_alpha_traces(
+    fig: go.Figure,
+    counts: np.ndarray,
+    row: pd.Series,
+    inst: PlacementInstance,
+    zmax: float,
+    visible: bool,
+) -> None:
+    """One alpha's traces: models per node and size class (left), served shares (right)."""
+    nodes = [n for v, n in enumerate(inst.nodes) if v != inst.repository]
+    fig.add_trace(
+        go.Heatmap(
+            z=counts,
+            x=list(MODEL_CLASSES),
+            y=nodes,
+            zmin=0,
+            zmax=zmax,
+            colorscale="Blues",
+            showscale=False,
+            texttemplate="%{z}",
+            visible=visible,
+        ),
+        row=1,
+        col=1,
+    )
+    fig.add_trace(
+        go.Bar(
+            x=list(MODEL_CLASSES),
+            y=[row[f"share {t}"] for t in MODEL_CLASSES],
+            marker_color="#9467bd",
+            visible=visible,
+            hovertemplate="%{x}: %{y:.1%}<extra></extra>",
+        ),
+        row=1,
+        col=2,
+    )
+
+
+def _alpha_title(alpha: float, row: pd.Series) -> str:
+    """Title of one alpha's state: its mean latency (ms) and mean accuracy."""
+    return (
+        f"alpha = {alpha:g} ms: mean latency {row['latency ms']:.1f} ms, "
+        f"mean accuracy {row['accuracy']:.3f}"
+    )
 
 
 def placement_gain_figure(comparisons: dict[str, PlacementComparison]) -> go.Figure:

@@ -61,26 +61,36 @@ class PlaygroundDashboard:
     """
 
     def __init__(self, playground: Playground) -> None:
-        import ipywidgets as w
-
         self.pg = playground
         self.topology: Topology = playground.topology
-        # Three columns that fit the book's text width (about 700 px).
-        fit = {"layout": w.Layout(width="225px"), "style": {"description_width": "62px"}}
         self.assignment = {k: tuple(v) for k, v in playground.placement().as_dict().items()}
         self.placement = playground.placement(self.assignment)
         self._syncing = False
+        self._make_controls()
+        self._show_link()
+        self._show_node()
+        self._observe_controls()
+        self.widget = self._layout()
+        self.update()
+
+    def _make_controls(self) -> None:
+        """The network, placement and policy controls, and the message and results panels."""
+        import ipywidgets as w
+
+        pg = self.pg
+        # Three columns that fit the book's text width (about 700 px).
+        fit = {"layout": w.Layout(width="225px"), "style": {"description_width": "62px"}}
         uplinks = [n.name for n in self.topology.nodes if n.name != self.topology.cloud]
         self.link = w.Dropdown(options=uplinks, description="uplink of", **fit)
         self.latency = w.FloatSlider(min=0, max=200, step=1, description="latency ms", **fit)
         self.node = w.Dropdown(
             options=[n.name for n in self.topology.nodes], description="node", **fit
         )
-        sizes = playground.model_sizes_kb
+        sizes = pg.model_sizes_kb
         self.models = w.SelectMultiple(
-            options=[(f"{m} ({sizes[m]:.1f} KiB)", m) for m in playground.models],
+            options=[(f"{m} ({sizes[m]:.1f} KiB)", m) for m in pg.models],
             description="models",
-            rows=len(playground.models),
+            rows=len(pg.models),
             **fit,
         )
         self.policy = w.Dropdown(options=POLICIES, value="cascade", description="policy", **fit)
@@ -97,21 +107,26 @@ class PlaygroundDashboard:
         self.score = w.Dropdown(options=SCORES, description="score", **fit)
         self.message = w.HTML()
         self.output = w.HTML()
-        self._show_link()
-        self._show_node()
+
+    def _observe_controls(self) -> None:
+        """Wire every control to its handler (selectors show, the others re-evaluate)."""
         self.link.observe(lambda _: self._show_link(), names="value")
         self.node.observe(lambda _: self._show_node(), names="value")
         self.latency.observe(self._on_latency, names="value")
         self.models.observe(self._on_models, names="value")
         for control in (self.policy, self.threshold, self.alpha, self.score):
             control.observe(lambda _: self.update(), names="value")
+
+    def _layout(self):
+        """Three titled columns (network, placement, policy) above the message and results."""
+        import ipywidgets as w
+
         network = w.VBox([w.HTML("<b>Network</b>"), self.link, self.latency])
         placement = w.VBox([w.HTML("<b>Placement</b>"), self.node, self.models])
         policy = w.VBox(
             [w.HTML("<b>Policy</b>"), self.policy, self.threshold, self.alpha, self.score]
         )
-        self.widget = w.VBox([w.HBox([network, placement, policy]), self.message, self.output])
-        self.update()
+        return w.VBox([w.HBox([network, placement, policy]), self.message, self.output])
 
     def _parent_link(self, node: str):
         import networkx as nx

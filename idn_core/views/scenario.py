@@ -16,7 +16,7 @@ from idn_core._util.validation import check_seed
 from idn_core.learning.data import Dataset
 from idn_core.learning.models import TIERS
 from idn_core.network.deployment import Placement
-from idn_core.network.topology import Topology
+from idn_core.network.topology import Node, Topology
 
 #: One colour per tier, used by every chapter.
 TIER_COLORS = {"device": "#1b9e77", "edge": "#d95f02", "regional": "#7570b3", "cloud": "#e7298a"}
@@ -63,6 +63,20 @@ def topology_figure(topology: Topology, placement: Placement | None = None) -> g
     """The IDN tree: nodes coloured by tier, hover shows memory, speed and models; links show latency."""
     pos = tree_layout(topology)
     fig = go.Figure()
+    _add_links(fig, topology, pos)
+    for tier in TIERS:
+        nodes = [n for n in topology.nodes if n.tier == tier]
+        if nodes:
+            fig.add_trace(_tier_nodes_trace(tier, nodes, pos, placement))
+    fig.update_xaxes(visible=False)
+    n_levels = len({n.tier for n in topology.nodes})
+    fig.update_yaxes(visible=False, range=[-0.6, n_levels - 0.4])
+    fig.update_layout(height=380, margin={"t": 20, "b": 10, "l": 10, "r": 10}, legend_title="tier")
+    return fig
+
+
+def _add_links(fig: go.Figure, topology: Topology, pos: dict[str, tuple[float, float]]) -> None:
+    """Every link as a grey line, labelled at its middle with its one-way latency (ms)."""
     for link in topology.links:
         (xa, ya), (xb, yb) = pos[link.a], pos[link.b]
         fig.add_trace(
@@ -82,41 +96,35 @@ def topology_figure(topology: Topology, placement: Placement | None = None) -> g
             showarrow=False,
             font={"size": 10},
         )
-    for tier in TIERS:
-        nodes = [n for n in topology.nodes if n.tier == tier]
-        if not nodes:
-            continue
-        hover = [
-            f"<b>{n.name}</b><br>memory {n.memory_kb:g} KiB<br>{n.compute_gflops:g} GFLOP/s"
-            + (
-                f"<br>models: {', '.join(placement.models_on(n.name)) or 'none'}"
-                if placement
-                else ""
-            )
-            for n in nodes
-        ]
-        fig.add_trace(
-            go.Scatter(
-                x=[pos[n.name][0] for n in nodes],
-                y=[pos[n.name][1] for n in nodes],
-                mode="markers+text",
-                marker={
-                    "size": 26,
-                    "color": TIER_COLORS[tier],
-                    "line": {"width": 1, "color": "white"},
-                },
-                text=[n.name for n in nodes],
-                textposition="bottom center",
-                hovertext=hover,
-                hoverinfo="text",
-                name=tier,
-            )
-        )
-    fig.update_xaxes(visible=False)
-    n_levels = len({n.tier for n in topology.nodes})
-    fig.update_yaxes(visible=False, range=[-0.6, n_levels - 0.4])
-    fig.update_layout(height=380, margin={"t": 20, "b": 10, "l": 10, "r": 10}, legend_title="tier")
-    return fig
+
+
+def _tier_nodes_trace(
+    tier: str,
+    nodes: list[Node],
+    pos: dict[str, tuple[float, float]],
+    placement: Placement | None,
+) -> go.Scatter:
+    """The nodes of one tier as labelled markers; hover: memory, speed (and models placed)."""
+    hover = [
+        f"<b>{n.name}</b><br>memory {n.memory_kb:g} KiB<br>{n.compute_gflops:g} GFLOP/s"
+        + (f"<br>models: {', '.join(placement.models_on(n.name)) or 'none'}" if placement else "")
+        for n in nodes
+    ]
+    return go.Scatter(
+        x=[pos[n.name][0] for n in nodes],
+        y=[pos[n.name][1] for n in nodes],
+        mode="markers+text",
+        marker={
+            "size": 26,
+            "color": TIER_COLORS[tier],
+            "line": {"width": 1, "color": "white"},
+        },
+        text=[n.name for n in nodes],
+        textposition="bottom center",
+        hovertext=hover,
+        hoverinfo="text",
+        name=tier,
+    )
 
 
 _ZOO_AXES = {

@@ -200,7 +200,7 @@ def test_compare_puts_every_family_on_one_stream(tiny_digits):
     boost = pts[pts.family == "boosting"].set_index("policy")
     assert boost.loc["exact early stop", "accuracy"] == boost.loc["all members", "accuracy"]
     assert boost.loc["exact early stop", "latency_ms"] <= boost.loc["all members", "latency_ms"]
-    assert 0 < comp.numbers["boost_queried_fraction"] <= 1
+    assert 0 < comp.numbers.boost_queried_fraction <= 1
     qd = comp.fronts["query-on-doubt (combine)"]
     fw = comp.fronts["forward on doubt (replace)"]
     np.testing.assert_allclose(qd.latency_ms, fw.latency_ms)  # same queries, same latency
