@@ -29,9 +29,7 @@ def shown(monkeypatch: pytest.MonkeyPatch) -> Shown:
     monkeypatch.setattr(
         "idn_core.views.display.show", lambda fig, *a, **k: record.figures.append(fig)
     )
-    monkeypatch.setattr(
-        "IPython.display.display", lambda *objs, **k: record.displayed.extend(objs)
-    )
+    monkeypatch.setattr("IPython.display.display", lambda *objs, **k: record.displayed.extend(objs))
     return record
 
 

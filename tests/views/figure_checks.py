@@ -148,7 +148,9 @@ def assert_active_steps_match(fig: go.Figure) -> None:
         after = apply_step(fig, steps[active])
         diff = first_difference(after, initial)
         label = steps[active].label
-        assert diff is None, f"{name} opens at step {active} ({label!r}) but plots another state: {diff}"
+        assert diff is None, (
+            f"{name} opens at step {active} ({label!r}) but plots another state: {diff}"
+        )
 
 
 def assert_every_step_changes_something(fig: go.Figure) -> None:

@@ -48,7 +48,9 @@ def test_confidence_histograms_split_each_tier_into_right_and_wrong_answers() ->
 def test_reliability_figure_plots_raw_and_scaled_curves_with_ece_titles() -> None:
     before = {"device": curve([(0.3, 0.2, 10), (0.9, 0.6, 30)]), "cloud": curve([(0.5, 0.5, 5)])}
     after = {"device": curve([(0.3, 0.3, 12), (0.7, 0.65, 28)]), "cloud": curve([(0.5, 0.5, 5)])}
-    ece = pd.DataFrame({"tier": ["device", "cloud"], "before": [0.125, 0.02], "after": [0.03, 0.01]})
+    ece = pd.DataFrame(
+        {"tier": ["device", "cloud"], "before": [0.125, 0.02], "after": [0.03, 0.01]}
+    )
 
     fig = reliability_figure(before, after, ece)
 
@@ -89,7 +91,13 @@ def test_cascade_tradeoff_draws_frontier_families_single_tiers_and_choices_in_pe
     fig = cascade_tradeoff_figure(curves, frontier, points, chosen)
 
     names = [t.name for t in fig.data]
-    assert names == ["oracle frontier", "max_prob", "margin", "single tiers", "chosen on validation"]
+    assert names == [
+        "oracle frontier",
+        "max_prob",
+        "margin",
+        "single tiers",
+        "chosen on validation",
+    ]
     oracle, family = fig.data[0], fig.data[1]
     assert list(oracle.x) == [0.1, 10.0, 18.0, 30.1]  # flat up to the slowest point
     assert list(oracle.y) == pytest.approx([30.0, 60.0, 70.0, 70.0])

@@ -9,8 +9,13 @@ import pytest
 from idn_core.learning.data import Dataset
 from idn_core.network.deployment import Placement
 from idn_core.network.topology import Link, Node, Topology
-from idn_core.views import signals_figure, tier_tradeoff_figure, topology_figure, tree_layout
-from idn_core.views import zoo_figure
+from idn_core.views import (
+    signals_figure,
+    tier_tradeoff_figure,
+    topology_figure,
+    tree_layout,
+    zoo_figure,
+)
 from idn_core.views.scenario import TIER_COLORS
 
 from .figure_checks import (
@@ -28,7 +33,11 @@ def small_topology() -> Topology:
         Node("edge-0", "edge", 128.0, 2.0),
         Node("cloud", "cloud", 1e6, 50.0),
     ]
-    links = [Link("device-0", "edge-0", 5), Link("device-1", "edge-0", 7), Link("edge-0", "cloud", 25)]
+    links = [
+        Link("device-0", "edge-0", 5),
+        Link("device-1", "edge-0", 7),
+        Link("edge-0", "cloud", 25),
+    ]
     return Topology(nodes, links)
 
 
@@ -138,7 +147,11 @@ def test_zoo_figure_plots_each_model_at_its_flops_and_accuracy() -> None:
 
     fig = zoo_figure(table)
 
-    assert [t.name for t in fig.data] == ["cnn-device (device)", "cnn-edge (edge)", "cnn-cloud (cloud)"]
+    assert [t.name for t in fig.data] == [
+        "cnn-device (device)",
+        "cnn-edge (edge)",
+        "cnn-cloud (cloud)",
+    ]
     assert [t.x[0] for t in fig.data] == table.flops.tolist()
     assert [t.y[0] for t in fig.data] == table.test_acc.tolist()
     assert fig.layout.xaxis.type == "log"
