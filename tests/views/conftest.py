@@ -8,6 +8,7 @@ IPython, only logs it, so moving a control can never fail a test by itself. The
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,7 +34,7 @@ def shown(monkeypatch: pytest.MonkeyPatch) -> Shown:
     return record
 
 
-class _Reraise:
+class _Reraise(logging.Logger):
     """A logger whose ``warning`` re-raises the exception being handled by its caller."""
 
     def warning(self, *args: Any, **kwargs: Any) -> None:
@@ -42,7 +43,7 @@ class _Reraise:
 
 def surface_errors(board: Any) -> Any:
     """Make an ``ipywidgets.interactive`` re-raise its callback's exceptions; return it."""
-    board.log = _Reraise()
+    board.log = _Reraise("idn_core view tests")
     return board
 
 
