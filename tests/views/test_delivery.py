@@ -7,7 +7,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import pytest
 
-from idn_core.delivery.search import CascadeGrid
+from idn_core.delivery import CascadeGrid
 from idn_core.views import (
     cascade_tradeoff_figure,
     confidence_histograms,

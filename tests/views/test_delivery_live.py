@@ -5,8 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from idn_core.delivery import cascade_decision, evaluate, summarize
-from idn_core.delivery.experiments import prepare_delivery
+from idn_core.delivery import cascade_decision, evaluate, prepare_delivery, summarize
 from idn_core.network import load_scenario
 from idn_core.views import DeliveryExplorer, explorer_slider_figure
 

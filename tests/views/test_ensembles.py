@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from idn_core.ensembles.comparison import EnsembleComparison
+from idn_core.ensembles import ComparisonNumbers, EnsembleComparison
 from idn_core.views import bagging_figure, boosting_figure, ensemble_tradeoff_figure
 
 from .figure_checks import apply_step, assert_static_controls_are_honest, values
@@ -34,7 +34,21 @@ def comparison(budget_ms: float = 12.0) -> EnsembleComparison:
         }
     )
     oracle = pd.DataFrame({"latency_ms": [0.1, 10.0, 20.0], "accuracy": [0.5, 0.7, 0.75]})
-    return EnsembleComparison(points, front, oracle, budget_ms)
+    numbers = ComparisonNumbers(
+        budget_ms=budget_ms,
+        cloud_acc=0.67,
+        reference_family="max_prob",
+        reference_cascade_acc=0.58,
+        best_cascade_acc=0.58,
+        best_ensemble_acc=0.60,
+        best_ensemble_rule="soft vote",
+        best_ensemble_latency_ms=11.0,
+        ensemble_gain_pp=2.0,
+        combine_vs_replace_pp=0.0,
+        forwarded_fraction=0.5,
+        oracle_acc_at_budget=0.72,
+    )
+    return EnsembleComparison(points, front, oracle, budget_ms, numbers)
 
 
 def test_ensemble_tradeoff_draws_each_front_and_point_family_on_both_panels() -> None:

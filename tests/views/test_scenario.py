@@ -6,9 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from idn_core.learning.data import Dataset
-from idn_core.network.deployment import Placement
-from idn_core.network.topology import Link, Node, Topology
+from idn_core.learning import Dataset
+from idn_core.network import Link, Node, Placement, Topology
 from idn_core.views import (
     signals_figure,
     tier_tradeoff_figure,
