@@ -51,28 +51,64 @@ def effective_budgets(sizes: np.ndarray, budgets: np.ndarray, allowed: np.ndarra
     return np.minimum(budgets, (allowed * sizes[None, :]).sum(axis=1))
 
 
+def _best_subset_sum(sizes: np.ndarray, budget: float, max_sums: int) -> float:
+    """Largest sum of a subset of ``sizes`` that is at most ``budget`` (see :func:`integral_levels`).
+
+    Keeps the sorted array of reachable sums up to ``budget`` (sums closer than a relative
+    ``1e-12`` are merged). When it grows past ``max_sums`` it is trimmed to the smallest sum
+    in each of ``max_sums`` equal slices of ``[0, budget]``: every sum kept is still a true
+    subset sum, and each trim loses at most ``budget / max_sums`` (the FPTAS of Ibarra and Kim).
+    """
+    tol = 1e-12 * max(budget, 1.0)
+    if sizes.sum() <= budget + tol:
+        return float(min(sizes.sum(), budget))
+    reach = np.zeros(1)
+    for s in np.sort(sizes)[::-1]:
+        more = reach + s
+        reach = np.union1d(reach, more[more <= budget + tol])
+        reach = reach[np.r_[True, np.diff(reach) > tol]]
+        if reach[-1] >= budget - tol:
+            return float(budget)
+        if len(reach) > max_sums:
+            _, first = np.unique(np.floor(reach * (max_sums / budget)), return_index=True)
+            reach = reach[first]
+    return float(min(reach[-1], budget))
+
+
 def integral_levels(
-    sizes: np.ndarray, budgets: np.ndarray, allowed: np.ndarray, resolution_kb: float = 1e-3
+    sizes: np.ndarray, budgets: np.ndarray, allowed: np.ndarray, max_sums: int = 1 << 16
 ) -> np.ndarray:
     """Largest total size of allowed models that fits each budget, ``(V,)`` KiB.
 
     Used as the level of the capped simplex: no integral allocation uses more, and by
     monotonicity of the gain nothing is lost by asking the fractional state for exactly this
-    much (it is at most ``budget``). Subset sums by a bitset over sizes rounded up to
-    ``resolution_kb`` (so the level may exceed a true subset sum by ``M * resolution_kb``).
+    much (it is at most ``budget``). A node that can hold all its allowed models gets their
+    total; otherwise an exact subset sum over the sorted set of reachable sums, so the cost
+    grows with the number of models (at most ``2^M`` sums, and at most ``max_sums`` kept),
+    never with the budget's magnitude. Exact as long as no more than ``max_sums`` distinct
+    sums fit the budget (always with 16 or fewer models); beyond that the result is still a
+    true subset sum, at most ``M * budget / max_sums`` below the best.
+
+    Examples
+    --------
+    >>> integral_levels(np.array([2.0, 3.0, 3.0, 4.0]), np.array([4.0, 7.0, 20.0]),
+    ...                 np.ones((3, 4), bool)).tolist()
+    [4.0, 7.0, 12.0]
     """
     s = np.asarray(sizes, dtype=float)
     b = np.asarray(budgets, dtype=float)
-    units = np.ceil(s / resolution_kb - 1e-9).astype(int)
-    out = np.zeros(len(b))
-    for v in range(len(b)):
-        cap = int(np.floor(b[v] / resolution_kb + 1e-9))
-        mask = (1 << (cap + 1)) - 1
-        reach = 1
-        for u in units[np.asarray(allowed[v], bool)]:
-            reach |= (reach << int(u)) & mask
-        out[v] = min(b[v], (reach.bit_length() - 1) * resolution_kb)
-    return out
+    a = np.asarray(allowed, dtype=bool)
+    if s.ndim != 1 or b.ndim != 1 or a.shape != (len(b), len(s)):
+        raise ValueError(
+            f"sizes must be (M,), budgets (V,) and allowed (V, M), got {s.shape}, {b.shape} "
+            f"and {a.shape}"
+        )
+    if not np.isfinite(s).all() or (s <= 0).any():
+        raise ValueError("sizes must be finite and > 0")
+    if not np.isfinite(b).all() or (b < 0).any():
+        raise ValueError("budgets must be finite and >= 0")
+    check_positive_int("max_sums", max_sums)
+    return np.array([_best_subset_sum(s[a[v]], float(b[v]), max_sums) for v in range(len(b))])
 
 
 def project_capped_simplex(
