@@ -16,6 +16,14 @@ back in: the *fixed share* of Herbster and Warmuth (1998), which turns a regret 
 against the best static allocation into one against a sequence of allocations. Without it
 a model whose fractional allocation has decayed to almost 0 needs many slots of evidence
 to come back after popularity shifts; ``share = 0`` is the algorithm of the paper.
+
+Also beyond the paper, and optional (``repair=True``): with unequal sizes DepRound keeps the
+small models and rounds the large fractional one down, which on tightly packed nodes can
+leave INFIDA below a static greedy (:mod:`idn_core.placement_suite` measures it). The
+repair picks the integral allocation among the DepRound draw, the allocation in force and
+the draw's one-swap neighbours (:func:`swap_candidates`) by their gain on an exponentially
+weighted estimate of recent loads. The fractional state and its regret bound are
+untouched; the integral allocation no longer has exactly the marginals ``y``.
 """
 
 from __future__ import annotations
@@ -220,15 +228,78 @@ def depround(
         survivor[r] = np.where((xi > 0) & (xi < 1), i, np.where((xj > 0) & (xj < 1), c, -1))
     x[x < 1 - _EPS] = 0.0
     x[x >= 1 - _EPS] = 1.0
-    if fill:
-        free = b - x @ s
-        pref = np.argsort(-np.asarray(y, dtype=float), axis=1, kind="stable")
-        for col in pref.T:
-            yi = np.asarray(y, dtype=float)[rows, col]
-            add = (x[rows, col] == 0) & (yi > 0) & (s[col] <= free + 1e-9)
-            x[rows[add], col[add]] = 1.0
-            free[add] -= s[col[add]]
+    return _fill(x, np.asarray(y, dtype=float), s, b) if fill else x
+
+
+def _fill(x: np.ndarray, y: np.ndarray, sizes: np.ndarray, budgets: np.ndarray) -> np.ndarray:
+    """Add to each row of ``x`` the models of largest ``y`` (``y > 0``) that still fit, in place."""
+    rows = np.arange(len(x))
+    free = budgets - x @ sizes
+    for col in np.argsort(-y, axis=1, kind="stable").T:
+        add = (x[rows, col] == 0) & (y[rows, col] > 0) & (sizes[col] <= free + 1e-9)
+        x[rows[add], col[add]] = 1.0
+        free[add] -= sizes[col[add]]
     return x
+
+
+def swap_candidates(
+    y: np.ndarray,
+    x: np.ndarray,
+    sizes: np.ndarray,
+    budgets: np.ndarray,
+    allowed: np.ndarray,
+    threshold: float = 0.05,
+) -> np.ndarray:
+    """Integral allocations one swap away from ``x`` ``(V, M)``, ``(B, V, M)``.
+
+    One candidate per pair ``(v, j)`` with ``j`` allowed on ``v``, not held by ``x`` and
+    ``y_vj >= threshold``: ``j`` is brought in, the models of ``v`` with the smallest ``y``
+    are evicted until it fits, and the memory left is refilled with the models of largest
+    ``y`` that fit. This is what DepRound cannot do with unequal sizes: the entry it leaves
+    fractional (and rounds down) may be worth more than the smaller models kept instead.
+    """
+    y, x = np.asarray(y, dtype=float), np.asarray(x, dtype=float)
+    s, b = np.asarray(sizes, dtype=float), np.asarray(budgets, dtype=float)
+    if y.shape != x.shape or x.ndim != 2 or s.shape != (x.shape[1],) or b.shape != (len(x),):
+        raise ValueError(
+            f"y and x must be (V, M), sizes (M,), budgets (V,); got {y.shape}, {x.shape}, "
+            f"{s.shape}, {b.shape}"
+        )
+    check_fraction("threshold", threshold)
+    v, j = np.nonzero(np.asarray(allowed, bool) & (x == 0) & (y >= threshold))
+    if len(v) == 0:
+        return np.empty((0, *x.shape))
+    rows, ys = x[v].copy(), y[v]
+    rows[np.arange(len(v)), j] = 1.0
+    need = rows @ s - b[v]  # KiB to evict, > 0 where j does not fit
+    evictable = (rows == 1) & (np.arange(x.shape[1])[None, :] != j[:, None])
+    order = np.argsort(np.where(evictable, ys, np.inf), axis=1, kind="stable")
+    freed = np.cumsum(np.take_along_axis(evictable * s[None, :], order, axis=1), axis=1)
+    evict = (freed - np.take_along_axis(evictable * s[None, :], order, axis=1)) < need[:, None]
+    evict &= np.take_along_axis(evictable, order, axis=1)
+    np.put_along_axis(rows, order, np.where(evict, 0.0, np.take_along_axis(rows, order, 1)), 1)
+    rows = _fill(rows, ys, s, b[v])
+    out = np.broadcast_to(x, (len(v), *x.shape)).copy()
+    out[np.arange(len(v)), v] = rows
+    return out
+
+
+def batch_gain(inst: PlacementInstance, xs: np.ndarray, loads: np.ndarray) -> np.ndarray:
+    """Gain ``(B,)`` of each allocation of ``xs`` ``(B, V, M)`` for one slot's loads ``(R,)``.
+
+    The same as :func:`~idn_core.placement.gain` allocation by allocation, in one pass.
+    """
+    xs = np.asarray(xs, dtype=float)
+    r = np.asarray(loads, dtype=float)
+    if xs.ndim != 3 or xs.shape[1:] != inst.shape or r.shape != (len(inst.types),):
+        raise ValueError(
+            f"xs must be (B, {inst.shape[0]}, {inst.shape[1]}) and loads "
+            f"({len(inst.types)},); got {xs.shape} and {r.shape}"
+        )
+    flat = np.concatenate([xs.reshape(len(xs), -1), np.zeros((len(xs), 1))], axis=1)
+    cap = np.minimum(inst.cand_cap, r[:, None])
+    Z = np.cumsum(cap * flat[:, inst.cand], axis=-1)
+    return (inst.delta * np.minimum(r[:, None], Z)).sum(axis=(-1, -2))
 
 
 def depround_bias(
@@ -289,6 +360,13 @@ class Infida:
         (``0``: the paper's INFIDA). A convex combination of two feasible states, so the
         budgets still hold; every allowed entry stays at least ``share`` times its
         initial value.
+    repair : after each rounding, pick the integral allocation among the DepRound draw, the
+        allocation in force and every :func:`swap_candidates` of the draw, by their gain on
+        an exponentially weighted estimate of the loads (weight ``memory`` on the past).
+        Beyond the paper (``False`` gives its rounding): with unequal sizes DepRound keeps
+        the small models and rounds the large fractional one down, and refilling by ``y``
+        cannot undo that; the repair can, at the price of exact marginals.
+    memory : in ``[0, 1)``, the weight of the past in the load estimate of ``repair``.
 
     Use: ``x = policy.allocation()`` before a slot, ``policy.observe(loads)`` after it.
     """
@@ -304,8 +382,13 @@ class Infida:
         seed: int = 0,
         fill: bool = True,
         share: float = 0.0,
+        repair: bool = False,
+        memory: float = 0.95,
     ) -> None:
         self.inst = inst
+        self.repair = bool(repair)
+        self.memory = check_fraction("memory", memory, open_high=True)
+        self._estimate: np.ndarray | None = None
         self.share = check_fraction("share", share, open_high=True)
         self.eta = check_positive("learning_rate", learning_rate)
         self.period = check_positive_int("period", period)
@@ -321,7 +404,12 @@ class Infida:
 
     def _round(self) -> np.ndarray:
         inst = self.inst
-        return depround(self.y, inst.sizes_kb, inst.budgets_kb, self.rng, fill=self.fill)
+        x = depround(self.y, inst.sizes_kb, inst.budgets_kb, self.rng, fill=self.fill)
+        if not self.repair or self._estimate is None:
+            return x
+        swaps = swap_candidates(self.y, x, inst.sizes_kb, inst.budgets_kb, inst.allowed)
+        candidates = np.concatenate([self.x[None], x[None], swaps])  # ties keep what is held
+        return candidates[int(np.argmax(batch_gain(inst, candidates, self._estimate)))]
 
     def allocation(self) -> np.ndarray:
         """The integral allocation ``(V, M)`` in force for the coming slot."""
@@ -334,6 +422,11 @@ class Infida:
     def observe(self, loads: np.ndarray) -> None:
         """Account for one slot's loads ``(R,)``; update and re-round every ``period`` slots."""
         self._grad += subgradient(self.inst, self.y, loads)
+        r = np.asarray(loads, dtype=float)
+        if self._estimate is None:
+            self._estimate = r.copy()
+        else:
+            self._estimate = self.memory * self._estimate + (1.0 - self.memory) * r
         self._seen += 1
         if self._seen % self.period:
             return
