@@ -16,7 +16,12 @@ update on a 50-node x 20-model instance. Prints a table and a FINAL JSON line:
 * ``*_seed1``: the same ratios on a second demand seed (INFIDA's step scale, 300 x the
   theoretical step, and its fixed share ``share`` were chosen on seed 0);
 * ``plain_*``: the same ratios for the paper's INFIDA without the fixed share, on the
-  same demand and the same DepRound seed.
+  same demand and the same DepRound seed;
+* ``suite_*``: INFIDA on the seeded suite of small, tightly packed instances of
+  :mod:`idn_core.placement_suite` (exact optimum by brute force): the share of instances
+  where it reaches the static greedy (within half a percent of the optimum; ``strict``:
+  with no allowance), its median, 10th-percentile and worst ratio to the optimum, with the
+  book's settings (targets >= 0.95 and >= 0.95) and, ``suite_paper_*``, the paper's.
 
 Usage: ``.venv/bin/python benchmarks/placement.py [--quick]``.
 """
@@ -41,6 +46,7 @@ from idn_core.placement_scenario import (
     placement_catalogue,
     placement_topology,
 )
+from idn_core.placement_suite import infida_suite, suite_summary
 
 N_TASKS = 16
 DEMAND = {"rate": 2000.0, "task_exponent": 1.5, "device_exponent": 0.8}
@@ -99,6 +105,12 @@ def main() -> None:
         f"\n{big.shape[0]} nodes x {big.shape[1]} models: INFIDA {slot_ms:.2f} ms/slot, local greedy {local_ms:.2f} ms/slot"
     )
 
+    start = time.perf_counter()
+    suite = infida_suite(8 if args.quick else 24, horizon=300 if args.quick else 400)
+    suite_s = time.perf_counter() - start
+    book, paper = suite_summary(suite, "book"), suite_summary(suite, "paper")
+    print("\nsmall-instance suite\n", suite.describe().round(4).to_string())
+
     final = {
         "infida_ratio": round(sta["INFIDA"], 4),
         "greedy_ratio": round(sta["greedy (per KiB)"], 4),
@@ -118,6 +130,16 @@ def main() -> None:
         "shift_plain_infida_over_greedy": round(plain[0][1][1], 4),
         "plain_infida_ratio_seed1": round(plain[1][0][0], 4),
         "shift_plain_infida_over_greedy_seed1": round(plain[1][1][1], 4),
+        "suite_instances": book["instances"],
+        "suite_infida_ge_greedy_share": round(book["ge_greedy_share"], 4),
+        "suite_infida_strict_ge_greedy_share": round(book["strict_ge_greedy_share"], 4),
+        "suite_median_ratio_opt": round(book["median_ratio_opt"], 4),
+        "suite_p10_ratio_opt": round(book["p10_ratio_opt"], 4),
+        "suite_min_ratio_opt": round(book["min_ratio_opt"], 4),
+        "suite_paper_ge_greedy_share": round(paper["ge_greedy_share"], 4),
+        "suite_paper_median_ratio_opt": round(paper["median_ratio_opt"], 4),
+        "suite_paper_p10_ratio_opt": round(paper["p10_ratio_opt"], 4),
+        "suite_s": round(suite_s, 1),
         "horizon": T,
         "quick": args.quick,
         "total_s": round(time.perf_counter() - t0, 1),

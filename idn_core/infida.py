@@ -249,11 +249,13 @@ def swap_candidates(
     budgets: np.ndarray,
     allowed: np.ndarray,
     threshold: float = 0.05,
+    per_node: int = 2,
 ) -> np.ndarray:
     """Integral allocations one swap away from ``x`` ``(V, M)``, ``(B, V, M)``.
 
     One candidate per pair ``(v, j)`` with ``j`` allowed on ``v``, not held by ``x`` and
-    ``y_vj >= threshold``: ``j`` is brought in, the models of ``v`` with the smallest ``y``
+    ``y_vj >= threshold``, for the ``per_node`` largest such ``y_vj`` of each node (which
+    bounds the cost at ``V * per_node`` candidates): ``j`` is brought in, the models of ``v`` with the smallest ``y``
     are evicted until it fits, and the memory left is refilled with the models of largest
     ``y`` that fit. This is what DepRound cannot do with unequal sizes: the entry it leaves
     fractional (and rounds down) may be worth more than the smaller models kept instead.
@@ -266,7 +268,11 @@ def swap_candidates(
             f"{s.shape}, {b.shape}"
         )
     check_fraction("threshold", threshold)
-    v, j = np.nonzero(np.asarray(allowed, bool) & (x == 0) & (y >= threshold))
+    check_positive_int("per_node", per_node)
+    score = np.where(np.asarray(allowed, bool) & (x == 0) & (y >= threshold), y, -np.inf)
+    top = np.argsort(-score, axis=1, kind="stable")[:, :per_node]
+    keep = np.isfinite(np.take_along_axis(score, top, axis=1))
+    v, j = np.nonzero(keep)[0], top[keep]
     if len(v) == 0:
         return np.empty((0, *x.shape))
     rows, ys = x[v].copy(), y[v]
@@ -408,6 +414,8 @@ class Infida:
         if not self.repair or self._estimate is None:
             return x
         swaps = swap_candidates(self.y, x, inst.sizes_kb, inst.budgets_kb, inst.allowed)
+        if not len(swaps) and np.array_equal(x, self.x):
+            return x
         candidates = np.concatenate([self.x[None], x[None], swaps])  # ties keep what is held
         return candidates[int(np.argmax(batch_gain(inst, candidates, self._estimate)))]
 
