@@ -15,8 +15,9 @@ update on a 50-node x 20-model instance. Prints a table and a FINAL JSON line:
 * ``milp_s``: offline optimum time on the chapter's instance;
 * ``*_seed1``: the same ratios on a second demand seed (INFIDA's step scale, 300 x the
   theoretical step, and its fixed share ``share`` were chosen on seed 0);
-* ``plain_*``: the same ratios for the paper's INFIDA without the fixed share, on the
-  same demand and the same DepRound seed;
+* ``plain_*``: the same ratios for INFIDA without the fixed share, on the same demand
+  and the same DepRound seed; ``norepair_*`` likewise without the gain-aware repair of
+  the rounding (what the book's INFIDA was before it);
 * ``suite_*``: INFIDA on the seeded suite of small, tightly packed instances of
   :mod:`idn_core.placement_suite` (exact optimum by brute force): the share of instances
   where it reaches the static greedy (within half a percent of the optimum; ``strict``:
@@ -84,6 +85,13 @@ def main() -> None:
         )
         for seed in (0, 1)
     }
+    norepair = {
+        seed: tuple(
+            infida_variant_ratios(inst, comp, start=start, seed=seed, repair=False)
+            for comp, start in ((runs[seed][0], T // 2), (runs[seed][1], 0))
+        )
+        for seed in (0, 1)
+    }
 
     # Update cost on 50 nodes (40 devices, 8 edges, 1 regional, cloud) x 20 models (5 tasks).
     big = build_instance(placement_topology(8, 5), catalogue[:20], alpha=100.0, slot_ms=100.0)
@@ -130,6 +138,10 @@ def main() -> None:
         "shift_plain_infida_over_greedy": round(plain[0][1][1], 4),
         "plain_infida_ratio_seed1": round(plain[1][0][0], 4),
         "shift_plain_infida_over_greedy_seed1": round(plain[1][1][1], 4),
+        "norepair_infida_ratio": round(norepair[0][0][0], 4),
+        "shift_norepair_infida_over_greedy": round(norepair[0][1][1], 4),
+        "norepair_infida_ratio_seed1": round(norepair[1][0][0], 4),
+        "shift_norepair_infida_over_greedy_seed1": round(norepair[1][1][1], 4),
         "suite_instances": book["instances"],
         "suite_infida_ge_greedy_share": round(book["ge_greedy_share"], 4),
         "suite_infida_strict_ge_greedy_share": round(book["strict_ge_greedy_share"], 4),
