@@ -254,11 +254,11 @@ def swap_candidates(
     """Integral allocations one swap away from ``x`` ``(V, M)``, ``(B, V, M)``.
 
     One candidate per pair ``(v, j)`` with ``j`` allowed on ``v``, not held by ``x`` and
-    ``y_vj >= threshold``, for the ``per_node`` largest such ``y_vj`` of each node (which
-    bounds the cost at ``V * per_node`` candidates): ``j`` is brought in, the models of ``v`` with the smallest ``y``
-    are evicted until it fits, and the memory left is refilled with the models of largest
-    ``y`` that fit. This is what DepRound cannot do with unequal sizes: the entry it leaves
-    fractional (and rounds down) may be worth more than the smaller models kept instead.
+    ``y_vj >= threshold``, for the ``per_node`` largest such ``y_vj`` of each node (at most
+    ``V * per_node`` candidates): ``j`` is brought in, the models of ``v`` with the smallest
+    ``y`` are evicted until it fits, and the memory left is refilled with the models of
+    largest ``y`` that fit. This is what DepRound cannot do with unequal sizes: the entry it
+    leaves fractional (and rounds down) may be worth more than the smaller models it keeps.
     """
     y, x = np.asarray(y, dtype=float), np.asarray(x, dtype=float)
     s, b = np.asarray(sizes, dtype=float), np.asarray(budgets, dtype=float)
@@ -267,9 +267,12 @@ def swap_candidates(
             f"y and x must be (V, M), sizes (M,), budgets (V,); got {y.shape}, {x.shape}, "
             f"{s.shape}, {b.shape}"
         )
+    a = np.asarray(allowed, dtype=bool)
+    if a.shape != x.shape:
+        raise ValueError(f"allowed must have the shape of x {x.shape}, got {a.shape}")
     check_fraction("threshold", threshold)
     check_positive_int("per_node", per_node)
-    score = np.where(np.asarray(allowed, bool) & (x == 0) & (y >= threshold), y, -np.inf)
+    score = np.where(a & (x == 0) & (y >= threshold), y, -np.inf)
     top = np.argsort(-score, axis=1, kind="stable")[:, :per_node]
     keep = np.isfinite(np.take_along_axis(score, top, axis=1))
     v, j = np.nonzero(keep)[0], top[keep]
@@ -367,7 +370,7 @@ class Infida:
         budgets still hold; every allowed entry stays at least ``share`` times its
         initial value.
     repair : after each rounding, pick the integral allocation among the DepRound draw, the
-        allocation in force and every :func:`swap_candidates` of the draw, by their gain on
+        allocation in force and the :func:`swap_candidates` of the draw, by their gain on
         an exponentially weighted estimate of the loads (weight ``memory`` on the past).
         Beyond the paper (``False`` gives its rounding): with unequal sizes DepRound keeps
         the small models and rounds the large fractional one down, and refilling by ``y``
