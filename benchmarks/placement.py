@@ -22,7 +22,9 @@ update on a 50-node x 20-model instance. Prints a table and a FINAL JSON line:
   :mod:`idn_core.placement_suite` (exact optimum by brute force): the share of instances
   where it reaches the static greedy (within half a percent of the optimum; ``strict``:
   with no allowance), its median, 10th-percentile and worst ratio to the optimum, with the
-  book's settings (targets >= 0.95 and >= 0.95) and, ``suite_paper_*``, the paper's.
+  book's settings (targets >= 0.95 and >= 0.95) and, ``suite_paper_*``, the paper's
+  (theory step, no share, no refill, no repair); ``suite_norepair_*``: the book's without
+  the repair.
 
 Usage: ``.venv/bin/python benchmarks/placement.py [--quick]``.
 """
@@ -47,7 +49,7 @@ from idn_core.placement_scenario import (
     placement_catalogue,
     placement_topology,
 )
-from idn_core.placement_suite import infida_suite, suite_summary
+from idn_core.placement_suite import SUITE_SETTINGS, infida_suite, suite_summary
 
 N_TASKS = 16
 DEMAND = {"rate": 2000.0, "task_exponent": 1.5, "device_exponent": 0.8}
@@ -114,9 +116,13 @@ def main() -> None:
     )
 
     start = time.perf_counter()
-    suite = infida_suite(8 if args.quick else 24, horizon=300 if args.quick else 400)
+    settings = {**SUITE_SETTINGS, "norepair": {**SUITE_SETTINGS["book"], "repair": False}}
+    suite = infida_suite(
+        8 if args.quick else 40, horizon=300 if args.quick else 400, settings=settings
+    )
     suite_s = time.perf_counter() - start
     book, paper = suite_summary(suite, "book"), suite_summary(suite, "paper")
+    norep = suite_summary(suite, "norepair")
     print("\nsmall-instance suite\n", suite.describe().round(4).to_string())
 
     final = {
@@ -151,6 +157,8 @@ def main() -> None:
         "suite_paper_ge_greedy_share": round(paper["ge_greedy_share"], 4),
         "suite_paper_median_ratio_opt": round(paper["median_ratio_opt"], 4),
         "suite_paper_p10_ratio_opt": round(paper["p10_ratio_opt"], 4),
+        "suite_norepair_ge_greedy_share": round(norep["ge_greedy_share"], 4),
+        "suite_norepair_median_ratio_opt": round(norep["median_ratio_opt"], 4),
         "suite_s": round(suite_s, 1),
         "horizon": T,
         "quick": args.quick,
