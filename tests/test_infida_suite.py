@@ -93,6 +93,12 @@ def test_swap_candidates_bring_in_one_model_and_stay_within_budget() -> None:
         inst.check_allocation(x, integral=True)
     r = make_loads(inst, 1, rate=60.0, seed=0)[0]
     assert np.allclose(batch_gain(inst, xs, r), [gain(inst, x, r) for x in xs])
+    with pytest.raises(ValueError, match="allowed"):
+        swap_candidates(y, inst.empty(), inst.sizes_kb, inst.budgets_kb, inst.allowed[:1])
+    with pytest.raises(ValueError, match="per_node"):
+        swap_candidates(y, inst.empty(), inst.sizes_kb, inst.budgets_kb, inst.allowed, per_node=0)
+    with pytest.raises(ValueError, match="xs must be"):
+        batch_gain(inst, inst.empty(), r)
 
 
 def test_repair_keeps_budgets_and_the_greedy_is_a_fair_reference() -> None:
