@@ -38,7 +38,7 @@ def knapsack_instance():
 def test_book_infida_is_at_least_the_greedy_on_the_2_3_3_4_instance() -> None:
     inst = knapsack_instance()
     loads = make_loads(inst, 1000, rate=40.0, seed=0, task_exponent=1.0)
-    book = {k: v for k, v in SUITE_SETTINGS["book"].items()}
+    book = dict(SUITE_SETTINGS["book"])
     ratios = instance_ratios(inst, loads, {"book": book, "no repair": {**book, "repair": False}})
     assert ratios["greedy"] < 0.9  # the greedy keeps the 2 KiB model: the trap is real
     assert ratios["no repair"] < ratios["greedy"]  # DepRound + refill by y falls into it too
