@@ -249,7 +249,7 @@ def swap_candidates(
     budgets: np.ndarray,
     allowed: np.ndarray,
     threshold: float = 0.05,
-    per_node: int = 2,
+    per_node: int = 1,
 ) -> np.ndarray:
     """Integral allocations one swap away from ``x`` ``(V, M)``, ``(B, V, M)``.
 
