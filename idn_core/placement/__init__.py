@@ -48,11 +48,13 @@ from idn_core.placement.experiments import (
 )
 from idn_core.placement.infida import (
     Infida,
+    batch_gain,
     depround,
     depround_bias,
     effective_budgets,
     integral_levels,
     project_capped_simplex,
+    swap_candidates,
     theory_learning_rate,
 )
 from idn_core.placement.instance import (
@@ -67,6 +69,14 @@ from idn_core.placement.instance import (
 )
 from idn_core.placement.shared_capacity import (
     shared_capacity_gain,
+)
+from idn_core.placement.suite import (
+    SUITE_SETTINGS,
+    infida_suite,
+    instance_ratios,
+    small_instance,
+    suite_loads,
+    suite_summary,
 )
 from idn_core.placement.tables import (
     candidate_table,
@@ -87,10 +97,12 @@ __all__ = [
     "PlacementInstance",
     "PlacementPolicy",
     "SHARE",
+    "SUITE_SETTINGS",
     "SimulationResult",
     "StaticPolicy",
     "StaticSolution",
     "alpha_sweep",
+    "batch_gain",
     "brute_force_static",
     "build_instance",
     "candidate_table",
@@ -109,7 +121,9 @@ __all__ = [
     "greedy_static",
     "infida_policy",
     "infida_step_sweep",
+    "infida_suite",
     "infida_variant_ratios",
+    "instance_ratios",
     "integral_levels",
     "local_greedy_allocation",
     "make_loads",
@@ -127,7 +141,11 @@ __all__ = [
     "serving_summary",
     "shared_capacity_gain",
     "simulate_slots",
+    "small_instance",
     "subgradient",
+    "suite_loads",
+    "suite_summary",
+    "swap_candidates",
     "theory_learning_rate",
     "timing_table",
     "to_placement",

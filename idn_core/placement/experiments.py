@@ -64,18 +64,21 @@ def infida_policy(
     seed: int = 0,
     fill: bool = True,
     share: float = SHARE,
+    repair: bool = True,
 ) -> Infida:
     """INFIDA with ``eta = lr_scale * theory_learning_rate(inst, horizon / period, ...)``.
 
     The theoretical step guards against any request sequence and is very cautious;
     ``lr_scale`` multiplies it (the chapter shows the effect). ``eta`` stays ``~ 1/sqrt(T)``.
-    ``share`` is the fixed share of :class:`~idn_core.placement.infida.Infida` (0: the paper's INFIDA).
+    ``share`` is the fixed share of :class:`~idn_core.placement.infida.Infida` (0: the paper's INFIDA),
+    ``repair`` its gain-aware choice among DepRound's draw and one-swap neighbours
+    (``False``: the paper's rounding).
     """
     check_seed(seed)
     check_positive("lr_scale", lr_scale)
     n_updates = max(1, horizon // period)
     eta = lr_scale * theory_learning_rate(inst, n_updates, max_load * period)
-    return Infida(inst, eta, period=period, seed=seed, fill=fill, share=share)
+    return Infida(inst, eta, period=period, seed=seed, fill=fill, share=share, repair=repair)
 
 
 @dataclass

@@ -16,6 +16,14 @@ back in: the *fixed share* of Herbster and Warmuth (1998), which turns a regret 
 against the best static allocation into one against a sequence of allocations. Without it
 a model whose fractional allocation has decayed to almost 0 needs many slots of evidence
 to come back after popularity shifts; ``share = 0`` is the algorithm of the paper.
+
+Also beyond the paper, and optional (``repair=True``): with unequal sizes DepRound keeps the
+small models and rounds the large fractional one down, which on tightly packed nodes can
+leave INFIDA below a static greedy (:mod:`idn_core.placement.suite` measures it). The
+repair picks the integral allocation among the DepRound draw, the allocation in force and
+the draw's one-swap neighbours (:func:`swap_candidates`) by their gain on an exponentially
+weighted estimate of recent loads. The fractional state and its regret bound are
+untouched; the integral allocation no longer has exactly the marginals ``y``.
 """
 
 from __future__ import annotations
@@ -56,28 +64,64 @@ def effective_budgets(sizes: np.ndarray, budgets: np.ndarray, allowed: np.ndarra
     return np.minimum(budgets, (allowed * sizes[None, :]).sum(axis=1))
 
 
+def _best_subset_sum(sizes: np.ndarray, budget: float, max_sums: int) -> float:
+    """Largest sum of a subset of ``sizes`` that is at most ``budget`` (see :func:`integral_levels`).
+
+    Keeps the sorted array of reachable sums up to ``budget`` (sums closer than a relative
+    ``1e-12`` are merged). When it grows past ``max_sums`` it is trimmed to the smallest sum
+    in each of ``max_sums`` equal slices of ``[0, budget]``: every sum kept is still a true
+    subset sum, and each trim loses at most ``budget / max_sums`` (the FPTAS of Ibarra and Kim).
+    """
+    tol = 1e-12 * max(budget, 1.0)
+    if sizes.sum() <= budget + tol:
+        return float(min(sizes.sum(), budget))
+    reach = np.zeros(1)
+    for s in np.sort(sizes)[::-1]:
+        more = reach + s
+        reach = np.union1d(reach, more[more <= budget + tol])
+        reach = reach[np.r_[True, np.diff(reach) > tol]]
+        if reach[-1] >= budget - tol:
+            return float(budget)
+        if len(reach) > max_sums:
+            _, first = np.unique(np.floor(reach * (max_sums / budget)), return_index=True)
+            reach = reach[first]
+    return float(min(reach[-1], budget))
+
+
 def integral_levels(
-    sizes: np.ndarray, budgets: np.ndarray, allowed: np.ndarray, resolution_kb: float = 1e-3
+    sizes: np.ndarray, budgets: np.ndarray, allowed: np.ndarray, max_sums: int = 1 << 16
 ) -> np.ndarray:
     """Largest total size of allowed models that fits each budget, ``(V,)`` KiB.
 
     Used as the level of the capped simplex: no integral allocation uses more, and by
     monotonicity of the gain nothing is lost by asking the fractional state for exactly this
-    much (it is at most ``budget``). Subset sums by a bitset over sizes rounded up to
-    ``resolution_kb`` (so the level may exceed a true subset sum by ``M * resolution_kb``).
+    much (it is at most ``budget``). A node that can hold all its allowed models gets their
+    total; otherwise an exact subset sum over the sorted set of reachable sums, so the cost
+    grows with the number of models (at most ``2^M`` sums, and at most ``max_sums`` kept),
+    never with the budget's magnitude. Exact as long as no more than ``max_sums`` distinct
+    sums fit the budget (always with 16 or fewer models); beyond that the result is still a
+    true subset sum, at most ``M * budget / max_sums`` below the best.
+
+    Examples
+    --------
+    >>> integral_levels(np.array([2.0, 3.0, 3.0, 4.0]), np.array([4.0, 7.0, 20.0]),
+    ...                 np.ones((3, 4), bool)).tolist()
+    [4.0, 7.0, 12.0]
     """
     s = np.asarray(sizes, dtype=float)
     b = np.asarray(budgets, dtype=float)
-    units = np.ceil(s / resolution_kb - 1e-9).astype(int)
-    out = np.zeros(len(b))
-    for v in range(len(b)):
-        cap = int(np.floor(b[v] / resolution_kb + 1e-9))
-        mask = (1 << (cap + 1)) - 1
-        reach = 1
-        for u in units[np.asarray(allowed[v], bool)]:
-            reach |= (reach << int(u)) & mask
-        out[v] = min(b[v], (reach.bit_length() - 1) * resolution_kb)
-    return out
+    a = np.asarray(allowed, dtype=bool)
+    if s.ndim != 1 or b.ndim != 1 or a.shape != (len(b), len(s)):
+        raise ValueError(
+            f"sizes must be (M,), budgets (V,) and allowed (V, M), got {s.shape}, {b.shape} "
+            f"and {a.shape}"
+        )
+    if not np.isfinite(s).all() or (s <= 0).any():
+        raise ValueError("sizes must be finite and > 0")
+    if not np.isfinite(b).all() or (b < 0).any():
+        raise ValueError("budgets must be finite and >= 0")
+    check_positive_int("max_sums", max_sums)
+    return np.array([_best_subset_sum(s[a[v]], float(b[v]), max_sums) for v in range(len(b))])
 
 
 def project_capped_simplex(
@@ -189,15 +233,87 @@ def depround(
         survivor[r] = np.where((xi > 0) & (xi < 1), i, np.where((xj > 0) & (xj < 1), c, -1))
     x[x < 1 - _EPS] = 0.0
     x[x >= 1 - _EPS] = 1.0
-    if fill:
-        free = b - x @ s
-        pref = np.argsort(-np.asarray(y, dtype=float), axis=1, kind="stable")
-        for col in pref.T:
-            yi = np.asarray(y, dtype=float)[rows, col]
-            add = (x[rows, col] == 0) & (yi > 0) & (s[col] <= free + 1e-9)
-            x[rows[add], col[add]] = 1.0
-            free[add] -= s[col[add]]
+    return _fill(x, np.asarray(y, dtype=float), s, b) if fill else x
+
+
+def _fill(x: np.ndarray, y: np.ndarray, sizes: np.ndarray, budgets: np.ndarray) -> np.ndarray:
+    """Add to each row of ``x`` the models of largest ``y`` (``y > 0``) that still fit, in place."""
+    rows = np.arange(len(x))
+    free = budgets - x @ sizes
+    for col in np.argsort(-y, axis=1, kind="stable").T:
+        add = (x[rows, col] == 0) & (y[rows, col] > 0) & (sizes[col] <= free + 1e-9)
+        x[rows[add], col[add]] = 1.0
+        free[add] -= sizes[col[add]]
     return x
+
+
+def swap_candidates(
+    y: np.ndarray,
+    x: np.ndarray,
+    sizes: np.ndarray,
+    budgets: np.ndarray,
+    allowed: np.ndarray,
+    threshold: float = 0.05,
+    per_node: int = 1,
+) -> np.ndarray:
+    """Integral allocations one swap away from ``x`` ``(V, M)``, ``(B, V, M)``.
+
+    One candidate per pair ``(v, j)`` with ``j`` allowed on ``v``, not held by ``x`` and
+    ``y_vj >= threshold``, for the ``per_node`` largest such ``y_vj`` of each node (at most
+    ``V * per_node`` candidates): ``j`` is brought in, the models of ``v`` with the smallest
+    ``y`` are evicted until it fits, and the memory left is refilled with the models of
+    largest ``y`` that fit. This is what DepRound cannot do with unequal sizes: the entry it
+    leaves fractional (and rounds down) may be worth more than the smaller models it keeps.
+    """
+    y, x = np.asarray(y, dtype=float), np.asarray(x, dtype=float)
+    s, b = np.asarray(sizes, dtype=float), np.asarray(budgets, dtype=float)
+    if y.shape != x.shape or x.ndim != 2 or s.shape != (x.shape[1],) or b.shape != (len(x),):
+        raise ValueError(
+            f"y and x must be (V, M), sizes (M,), budgets (V,); got {y.shape}, {x.shape}, "
+            f"{s.shape}, {b.shape}"
+        )
+    a = np.asarray(allowed, dtype=bool)
+    if a.shape != x.shape:
+        raise ValueError(f"allowed must have the shape of x {x.shape}, got {a.shape}")
+    check_fraction("threshold", threshold)
+    check_positive_int("per_node", per_node)
+    score = np.where(a & (x == 0) & (y >= threshold), y, -np.inf)
+    top = np.argsort(-score, axis=1, kind="stable")[:, :per_node]
+    keep = np.isfinite(np.take_along_axis(score, top, axis=1))
+    v, j = np.nonzero(keep)[0], top[keep]
+    if len(v) == 0:
+        return np.empty((0, *x.shape))
+    rows, ys = x[v].copy(), y[v]
+    rows[np.arange(len(v)), j] = 1.0
+    need = rows @ s - b[v]  # KiB to evict, > 0 where j does not fit
+    evictable = (rows == 1) & (np.arange(x.shape[1])[None, :] != j[:, None])
+    order = np.argsort(np.where(evictable, ys, np.inf), axis=1, kind="stable")
+    freed = np.cumsum(np.take_along_axis(evictable * s[None, :], order, axis=1), axis=1)
+    evict = (freed - np.take_along_axis(evictable * s[None, :], order, axis=1)) < need[:, None]
+    evict &= np.take_along_axis(evictable, order, axis=1)
+    np.put_along_axis(rows, order, np.where(evict, 0.0, np.take_along_axis(rows, order, 1)), 1)
+    rows = _fill(rows, ys, s, b[v])
+    out = np.broadcast_to(x, (len(v), *x.shape)).copy()
+    out[np.arange(len(v)), v] = rows
+    return out
+
+
+def batch_gain(inst: PlacementInstance, xs: np.ndarray, loads: np.ndarray) -> np.ndarray:
+    """Gain ``(B,)`` of each allocation of ``xs`` ``(B, V, M)`` for one slot's loads ``(R,)``.
+
+    The same as :func:`~idn_core.placement.gain` allocation by allocation, in one pass.
+    """
+    xs = np.asarray(xs, dtype=float)
+    r = np.asarray(loads, dtype=float)
+    if xs.ndim != 3 or xs.shape[1:] != inst.shape or r.shape != (len(inst.types),):
+        raise ValueError(
+            f"xs must be (B, {inst.shape[0]}, {inst.shape[1]}) and loads "
+            f"({len(inst.types)},); got {xs.shape} and {r.shape}"
+        )
+    flat = np.concatenate([xs.reshape(len(xs), -1), np.zeros((len(xs), 1))], axis=1)
+    cap = np.minimum(inst.cand_cap, r[:, None])
+    Z = np.cumsum(cap * flat[:, inst.cand], axis=-1)
+    return (inst.delta * np.minimum(r[:, None], Z)).sum(axis=(-1, -2))
 
 
 def depround_bias(
@@ -258,6 +374,13 @@ class Infida:
         (``0``: the paper's INFIDA). A convex combination of two feasible states, so the
         budgets still hold; every allowed entry stays at least ``share`` times its
         initial value.
+    repair : after each rounding, pick the integral allocation among the DepRound draw, the
+        allocation in force and the :func:`swap_candidates` of the draw, by their gain on
+        an exponentially weighted estimate of the loads (weight ``memory`` on the past).
+        Beyond the paper (``False`` gives its rounding): with unequal sizes DepRound keeps
+        the small models and rounds the large fractional one down, and refilling by ``y``
+        cannot undo that; the repair can, at the price of exact marginals.
+    memory : in ``[0, 1)``, the weight of the past in the load estimate of ``repair``.
 
     Use: ``x = policy.allocation()`` before a slot, ``policy.observe(loads)`` after it.
     """
@@ -273,8 +396,13 @@ class Infida:
         seed: int = 0,
         fill: bool = True,
         share: float = 0.0,
+        repair: bool = False,
+        memory: float = 0.95,
     ) -> None:
         self.inst = inst
+        self.repair = bool(repair)
+        self.memory = check_fraction("memory", memory, open_high=True)
+        self._estimate: np.ndarray | None = None
         self.share = check_fraction("share", share, open_high=True)
         self.eta = check_positive("learning_rate", learning_rate)
         self.period = check_positive_int("period", period)
@@ -290,7 +418,14 @@ class Infida:
 
     def _round(self) -> np.ndarray:
         inst = self.inst
-        return depround(self.y, inst.sizes_kb, inst.budgets_kb, self.rng, fill=self.fill)
+        x = depround(self.y, inst.sizes_kb, inst.budgets_kb, self.rng, fill=self.fill)
+        if not self.repair or self._estimate is None:
+            return x
+        swaps = swap_candidates(self.y, x, inst.sizes_kb, inst.budgets_kb, inst.allowed)
+        if not len(swaps) and np.array_equal(x, self.x):
+            return x
+        candidates = np.concatenate([self.x[None], x[None], swaps])  # ties keep what is held
+        return candidates[int(np.argmax(batch_gain(inst, candidates, self._estimate)))]
 
     def allocation(self) -> np.ndarray:
         """The integral allocation ``(V, M)`` in force for the coming slot."""
@@ -303,6 +438,11 @@ class Infida:
     def observe(self, loads: np.ndarray) -> None:
         """Account for one slot's loads ``(R,)``; update and re-round every ``period`` slots."""
         self._grad += subgradient(self.inst, self.y, loads)
+        r = np.asarray(loads, dtype=float)
+        if self._estimate is None:
+            self._estimate = r.copy()
+        else:
+            self._estimate = self.memory * self._estimate + (1.0 - self.memory) * r
         self._seen += 1
         if self._seen % self.period:
             return

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
+import time
+import tracemalloc
+
 import numpy as np
 import pytest
 from scipy.optimize import minimize
@@ -111,6 +115,47 @@ def test_integral_levels_are_best_subset_sums() -> None:
     s = np.array([2.64, 2.54, 8.97])
     levels = integral_levels(s, np.array([4.0, 12.0, 20.0]), np.ones((3, 3), bool))
     assert levels == pytest.approx([2.64, 11.61, 14.15], abs=1e-2)
+
+
+def test_integral_levels_cost_depends_on_the_models_not_the_budget() -> None:
+    # One bit per 0.001 KiB of budget (the old bitmask) cannot even be allocated here.
+    huge = integral_levels(np.array([3.0, 5.0]), np.array([1e13]), np.ones((1, 2), bool))
+    assert huge.tolist() == [8.0]
+    # A 64 GiB node whose 12 models do not all fit: the exact best subset sum, cheaply.
+    budget = 64.0 * 1024 * 1024
+    sizes = np.random.default_rng(0).uniform(0.05, 0.4, 12) * budget
+    best = max(
+        sum(c)
+        for n in range(len(sizes) + 1)
+        for c in itertools.combinations(sizes, n)
+        if sum(c) <= budget
+    )
+    tracemalloc.start()
+    start = time.perf_counter()
+    level = integral_levels(sizes, np.array([budget]), np.ones((1, 12), bool))[0]
+    inst = build_instance(tiny_topology(edge_kb=budget), catalogue(2), capacity=10.0)
+    policy = Infida(inst, 0.1)
+    seconds = time.perf_counter() - start
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert level == pytest.approx(best, rel=1e-12) and level <= budget
+    edge = inst.nodes.index("edge-0")
+    assert policy.levels[edge] == pytest.approx(inst.sizes_kb.sum())  # everything fits
+    assert peak < 50e6 and seconds < 5.0
+
+
+def test_integral_levels_trimmed_is_still_a_subset_sum_close_to_the_best() -> None:
+    sizes = np.random.default_rng(1).uniform(1.0, 9.0, 14)
+    budget = 0.5 * sizes.sum()
+    sums = np.array([sum(c) for n in range(15) for c in itertools.combinations(sizes, n)])
+    exact = integral_levels(sizes, np.array([budget]), np.ones((1, 14), bool))[0]
+    assert exact == pytest.approx(sums[sums <= budget].max(), abs=1e-9)
+    trimmed = integral_levels(sizes, np.array([budget]), np.ones((1, 14), bool), max_sums=64)[0]
+    assert np.abs(sums - trimmed).min() < 1e-9 and exact - 14 * budget / 64 <= trimmed <= exact
+    with pytest.raises(ValueError, match="budgets"):
+        integral_levels(sizes, np.array([-1.0]), np.ones((1, 14), bool))
+    with pytest.raises(ValueError, match="allowed"):
+        integral_levels(sizes, np.array([1.0]), np.ones((2, 14), bool))
 
 
 def test_infida_respects_budgets_and_approaches_the_optimum() -> None:
