@@ -31,8 +31,8 @@ from idn_core.delivery.search import (
 )
 from idn_core.learning.outputs import OutputsTable
 from idn_core.learning.scores import SCORES, fit_temperatures, table_confidences
-from idn_core.network.latency import PathLatency, scenario_latency, select_tiers
-from idn_core.network.scenario import Scenario
+from idn_core.network.latency import PathLatency, select_tiers
+from idn_core.network.scenario import Scenario, scenario_latency
 from idn_core.network.topology import Topology
 
 

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from idn_core._util.validation import check_choice, check_positive, check_positive_int, check_seed
-from idn_core.ensembles.boosting import SammeResult, samme
+from idn_core.ensembles.boosting import SammeResult, early_stop_decision, samme
 from idn_core.ensembles.combining import combine
 from idn_core.learning.data import Dataset, partition_dirichlet
 from idn_core.learning.models import ModelSpec
@@ -231,7 +231,6 @@ def boosting_rate_sweep(
     of members queried under exact early stopping, and the member weights.
     """
     check_seed(seed)
-    from idn_core.ensembles.boosting import early_stop_decision
 
     rows = []
     for lr in learning_rates:

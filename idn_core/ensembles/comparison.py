@@ -54,8 +54,8 @@ from idn_core.ensembles.paths import PathEnsemble, path_ensemble, stage_decision
 from idn_core.learning.outputs import OutputsTable
 from idn_core.learning.scores import confidence, fit_temperatures, table_confidences
 from idn_core.network.deployment import Placement
-from idn_core.network.latency import PathLatency, scenario_latency
-from idn_core.network.scenario import Scenario
+from idn_core.network.latency import PathLatency
+from idn_core.network.scenario import Scenario, scenario_latency
 
 
 @dataclass

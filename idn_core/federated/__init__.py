@@ -30,20 +30,22 @@ from idn_core.federated.experiments import (
     tier_latencies_ms,
 )
 from idn_core.federated.fedavg import (
-    ClientUpdate,
     FedAvgResult,
-    check_sample_weight,
-    client_seed,
-    client_update,
     node_test_indices,
     per_node_accuracy,
     run_fedavg,
-    sample_clients,
-    weighted_average,
 )
 from idn_core.federated.flower_engine import (
     BACKENDS,
     backend_config,
+)
+from idn_core.federated.rounds import (
+    ClientUpdate,
+    check_sample_weight,
+    client_seed,
+    client_update,
+    sample_clients,
+    weighted_average,
 )
 
 __all__ = [

@@ -25,7 +25,8 @@ from idn_core.federated.delivery_aware import (
 from idn_core.federated.fedavg import node_test_indices, run_fedavg
 from idn_core.learning.data import Dataset, partition_dirichlet, partition_iid, partition_quantity
 from idn_core.learning.models import ModelSpec, count_flops
-from idn_core.learning.training import progress_enabled
+from idn_core.learning.state import load_state
+from idn_core.learning.training import predict_logits, progress_enabled
 from idn_core.network.topology import Topology, tree_topology
 
 SCHEMES = ("iid", "dirichlet", "quantity")
@@ -84,8 +85,6 @@ def fedavg_study(
         parts = make_partitions(scheme, dataset.y_train, n_clients, seed, skew)
 
         def evaluate(state, _spec=spec):
-            from idn_core.learning.state import load_state
-            from idn_core.learning.training import predict_logits
 
             mod = load_state(_spec.build(dataset.input_length, dataset.n_classes), state)
             acc = (predict_logits(mod, dataset.x_test).argmax(1) == dataset.y_test).mean()

@@ -18,7 +18,6 @@ from typing import Any
 
 import numpy as np
 
-from idn_core.federated.fedavg import client_seed, client_update, sample_clients, weighted_average
 from idn_core.federated.flower_engine import (
     RunClock,
     TrainOnly,
@@ -28,9 +27,12 @@ from idn_core.federated.flower_engine import (
     put_payload,
     record_to_state,
     run_simulation,
+    start_ray,
     state_to_record,
     training_client_app,
 )
+from idn_core.federated.flower_engine import backend_config as default_config
+from idn_core.federated.rounds import client_seed, client_update, sample_clients, weighted_average
 from idn_core.learning.models import ModelSpec
 from idn_core.learning.state import State
 
@@ -155,8 +157,6 @@ def run_fedavg_flower(
     Arguments as :func:`idn_core.federated.fedavg.run_fedavg` (already validated there);
     ``backend_config`` as :func:`idn_core.federated.flower_engine.backend_config`.
     """
-    from idn_core.federated.flower_engine import backend_config as default_config
-    from idn_core.federated.flower_engine import start_ray
 
     strategy = make_fedavg_strategy(  # its clock starts now: start-up includes Ray's
         len(parts), fraction, seed, evaluate, rounds=rounds, progress=progress

@@ -12,7 +12,6 @@ from idn_core.network.latency import (
     PathLatency,
     path_latency,
     pattern_codes,
-    scenario_latency,
     select_tiers,
 )
 from idn_core.network.query_latency import (
@@ -24,6 +23,7 @@ from idn_core.network.query_latency import (
 from idn_core.network.scenario import (
     Scenario,
     load_scenario,
+    scenario_latency,
 )
 from idn_core.network.topology import (
     TIER_DEFAULTS,

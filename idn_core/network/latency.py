@@ -110,15 +110,6 @@ def path_latency(topology, placement, flops: dict[str, int]) -> PathLatency:
     return PathLatency(devices, np.array(nodes), tiers, np.array(rtt), np.array(comp))
 
 
-def scenario_latency(scenario, topology=None) -> PathLatency:
-    """:class:`PathLatency` of a :class:`~idn_core.Scenario` (optionally on a modified topology)."""
-    from idn_core.network.deployment import Placement
-
-    topo = topology if topology is not None else scenario.topology
-    placement = Placement(topo, scenario.placement.as_dict(), scenario.placement.model_sizes_kb)
-    return path_latency(topo, placement, scenario.zoo.flops())
-
-
 def select_tiers(latency: PathLatency, tiers: list[int] | tuple[int, ...]) -> PathLatency:
     """The path restricted to some tiers (e.g. ``(0, 2)``: a device-cloud cascade skipping the edge).
 

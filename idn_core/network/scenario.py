@@ -17,6 +17,7 @@ from idn_core.learning.data import Dataset, load_dataset
 from idn_core.learning.outputs import OutputsTable
 from idn_core.learning.zoo import Zoo, build_zoo
 from idn_core.network.deployment import Placement
+from idn_core.network.latency import PathLatency, path_latency
 from idn_core.network.topology import Topology, tree_topology
 
 
@@ -154,3 +155,15 @@ def load_scenario(
         val=zoo.outputs("val").select(path),
         test=zoo.outputs("test").select(path),
     )
+
+
+def scenario_latency(scenario: Scenario, topology: Topology | None = None) -> PathLatency:
+    """:class:`~idn_core.network.PathLatency` of ``scenario``'s placement, on its own topology
+    or on ``topology`` (a what-if with other links or node speeds, same node names)."""
+    if not isinstance(scenario, Scenario):
+        raise TypeError(f"scenario must be a Scenario, got {type(scenario).__name__}")
+    topo = scenario.topology if topology is None else topology
+    if not isinstance(topo, Topology):
+        raise TypeError(f"topology must be a Topology, got {type(topo).__name__}")
+    placement = Placement(topo, scenario.placement.as_dict(), scenario.placement.model_sizes_kb)
+    return path_latency(topo, placement, scenario.zoo.flops())

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from idn_core._util.validation import check_positive, check_positive_int, check_seed
+from idn_core.network.scenario import load_scenario
 from idn_core.network.topology import Topology, tree_topology
 from idn_core.placement.baselines import (
     LocalGreedy,
@@ -33,7 +34,6 @@ def placement_catalogue(
 ) -> list[CatalogueModel]:
     """Catalogue of ``n_tasks`` tasks over the MNIST-1D and digits zoos (trained or cached)."""
     check_seed(seed)
-    from idn_core.network.scenario import load_scenario
 
     check_positive_int("n_tasks", n_tasks)
     zoos = {

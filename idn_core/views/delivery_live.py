@@ -21,10 +21,11 @@ from idn_core.delivery.oracle_bound import oracle_frontier
 from idn_core.delivery.policies import GainAwareForwarding, cascade_answer
 from idn_core.delivery.sample_weights import SampleWeights, uniform_weights
 from idn_core.delivery.search import cascade_grid, cascade_metrics, threshold_candidates
-from idn_core.network.latency import PathLatency, scenario_latency
-from idn_core.network.scenario import Scenario
+from idn_core.network.latency import PathLatency
+from idn_core.network.scenario import Scenario, scenario_latency
 from idn_core.network.topology import Link, Topology
 from idn_core.views.delivery import ORACLE_STYLE, slider_figure
+from idn_core.views.display import show
 from idn_core.views.scenario import TIER_COLORS
 
 
@@ -188,8 +189,6 @@ class DeliveryExplorer:
     def widget(self):
         """An ipywidgets dashboard: sliders for both thresholds, both link latencies and alpha."""
         import ipywidgets as widgets
-
-        from idn_core.views.display import show
 
         sliders = {
             "t_device": widgets.FloatSlider(

@@ -13,6 +13,7 @@ from idn_core.delivery.evaluation import RequestStream, evaluate, summarize
 from idn_core.ensembles.comparison import EnsembleComparison, ensemble_runs
 from idn_core.ensembles.paths import PathEnsemble, stage_decision
 from idn_core.network.query_latency import QUERY_MODES, with_mode
+from idn_core.views.display import show
 
 
 def ensemble_explorer(ens: PathEnsemble, requests: RequestStream, comp: EnsembleComparison):
@@ -28,8 +29,6 @@ def ensemble_explorer(ens: PathEnsemble, requests: RequestStream, comp: Ensemble
     """
     import ipywidgets as widgets
     from IPython.display import HTML, display
-
-    from idn_core.views.display import show
 
     runs = {rule: rt for rule, (_, rt) in ensemble_runs(ens).items()}
     stage = ens.stage_of_member()

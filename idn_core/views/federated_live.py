@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from idn_core.views.display import show
 from idn_core.views.federated import weighting_gain_figure
 
 
@@ -12,8 +13,6 @@ def early_exit_explorer(table: pd.DataFrame):
     """ipywidgets dashboard: choose a data split and a metric, see the gain figure and the table."""
     import ipywidgets as widgets
     from IPython.display import display
-
-    from idn_core.views.display import show
 
     def view(data_split: str, metric: str) -> None:
         show(weighting_gain_figure(table[table.data_split == data_split], metric=metric))

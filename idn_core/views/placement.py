@@ -12,6 +12,7 @@ from idn_core.placement.catalogue import CatalogueModel
 from idn_core.placement.demand import make_loads, regret_over_time
 from idn_core.placement.experiments import PlacementComparison, compare_policies
 from idn_core.placement.instance import PlacementInstance, build_instance
+from idn_core.views.display import show
 
 MODEL_CLASSES = ("device", "edge", "regional", "cloud")
 COLOURS = {
@@ -247,8 +248,6 @@ def placement_dashboard(
     comparison (``horizon`` slots) on every change and shows :func:`placement_gain_figure` and the table."""
     import ipywidgets as widgets
     from IPython.display import display
-
-    from idn_core.views.display import show
 
     def view(alpha: float, demand_kind: str, lr_scale: float) -> None:
         inst = build_instance(topology, catalogue, alpha=alpha)

@@ -9,10 +9,14 @@ IPython, only logs it, so moving a control can never fail a test by itself. The
 from __future__ import annotations
 
 import logging
+import sys
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+
+import idn_core.views  # noqa: F401 (every view module loaded, so each binding of show is patched)
+from idn_core.views import display as display_module
 
 
 @dataclass
@@ -27,9 +31,11 @@ class Shown:
 def shown(monkeypatch: pytest.MonkeyPatch) -> Shown:
     """Record what views show; dashboards built inside the test bind these recorders."""
     record = Shown()
-    monkeypatch.setattr(
-        "idn_core.views.display.show", lambda fig, *a, **k: record.figures.append(fig)
-    )
+    original = display_module.show
+    for module in list(sys.modules.values()):
+        name = getattr(module, "__name__", "")
+        if name.startswith("idn_core.views") and getattr(module, "show", None) is original:
+            monkeypatch.setattr(module, "show", lambda fig, *a, **k: record.figures.append(fig))
     monkeypatch.setattr("IPython.display.display", lambda *objs, **k: record.displayed.extend(objs))
     return record
 

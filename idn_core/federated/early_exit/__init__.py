@@ -6,6 +6,11 @@ The nested network (:mod:`.net`), exit weightings and per-exit aggregation
 (:mod:`.training`), its Flower twin (:mod:`.flower`) and scenario grids (:mod:`.experiments`).
 """
 
+from idn_core.federated.early_exit.config import (
+    DEEPEST_ONLY,
+    LOWER_EXITS,
+    EarlyExitConfig,
+)
 from idn_core.federated.early_exit.experiments import (
     DATA_SPLITS,
     data_split_name,
@@ -49,9 +54,6 @@ from idn_core.federated.early_exit.serving import (
     serving_metrics,
 )
 from idn_core.federated.early_exit.training import (
-    DEEPEST_ONLY,
-    LOWER_EXITS,
-    EarlyExitConfig,
     EarlyExitResult,
     evaluate_serving,
     run_early_exit,

@@ -8,7 +8,9 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
-from idn_core.federated.early_exit.training import EarlyExitConfig
+from idn_core.federated.early_exit.config import DEEPEST_ONLY, LOWER_EXITS, EarlyExitConfig
+from idn_core.federated.early_exit.net import EarlyExitNet, exit_flops, exit_parameter_names
+from idn_core.federated.early_exit.training import evaluate_serving, run_early_exit
 from idn_core.federated.early_exit.weights import EXIT_WEIGHTINGS, check_serving_split
 
 #: Training-data shares of (all devices, all edges, the cloud) on the 7-node tree.
@@ -104,7 +106,6 @@ def exit_summary(
     input_length: int, n_classes: int, config: EarlyExitConfig | None = None
 ) -> pd.DataFrame:
     """One row per exit: which tiers hold it, parameters its training updates, FLOPs."""
-    from idn_core.federated.early_exit.net import EarlyExitNet, exit_flops, exit_parameter_names
 
     config = config or EarlyExitConfig()
     net = EarlyExitNet(input_length, n_classes, config.channels)
@@ -127,12 +128,6 @@ def participation_study(
     dataset, base: EarlyExitConfig, seeds: Sequence[int], progress: bool | None = None
 ) -> pd.DataFrame:
     """Deepest-exit-only versus lower-exit participation (:data:`LOWER_EXITS`), per seed."""
-    from idn_core.federated.early_exit.training import (
-        DEEPEST_ONLY,
-        LOWER_EXITS,
-        evaluate_serving,
-        run_early_exit,
-    )
 
     rows = []
     for seed in seeds:

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from idn_core.federated.early_exit import rounds as exit_rounds
+from idn_core.federated.early_exit.config import EarlyExitConfig
 from idn_core.federated.early_exit.net import EarlyExitNet, ExitUpdate
 from idn_core.federated.early_exit.plan import ExitPlan
 from idn_core.federated.flower_engine import (
@@ -38,7 +39,7 @@ from idn_core.learning.data import Dataset
 from idn_core.learning.state import State
 
 
-def early_exit_client_app(config: Any, data_ref: Any, *, seed: int) -> Any:
+def early_exit_client_app(config: EarlyExitConfig, data_ref: Any, *, seed: int) -> Any:
     """A ``ClientApp`` training node ``partition-id``'s drawn exits on its share of the payload.
 
     The payload ``data_ref`` holds ``(x_train, y_train, parts, input_length, n_classes)``.
@@ -86,7 +87,9 @@ def _exit_updates(reply: Any) -> list[ExitUpdate]:
     ]
 
 
-def make_early_exit_strategy(config: Any, plan: ExitPlan, seed: int, progress: bool = False) -> Any:
+def make_early_exit_strategy(
+    config: EarlyExitConfig, plan: ExitPlan, seed: int, progress: bool = False
+) -> Any:
     """A Flower ``Strategy`` (Message API) running the per-exit aggregation of ``config``.
 
     Attributes: ``rows`` (history), ``state`` (latest weights), ``sigma``, ``clock``,
@@ -150,7 +153,7 @@ def make_early_exit_strategy(config: Any, plan: ExitPlan, seed: int, progress: b
 
 def run_early_exit_flower(
     dataset: Dataset,
-    config: Any,
+    config: EarlyExitConfig,
     plan: ExitPlan,
     seed: int,
     backend_cfg: dict[str, dict[str, Any]] | None = None,

@@ -10,21 +10,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import networkx as nx
 import numpy as np
 import torch
 
 from idn_core._util.validation import check_index_array, check_seed
+from idn_core.federated.early_exit.config import EarlyExitConfig
 from idn_core.federated.early_exit.net import EarlyExitNet, exit_flops
 from idn_core.federated.early_exit.weights import check_participation, exit_data_shares
 from idn_core.learning.data import Dataset, partition_by_shares, partition_dirichlet
 from idn_core.learning.state import State, module_state
 from idn_core.network.topology import Topology, tree_topology
-
-if TYPE_CHECKING:
-    from idn_core.federated.early_exit.training import EarlyExitConfig
 
 
 def node_depths(topology: Topology, n_exits: int) -> np.ndarray:

@@ -16,18 +16,15 @@ and Flower, :mod:`idn_core.federated.early_exit.flower`) call exactly these func
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from idn_core._util.validation import check_seed
+from idn_core.federated.early_exit.config import EarlyExitConfig
 from idn_core.federated.early_exit.net import EarlyExitNet, ExitUpdate, local_exit_update
 from idn_core.federated.early_exit.weights import aggregate_exit_updates, lambda_tilde
-from idn_core.federated.fedavg import client_seed
+from idn_core.federated.rounds import client_seed
 from idn_core.learning.state import State
-
-if TYPE_CHECKING:
-    from idn_core.federated.early_exit.training import EarlyExitConfig
 
 
 def draw_exits(rng: np.random.Generator, participation: np.ndarray) -> list[np.ndarray]:
