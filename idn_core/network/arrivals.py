@@ -206,10 +206,12 @@ def thinned_arrivals(
     if rate.shape != cand.shape:
         raise ValueError(f"rate_fn must return shape {cand.shape}, got {rate.shape}")
     if not (np.isfinite(rate).all() and (rate >= 0).all() and (rate <= bound).all()):
+        n_nan = int(np.isnan(rate).sum())
+        finite = rate[np.isfinite(rate)]
+        span = f"[{finite.min()}, {finite.max()}]" if finite.size else "none finite"
         raise ValueError(
-            f"rate_fn must be finite and within [0, rate_max_per_s={bound}], got values in "
-            f"[{np.nanmin(rate) if rate.size else 0}, {np.nanmax(rate) if rate.size else 0}]"
-            " (or NaN)"
+            f"rate_fn must be finite and within [0, rate_max_per_s={bound}]; its finite "
+            f"values span {span}, {n_nan} NaN"
         )
     keep = rng.random(len(cand)) * bound < rate
     return cand[keep]
