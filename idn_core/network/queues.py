@@ -314,7 +314,11 @@ def fifo_departures(arrival_s: np.ndarray, service_s: np.ndarray, servers: int =
 def _fifo(a: np.ndarray, s: np.ndarray, servers: int) -> tuple[np.ndarray | None, np.ndarray]:
     """Unchecked FIFO queue: (service starts, or None for one server; departures), ``(R,)``."""
     if servers == 1:
-        c = np.cumsum(s)
+        if s.strides == (0,) and len(s):  # constant service: C_n = (n + 1) s
+            c = np.arange(1, len(s) + 1, dtype=float)
+            c *= s[0]
+        else:
+            c = np.cumsum(s)
         d = a - c
         d += s
         np.maximum.accumulate(d, out=d)
@@ -585,8 +589,11 @@ def _groups(
     if len(present) == 1:
         return [(int(present[0]), idx)]
     small = ids.astype(np.int16 if len(network.names) < 2**15 else np.int64)
-    station = small[dev] if len(idx) == len(dev) else small[dev[idx]]
+    everyone = len(idx) == len(dev)  # then idx is arange(R)
+    station = small[dev] if everyone else small[dev[idx]]
     if len(present) <= 16:
+        if everyone:
+            return [(int(i), np.flatnonzero(station == i)) for i in present]
         return [(int(i), idx[np.flatnonzero(station == i)]) for i in present]
     order = np.argsort(station, kind="stable")
     counts = np.bincount(station, minlength=len(network.names))
@@ -601,8 +608,8 @@ def _per_request(
     """Per-request values ``by_device[dev[idx]]`` at a station reached by the devices
     ``reaches`` (bool ``(D,)``); a constant fill when those devices share one value."""
     values = np.unique(by_device[reaches])
-    if len(values) == 1:
-        return lambda idx: np.full(len(idx), values[0])
+    if len(values) == 1:  # one value for all: a read-only broadcast view, no copy
+        return lambda idx: np.broadcast_to(values[0], idx.shape)
     return lambda idx: by_device[dev[idx]]
 
 
