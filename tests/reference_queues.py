@@ -43,7 +43,7 @@ def simpy_network(network, requests, visits: np.ndarray, service_s: np.ndarray):
     node_res = {n: simpy.Resource(env, network.capacity[n].servers) for n in network.names}
     link_res = {n: simpy.Resource(env, 1) for n, u in network.uplinks.items() if u.queued}
     up, down = network.up_delay_s(), network.down_s()
-    tx = network._link_table("tx")
+    tx = network.transmission_s()
     nodes = np.asarray(network.nodes)
     n_req, k_tiers = visits.shape
     deepest = k_tiers - 1 - np.argmax(visits[:, ::-1], axis=1)

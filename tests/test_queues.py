@@ -333,3 +333,25 @@ def test_bad_network_and_routes():
         LoadNetwork(net.devices, swapped, net.flops, net.capacity, net.uplinks)
     with pytest.raises(ValueError, match="queried must"):
         visits_from_queried(np.ones((3, 3), bool), timed)
+
+
+def test_anytime_from_a_load_result():
+    """The device's answer is ready when it leaves the device queue; none if not run."""
+    _, net = tree_network()
+    timed = timed_requests(PoissonArrivals(150.0), net.devices, 6, 5.0, seed=2)
+    visits = cascade_visits(len(timed), 1)
+    visits[::5, 0] = False
+    visits[::5, 1] = True  # relayed by the device, answered at the edge
+    res = evaluate_load(net, timed, visits)
+    ready = res.device_response_s
+    assert np.isinf(ready[~visits[:, 0]]).all()
+    assert np.allclose(ready[visits[:, 0]], (res.done_s[:, 0] - timed.arrival_s)[visits[:, 0]])
+    deadline = 0.03
+    rng = np.random.default_rng(0)
+    final, device = rng.random(len(timed)) < 0.9, rng.random(len(timed)) < 0.6
+    right, in_time = anytime_answer(res.response_s, deadline, final, device, ready)
+    late = res.response_s > deadline
+    assert late.any() and (~late).any()
+    assert np.array_equal(right[~late], final[~late])
+    assert np.array_equal(right[late], (device & (ready <= deadline))[late])
+    assert np.array_equal(in_time, ~late | (ready <= deadline))

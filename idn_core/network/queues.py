@@ -187,8 +187,13 @@ class LoadNetwork:
         nodes = np.asarray(self.nodes)[:, :-1]
         out = np.zeros(nodes.shape)
         for (d, k), name in np.ndenumerate(nodes):
-            out[d, k] = attr_value(self.uplinks[name], attr, self)
+            out[d, k] = _link_delay(self.uplinks[name], attr, self)
         return out
+
+    def transmission_s(self) -> np.ndarray:
+        """Transmission time (s) ``(D, K-1)`` of a request on each uplink (a queued link's
+        service time)."""
+        return self._link_table("tx")
 
     def up_delay_s(self) -> np.ndarray:
         """Pure delay (s) ``(D, K-1)`` of each uplink: propagation plus transmission (only
@@ -201,7 +206,7 @@ class LoadNetwork:
         return np.concatenate([np.zeros((down.shape[0], 1)), np.cumsum(down, axis=1)], axis=1)
 
 
-def attr_value(link: LinkCapacity, attr: str, net: LoadNetwork) -> float:
+def _link_delay(link: LinkCapacity, attr: str, net: LoadNetwork) -> float:
     """Delay (s) of ``link`` going up (``"up"``), down (``"down"``) or its queue's service (``"tx"``)."""
     if attr == "down":
         return link.propagation_s + link.transmission_s(net.answer_bytes)
@@ -446,6 +451,13 @@ class LoadResult:
         return out
 
     @property
+    def device_response_s(self) -> np.ndarray:
+        """Time (s) ``(R,)`` from arrival until the device's own answer was ready (its
+        departure from the device); ``inf`` where the device's model was not run."""
+        ready = self.done_s[:, 0] - self.arrival_s
+        return np.where(np.isnan(ready), np.inf, ready)
+
+    @property
     def wait_s(self) -> np.ndarray:
         """Total queueing delay (s) ``(R,)`` over nodes and links."""
         return np.nansum(self.node_wait_s, axis=1) + np.nansum(self.link_wait_s, axis=1)
@@ -511,7 +523,7 @@ def evaluate_load(
     for k in range(1, k_tiers):
         np.maximum(deepest, visits[:, k] * deepest.dtype.type(k), out=deepest)
     t = np.array(requests.arrival_s, dtype=float)
-    mean_s, up, tx = network.service_s(), network.up_delay_s(), network._link_table("tx")
+    mean_s, up, tx = network.service_s(), network.up_delay_s(), network.transmission_s()
     nodes, links = [], []
     for k in range(k_tiers):
         for sid, idx in _groups(network, dev, np.flatnonzero(visits[:, k]), k):
