@@ -355,3 +355,15 @@ def test_anytime_from_a_load_result():
     assert np.array_equal(right[~late], final[~late])
     assert np.array_equal(right[late], (device & (ready <= deadline))[late])
     assert np.array_equal(in_time, ~late | (ready <= deadline))
+
+
+def test_many_devices_match_simpy():
+    """20 devices (more stations in a tier than the per-station masks handle: sorted split)."""
+    topo = tree_topology(n_edges=5, devices_per_edge=4)
+    net = network_from_topology(topo, {n.name: FLOPS[n.tier] for n in topo.nodes}, servers=1)
+    timed = timed_requests(PoissonArrivals(120.0), net.devices, 5, 1.5, seed=9)
+    visits = cascade_visits(len(timed), 3, shares=(0.3, 0.4, 0.3))
+    res = evaluate_load(net, timed, visits, variability="exponential", seed=1)
+    response, done = simpy_network(net, timed, visits, res.service_s)
+    assert len(res.stations) == 26 and np.abs(res.response_s - response).max() <= TOL
+    assert np.nanmax(np.abs(res.done_s - done)) <= TOL
