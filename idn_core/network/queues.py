@@ -21,12 +21,15 @@ Times are in **seconds**, speeds in FLOP/s, bandwidths in bytes/s. The model:
 The evaluation is exact: the network is feed-forward (every route climbs the tiers), so
 the stations of tier ``k`` see only requests that left tier ``k - 1``, whose times are
 already final. At each station the requests of several devices or children merge and are
-re-sorted by arrival time (stable: ties keep the order of the merged stream); a single
-server is then a cumulative maximum, ``D = C + maximum.accumulate(A - C + S)`` with
-``C = cumsum(S)`` (the recursion ``D_n = max(A_n, D_{n-1}) + S_n`` without a loop), and
-``c`` servers follow the Kiefer-Wolfowitz recursion (request ``n`` starts at
-``max(A_n, earliest free server)``), a plain-Python heap loop.
-Dynamic batching is not modelled.
+re-sorted by arrival time (stable: simultaneous arrivals are served in stream order, i.e.
+in their order of arrival at the devices). A single server is then a cumulative maximum,
+``D = C + maximum.accumulate(A - C + S)`` with ``C = cumsum(S)`` (the recursion
+``D_n = max(A_n, D_{n-1}) + S_n`` without a loop); ``c`` servers follow the
+Kiefer-Wolfowitz recursion (request ``n`` starts at ``max(A_n, earliest free server)``),
+a plain-Python heap loop.
+Dynamic batching (a batch starts when full or at a timeout) is not modelled: whether a
+request joins a batch depends on the queue it finds, which the cumulative maximum cannot
+express, so it would need its own sequential loop.
 
 Examples
 --------
