@@ -42,18 +42,21 @@ from pathlib import Path
 
 import numpy as np
 
-from idn_core.network.arrivals import PoissonArrivals, timed_requests
-from idn_core.network.queue_theory import md1_wait_s, mm1_wait_s, mmc_wait_s
-from idn_core.network.queues import (
+from idn_core.network import (
     LoadNetwork,
     NodeCapacity,
+    PoissonArrivals,
     evaluate_load,
     fifo_departures,
+    md1_wait_s,
+    mm1_wait_s,
+    mmc_wait_s,
     network_from_topology,
     scenario_network,
+    timed_requests,
+    tree_topology,
     visits_from_queried,
 )
-from idn_core.topology import tree_topology
 
 ROOT = Path(__file__).resolve().parents[1]
 UTILISATION = 0.8
@@ -88,8 +91,8 @@ def cascade_routes(args) -> tuple[LoadNetwork, np.ndarray, int, str]:
         queried = np.arange(3)[None, :] <= deepest[:, None]
         return network_from_topology(topo, flops), queried, 10_000, "synthetic 60/30/10"
     import idn_core
-    from idn_core.confidence import fit_temperatures, table_confidences
-    from idn_core.policies import cascade_decision
+    from idn_core.delivery import cascade_decision
+    from idn_core.learning import fit_temperatures, table_confidences
 
     kw = {"num_samples": 3000, "epochs": 3} if args.quick else {}
     scenario = idn_core.load_scenario(progress=False, **kw)

@@ -5,6 +5,22 @@ the latency of answering or querying along a path (:mod:`.latency`,
 :mod:`.query_latency`), and the book's running scenario (:mod:`.scenario`).
 """
 
+from idn_core.network.arrivals import (
+    ArrivalProcess,
+    BatchArrivals,
+    DiurnalArrivals,
+    OnOffArrivals,
+    PoissonArrivals,
+    TimedRequests,
+    poisson_times,
+    thinned_arrivals,
+    timed_requests,
+)
+from idn_core.network.deadlines import (
+    anytime_answer,
+    deadline_metrics,
+    request_deadlines,
+)
 from idn_core.network.deployment import (
     Placement,
 )
@@ -19,6 +35,26 @@ from idn_core.network.query_latency import (
     QueryLatency,
     member_latency,
     with_mode,
+)
+from idn_core.network.queue_theory import (
+    erlang_c,
+    md1_wait_s,
+    mm1_wait_s,
+    mmc_wait_s,
+    utilisation,
+)
+from idn_core.network.queues import (
+    SERVICE_VARIABILITY,
+    LinkCapacity,
+    LoadNetwork,
+    LoadResult,
+    NodeCapacity,
+    StationLoad,
+    evaluate_load,
+    fifo_departures,
+    network_from_topology,
+    scenario_network,
+    visits_from_queried,
 )
 from idn_core.network.scenario import (
     Scenario,
@@ -36,23 +72,51 @@ from idn_core.network.topology import (
 )
 
 __all__ = [
+    "ArrivalProcess",
+    "BatchArrivals",
+    "DiurnalArrivals",
     "Link",
+    "LinkCapacity",
+    "LoadNetwork",
+    "LoadResult",
     "Node",
+    "NodeCapacity",
+    "OnOffArrivals",
     "PathLatency",
     "Placement",
+    "PoissonArrivals",
     "QUERY_MODES",
     "QueryLatency",
+    "SERVICE_VARIABILITY",
     "Scenario",
+    "StationLoad",
     "TIER_DEFAULTS",
+    "TimedRequests",
     "Topology",
     "UPLINK_LATENCY_MS",
+    "anytime_answer",
+    "deadline_metrics",
+    "erlang_c",
+    "evaluate_load",
+    "fifo_departures",
     "load_scenario",
+    "md1_wait_s",
     "member_latency",
+    "mm1_wait_s",
+    "mmc_wait_s",
+    "network_from_topology",
     "path_latency",
     "path_topology",
     "pattern_codes",
+    "poisson_times",
+    "request_deadlines",
     "scenario_latency",
+    "scenario_network",
     "select_tiers",
+    "thinned_arrivals",
+    "timed_requests",
     "tree_topology",
+    "utilisation",
+    "visits_from_queried",
     "with_mode",
 ]

@@ -14,7 +14,7 @@ draws the arrival times of one device on ``[0, duration_s)``:
 
 :func:`timed_requests` merges the devices' streams into one arrival-ordered stream and
 attaches a test sample to every request: a :class:`TimedRequests`. It has the fields of
-``idn_core.evaluate.RequestStream`` (``sample``, ``device``, ``devices``, ``n_samples``,
+``idn_core.delivery.evaluate.RequestStream`` (``sample``, ``device``, ``devices``, ``n_samples``,
 ``flat``, ``counts``) and so can be passed wherever a ``RequestStream`` is expected (e.g.
 to ``evaluate``), without this layer importing the delivery layer.
 
@@ -34,7 +34,7 @@ from typing import Protocol
 
 import numpy as np
 
-from idn_core._validation import (
+from idn_core._util.validation import (
     check_fraction,
     check_non_negative,
     check_positive,

@@ -23,7 +23,7 @@ Examples
 
 from __future__ import annotations
 
-from idn_core._validation import check_non_negative, check_positive, check_positive_int
+from idn_core._util.validation import check_non_negative, check_positive, check_positive_int
 
 __all__ = ["erlang_c", "md1_wait_s", "mm1_wait_s", "mmc_wait_s", "utilisation"]
 

@@ -50,7 +50,7 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
-from idn_core._validation import (
+from idn_core._util.validation import (
     check_choice,
     check_non_negative,
     check_positive,
@@ -58,6 +58,7 @@ from idn_core._validation import (
     check_type,
 )
 from idn_core.network.arrivals import TimedRequests, check_arrivals
+from idn_core.network.scenario import Scenario
 
 __all__ = [
     "SERVICE_VARIABILITY",
@@ -228,7 +229,7 @@ def network_from_topology(
 
     Parameters
     ----------
-    topology : an ``idn_core.topology.Topology``; speeds ``compute_gflops * 1e9`` FLOP/s,
+    topology : an ``idn_core.network.topology.Topology``; speeds ``compute_gflops * 1e9`` FLOP/s,
         links ``latency_ms / 1e3`` s and ``bandwidth_mbps * 1e6 / 8`` bytes/s, its
         ``payload_bytes`` up and 8 bytes down (as ``Topology.rtt_ms`` prices them).
     flops : node name -> FLOPs of the model it serves, for every node on the paths.
@@ -267,7 +268,7 @@ def network_from_topology(
 
 
 def scenario_network(
-    scenario, servers: int | Mapping[str, int] = 1, queued_links: bool = False
+    scenario: Scenario, servers: int | Mapping[str, int] = 1, queued_links: bool = False
 ) -> LoadNetwork:
     """:func:`network_from_topology` for a ``Scenario``: each node serves its placed model."""
     model_flops = scenario.zoo.flops()

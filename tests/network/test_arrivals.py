@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from idn_core.evaluate import make_requests
-from idn_core.network.arrivals import (
+from idn_core.delivery import make_requests
+from idn_core.network import (
     BatchArrivals,
     DiurnalArrivals,
     OnOffArrivals,

@@ -9,34 +9,32 @@ import numpy as np
 import pytest
 from reference_queues import simpy_fifo, simpy_network
 
-from idn_core.deployment import Placement
-from idn_core.evaluate import Decision, evaluate
-from idn_core.network.arrivals import (
+from idn_core.delivery import Decision, evaluate
+from idn_core.learning import OutputsTable
+from idn_core.network import (
     BatchArrivals,
-    PoissonArrivals,
-    TimedRequests,
-    timed_requests,
-)
-from idn_core.network.deadlines import anytime_answer, deadline_metrics, request_deadlines
-from idn_core.network.queue_theory import (
-    erlang_c,
-    md1_wait_s,
-    mm1_wait_s,
-    mmc_wait_s,
-    utilisation,
-)
-from idn_core.network.queues import (
     LinkCapacity,
     LoadNetwork,
     NodeCapacity,
+    Placement,
+    PoissonArrivals,
+    TimedRequests,
+    anytime_answer,
+    deadline_metrics,
+    erlang_c,
     evaluate_load,
     fifo_departures,
+    md1_wait_s,
+    mm1_wait_s,
+    mmc_wait_s,
     network_from_topology,
+    path_latency,
+    request_deadlines,
+    timed_requests,
+    tree_topology,
+    utilisation,
     visits_from_queried,
 )
-from idn_core.outputs import OutputsTable
-from idn_core.path_latency import path_latency
-from idn_core.topology import tree_topology
 
 TOL = 1e-9  # seconds: departures equal to SimPy's up to float rounding
 FLOPS = {"device": 1.5e5, "edge": 3e6, "cloud": 2e7}
