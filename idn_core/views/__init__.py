@@ -9,6 +9,7 @@ Only views, the book build and notebooks import this package.
 from idn_core.views.delivery import (
     cascade_tradeoff_figure,
     confidence_histograms,
+    distinct_labels,
     gain_aware_alpha_figure,
     reliability_figure,
     slider_figure,
@@ -80,6 +81,7 @@ __all__ = [
     "delivery_history_figure",
     "delivery_tradeoff_figure",
     "delivery_training_explorer",
+    "distinct_labels",
     "early_exit_explorer",
     "ensemble_explorer",
     "ensemble_tradeoff_figure",

@@ -254,23 +254,36 @@ def _rank_heatmap(
 
 def _threshold_ticks(fig: go.Figure, t0: np.ndarray, t1: np.ndarray) -> None:
     """Six ticks per axis labelled with threshold values (device: y, edge: x), both panels."""
-    ticks0 = np.linspace(0, len(t0) - 1, 6).round().astype(int)
-    ticks1 = np.linspace(0, len(t1) - 1, 6).round().astype(int)
+    ticks0 = np.unique(np.linspace(0, len(t0) - 1, 6).round().astype(int))
+    ticks1 = np.unique(np.linspace(0, len(t1) - 1, 6).round().astype(int))
     for col in (1, 2):
         fig.update_xaxes(
             title_text="edge threshold",
             tickvals=ticks1,
-            ticktext=[f"{t1[i]:.3g}" for i in ticks1],
+            ticktext=distinct_labels(t1[ticks1]),
             row=1,
             col=col,
         )
         fig.update_yaxes(
             title_text="device threshold",
             tickvals=ticks0,
-            ticktext=[f"{t0[i]:.3g}" for i in ticks0],
+            ticktext=distinct_labels(t0[ticks0]),
             row=1,
             col=col,
         )
+
+
+def distinct_labels(values: np.ndarray, max_digits: int = 8) -> list[str]:
+    """Shortest ``g`` formatting (3 significant digits at least) under which distinct
+    ``values`` get distinct labels: thresholds crowd near 1 (0.997, 0.9993, ...), where three
+    digits would print "1 1 1"."""
+    values = np.asarray(values, dtype=float)
+    n_distinct = len(np.unique(values))
+    for digits in range(3, max_digits + 1):
+        labels = [f"{v:.{digits}g}" for v in values]
+        if len(set(labels)) == n_distinct:
+            return labels
+    return labels
 
 
 def gain_aware_alpha_figure(curve: pd.DataFrame, cloud_accuracy: float) -> go.Figure:

@@ -131,25 +131,25 @@ def _add_latency_group(
     fig.add_bar(x=nodes.node, y=nodes.load, marker_color=colors, name="load",
                 visible=visible, showlegend=False, row=1, col=1)  # fmt: skip
     fig.add_bar(x=nodes.node, y=nodes.answered, marker_color="#bbb", name="answered",
-                visible=visible, showlegend=g == 0, row=1, col=1)  # fmt: skip
+                visible=visible, showlegend=True, row=1, col=1)  # fmt: skip
     fig.add_scatter(
         x=[r.summary["latency_ms"] for r in runs], y=[r.summary["accuracy"] for r in runs],
         mode="lines+markers", marker_size=4, line_color="#4c78a8", name="cascade",
         text=[_marker_text(t, r) for t, r in zip(thresholds, runs, strict=True)],
-        hoverinfo="text", visible=visible, showlegend=g == 0, row=1, col=2,
+        hoverinfo="text", visible=visible, showlegend=True, row=1, col=2,
     )  # fmt: skip
     fig.add_scatter(
         x=[r.summary["latency_ms"] for r in refs.values()],
         y=[r.summary["accuracy"] for r in refs.values()],
         mode="markers+text", text=list(refs), textposition=[LABEL_POSITION[p] for p in refs],
-        marker={"size": 9, "color": "#555", "symbol": "diamond"}, name="other policies",
-        visible=visible, showlegend=g == 0, row=1, col=2,
+        marker={"size": 9, "color": "#555", "symbol": "diamond"}, name="other policies", cliponaxis=False,
+        visible=visible, showlegend=True, row=1, col=2,
     )  # fmt: skip
     fig.add_scatter(
         x=[runs[active].summary["latency_ms"]], y=[runs[active].summary["accuracy"]],
         mode="markers", marker={"size": 16, "color": "#e45756", "symbol": "star"},
         name="this threshold", text=[_marker_text(thresholds[active], runs[active])],
-        hoverinfo="text", visible=visible, showlegend=g == 0, row=1, col=2,
+        hoverinfo="text", visible=visible, showlegend=True, row=1, col=2,
     )  # fmt: skip
 
 

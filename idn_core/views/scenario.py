@@ -192,6 +192,7 @@ def tier_tradeoff_figure(
             marker={"size": 14, "color": [TIER_COLORS[t] for t in first.tier]},
             line={"dash": "dot", "color": "#999"},
             name="serve at one tier",
+            cliponaxis=False,  # the device's label sits at x ~ 0 and would be cut
         )
     )
     steps = [
@@ -208,7 +209,7 @@ def tier_tradeoff_figure(
     fig.update_layout(
         sliders=[
             {
-                "active": 0,
+                "active": start,
                 "steps": steps,
                 "currentvalue": {"prefix": slider_label + ": "},
                 "pad": {"t": 40},

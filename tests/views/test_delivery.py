@@ -136,16 +136,11 @@ def test_threshold_heatmaps_show_accuracy_and_latency_at_threshold_ranks() -> No
     assert (mark_acc.x[0], mark_acc.y[0]) == (1, 2) == (mark_lat.x[0], mark_lat.y[0])
     assert fig.layout.xaxis.title.text == "edge threshold"
     assert fig.layout.yaxis.title.text == "device threshold"
-    assert list(fig.layout.xaxis.ticktext) == ["0.1", "0.3", "0.5", "0.5", "0.7", "0.9"]
-    assert list(fig.layout.xaxis.tickvals) == [0, 1, 2, 2, 3, 4]
+    assert list(fig.layout.xaxis.ticktext) == ["0.1", "0.3", "0.5", "0.7", "0.9"]
+    assert list(fig.layout.xaxis.tickvals) == [0, 1, 2, 3, 4]  # no repeated tick
     assert [a.text for a in fig.layout.annotations] == ["accuracy (%)", "mean latency (ms)"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="threshold_heatmaps labels ticks with '.3g' at fixed ranks: thresholds near 1 "
-    "read '1 1 1' (issue 16 item 2, repeated tick labels in chapter 2)",
-)
 def test_threshold_heatmaps_tick_labels_are_distinct_for_thresholds_near_one() -> None:
     t = np.array([0.9, 0.99, 0.997, 0.9991, 0.9995, 0.9998, 0.9999])
     grid = CascadeGrid((t, t), np.ones((7, 7)), np.ones((7, 7)), np.zeros((7, 7)), np.ones((7, 7)))

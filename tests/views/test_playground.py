@@ -87,11 +87,6 @@ def test_playground_figure_threshold_step_moves_every_latency_groups_marker(swee
         assert data[5 * g]["y"] == pytest.approx(runs[1].per_node.load.tolist())
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="playground_figure shows legend entries only on the first latency group's traces: "
-    "after its '80 ms' button the figure has no legend (issue 16 item 2, chapter 7)",
-)
 def test_playground_figure_keeps_its_legend_after_each_latency_button(sweep) -> None:
     fig = playground_figure(sweep)
 

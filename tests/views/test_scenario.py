@@ -207,14 +207,11 @@ def test_tier_tradeoff_plots_the_active_what_if() -> None:
     assert list(fig.data[0].y) == summaries[10.0].accuracy.tolist()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="tier_tradeoff_figure plots summaries[active] but its slider opens at step 0 "
-    "(chapter 1 opens at '2.5' while showing the 10 ms state; issue 16 item 2)",
-)
 def test_tier_tradeoff_slider_opens_at_the_active_what_if() -> None:
     summaries = {ms: tier_summary(ms) for ms in (2.5, 10.0, 20.0)}
 
     fig = tier_tradeoff_figure(summaries, "edge-cloud latency (ms)", active=10.0)
 
     assert_active_steps_match(fig)
+    assert fig.layout.sliders[0].active == 1  # chapter 1 used to open at "2.5" showing 10 ms
+    assert fig.data[0].cliponaxis is False  # the "device-only" label at x ~ 0 stays visible
