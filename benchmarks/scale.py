@@ -53,7 +53,7 @@ def steady(round_s: list[float]) -> float:
 def plain_flower_round_s(spec, dataset, parts, rounds: int, config: dict) -> float:
     """Steady seconds per round of Flower's own ``FedAvg`` strategy with a plain ClientApp.
 
-    The reference overhead: same local training (:func:`idn_core.fit`, one epoch), same
+    The reference overhead: same local training (:func:`idn_core.learning.fit`, one epoch), same
     engine and resources, but Flower's built-in strategy (random node sampling, its own
     aggregation); only the round time is kept.
     """

@@ -21,17 +21,17 @@ headline names a first experiment needs:
 """
 
 from idn_core import delivery, ensembles, federated, learning, network, placement
-from idn_core.delivery import (
-    Decision,
-    Outcome,
-    RequestStream,
-    cascade_decision,
-    evaluate,
-    make_requests,
-    summarize,
-)
+from idn_core.delivery import Decision, Outcome, cascade_decision, evaluate, summarize
 from idn_core.learning import Dataset, OutputsTable, build_zoo, load_dataset
-from idn_core.network import Placement, Scenario, Topology, load_scenario, tree_topology
+from idn_core.network import (
+    Placement,
+    RequestStream,
+    Scenario,
+    Topology,
+    load_scenario,
+    make_requests,
+    tree_topology,
+)
 
 __all__ = [
     "Dataset",

@@ -22,11 +22,9 @@ from hypothesis import strategies as st
 from idn_core.delivery import (
     Decision,
     GainAwareForwarding,
-    RequestStream,
     cascade_decision,
     evaluate,
     forward_to,
-    make_requests,
     oracle_decision,
 )
 from idn_core.ensembles import (
@@ -55,7 +53,16 @@ from idn_core.learning import (
     partition_iid,
     partition_quantity,
 )
-from idn_core.network import Link, Node, PathLatency, Placement, path_topology, tree_topology
+from idn_core.network import (
+    Link,
+    Node,
+    PathLatency,
+    Placement,
+    RequestStream,
+    make_requests,
+    path_topology,
+    tree_topology,
+)
 from idn_core.placement import CatalogueModel, build_instance, gain
 
 FAST = settings(max_examples=25, deadline=None)

@@ -16,9 +16,7 @@ from idn_core.delivery.diagnostics import (
 from idn_core.delivery.evaluation import (
     Decision,
     Outcome,
-    RequestStream,
     evaluate,
-    make_requests,
     pareto_front,
     summarize,
 )
@@ -84,7 +82,6 @@ __all__ = [
     "POLICIES",
     "Playground",
     "PlaygroundResult",
-    "RequestStream",
     "SampleWeights",
     "answer_shares",
     "cascade_answer",
@@ -106,7 +103,6 @@ __all__ = [
     "gap_bound",
     "headline",
     "local_only",
-    "make_requests",
     "oracle_accuracy_at",
     "oracle_accuracy_at_fraction",
     "oracle_answer",

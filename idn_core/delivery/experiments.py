@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from idn_core.delivery.evaluation import RequestStream, make_requests, pareto_front
+from idn_core.delivery.evaluation import pareto_front
 from idn_core.delivery.oracle_bound import oracle_accuracy_at, oracle_frontier, oracle_latency_for
 from idn_core.delivery.policies import GainAwareForwarding, LearnedForwarding, cascade_answer
 from idn_core.delivery.sample_weights import (
@@ -32,6 +32,7 @@ from idn_core.delivery.search import (
 from idn_core.learning.outputs import OutputsTable
 from idn_core.learning.scores import SCORES, fit_temperatures, table_confidences
 from idn_core.network.latency import PathLatency, select_tiers
+from idn_core.network.requests import RequestStream, make_requests
 from idn_core.network.scenario import Scenario, scenario_latency
 from idn_core.network.topology import Topology
 

@@ -33,7 +33,7 @@ from idn_core._util.validation import (
     check_positive_int,
     check_seed,
 )
-from idn_core.delivery.evaluation import Decision, RequestStream, evaluate, make_requests
+from idn_core.delivery.evaluation import Decision, evaluate
 from idn_core.delivery.policies import (
     GainAwareForwarding,
     cascade_decision,
@@ -44,6 +44,7 @@ from idn_core.learning.outputs import OutputsTable
 from idn_core.learning.scores import SCORES, confidence, fit_temperatures
 from idn_core.network.deployment import Placement
 from idn_core.network.latency import PathLatency
+from idn_core.network.requests import RequestStream, make_requests
 from idn_core.network.scenario import Scenario
 from idn_core.network.topology import Topology
 

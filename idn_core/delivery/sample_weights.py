@@ -12,8 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from idn_core._util.validation import check_positive, check_positive_int
-from idn_core.delivery.evaluation import RequestStream
 from idn_core.network.latency import PathLatency, pattern_codes
+from idn_core.network.requests import RequestStream
 
 
 @dataclass(frozen=True)

@@ -23,14 +23,7 @@ import numpy as np
 import pandas as pd
 
 from idn_core._util.validation import check_seed
-from idn_core.delivery.evaluation import (
-    Decision,
-    RequestStream,
-    evaluate,
-    make_requests,
-    pareto_front,
-    summarize,
-)
+from idn_core.delivery.evaluation import Decision, evaluate, pareto_front, summarize
 from idn_core.delivery.experiments import choose_policies, prepare_delivery
 from idn_core.delivery.oracle_bound import oracle_frontier
 from idn_core.delivery.policies import cascade_decision, forward_to
@@ -55,6 +48,7 @@ from idn_core.learning.outputs import OutputsTable
 from idn_core.learning.scores import confidence, fit_temperatures, table_confidences
 from idn_core.network.deployment import Placement
 from idn_core.network.latency import PathLatency
+from idn_core.network.requests import RequestStream, make_requests
 from idn_core.network.scenario import Scenario, scenario_latency
 
 

@@ -56,6 +56,10 @@ from idn_core.network.queues import (
     scenario_network,
     visits_from_queried,
 )
+from idn_core.network.requests import (
+    RequestStream,
+    make_requests,
+)
 from idn_core.network.scenario import (
     Scenario,
     load_scenario,
@@ -87,6 +91,7 @@ __all__ = [
     "PoissonArrivals",
     "QUERY_MODES",
     "QueryLatency",
+    "RequestStream",
     "SERVICE_VARIABILITY",
     "Scenario",
     "StationLoad",
@@ -100,6 +105,7 @@ __all__ = [
     "evaluate_load",
     "fifo_departures",
     "load_scenario",
+    "make_requests",
     "md1_wait_s",
     "member_latency",
     "mm1_wait_s",

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import cached_property
 from typing import Protocol
 
 import numpy as np
@@ -39,7 +38,9 @@ from idn_core._util.validation import (
     check_non_negative,
     check_positive,
     check_positive_int,
+    check_type,
 )
+from idn_core.network.requests import RequestStream
 
 Seed = int | np.random.SeedSequence | np.random.Generator | None
 
@@ -247,45 +248,30 @@ class DiurnalArrivals:
 
 
 @dataclass(frozen=True)
-class TimedRequests:
-    """Requests with arrival times, in arrival order (a ``RequestStream`` plus ``arrival_s``).
+class TimedRequests(RequestStream):
+    """A :class:`~idn_core.network.requests.RequestStream` with arrival times, in arrival order.
 
     Attributes
     ----------
-    sample : int ``(R,)`` (intp), index into the split's samples.
-    device : int ``(R,)`` (intp), index into ``devices``.
-    devices : device names ``(D,)``.
-    n_samples : size of the split the samples are drawn from.
+    sample, device, devices, n_samples : as in ``RequestStream`` (checked the same way).
     arrival_s : float ``(R,)``, arrival time (s) at the device, non-decreasing.
     """
 
-    sample: np.ndarray
-    device: np.ndarray
-    devices: tuple[str, ...]
-    n_samples: int
     arrival_s: np.ndarray
 
     def __post_init__(self) -> None:
-        check_positive_int("n_samples", self.n_samples)
-        if not self.devices:
-            raise ValueError("devices must name at least one device")
-        arr = np.asarray(self.arrival_s)
-        n = arr.shape[0] if arr.ndim == 1 else -1
-        for name in ("sample", "device"):
-            if np.shape(getattr(self, name)) != (n,):
-                raise ValueError(
-                    f"{name} must have shape arrival_s.shape, got {np.shape(getattr(self, name))}"
-                )
-        check_arrivals("arrival_s", arr)
-        for name, upper in (("sample", self.n_samples), ("device", len(self.devices))):
-            v = np.asarray(getattr(self, name))
-            if v.size and (v.min() < 0 or v.max() >= upper):
-                raise ValueError(f"{name} must lie in [0, {upper}), got [{v.min()}, {v.max()}]")
+        super().__post_init__()
+        arr = check_arrivals("arrival_s", self.arrival_s)
+        if arr.shape != np.shape(self.sample):
+            raise ValueError(
+                f"arrival_s must have one entry per request: {np.shape(self.sample)[0]} "
+                f"requests, got shape {arr.shape}"
+            )
 
     @classmethod
-    def from_stream(cls, stream, arrival_s: np.ndarray) -> TimedRequests:
-        """Attach arrival times (s, non-decreasing) to a ``RequestStream`` (or any object with
-        its fields ``sample``, ``device``, ``devices``, ``n_samples``)."""
+    def from_stream(cls, stream: RequestStream, arrival_s: np.ndarray) -> TimedRequests:
+        """Attach arrival times (s, non-decreasing) to ``stream``."""
+        check_type("stream", stream, RequestStream)
         return cls(
             np.asarray(stream.sample, dtype=np.intp),
             np.asarray(stream.device, dtype=np.intp),
@@ -293,19 +279,6 @@ class TimedRequests:
             int(stream.n_samples),
             np.asarray(arrival_s, dtype=float),
         )
-
-    def __len__(self) -> int:
-        return int(self.arrival_s.shape[0])
-
-    @cached_property
-    def flat(self) -> np.ndarray:
-        """Index ``device * n_samples + sample`` into flattened ``(D, N)`` arrays."""
-        return self.device.astype(np.intp) * self.n_samples + self.sample
-
-    def counts(self) -> np.ndarray:
-        """Number of requests per (device, sample), float ``(D, N)``."""
-        c = np.bincount(self.flat, minlength=len(self.devices) * self.n_samples)
-        return c.reshape(len(self.devices), self.n_samples).astype(float)
 
     def head(self, n: int) -> TimedRequests:
         """The first ``n`` requests (a Poisson stream cut at its n-th arrival stays Poisson)."""

@@ -9,10 +9,11 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from idn_core.delivery.evaluation import RequestStream, evaluate, summarize
+from idn_core.delivery.evaluation import evaluate, summarize
 from idn_core.ensembles.comparison import EnsembleComparison, ensemble_runs
 from idn_core.ensembles.paths import PathEnsemble, stage_decision
 from idn_core.network.query_latency import QUERY_MODES, with_mode
+from idn_core.network.requests import RequestStream
 from idn_core.views.display import show
 
 

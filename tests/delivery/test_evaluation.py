@@ -22,14 +22,12 @@ from reference_delivery import (
 from idn_core.delivery import (
     Decision,
     Outcome,
-    RequestStream,
     cascade_decision,
     cascade_grid,
     cascade_metrics,
     decision_metrics,
     evaluate,
     gap_bound,
-    make_requests,
     oracle_decision,
     pareto_front,
     request_weights,
@@ -37,7 +35,15 @@ from idn_core.delivery import (
     threshold_candidates,
     uniform_weights,
 )
-from idn_core.network import PathLatency, Placement, path_latency, path_topology, select_tiers
+from idn_core.network import (
+    PathLatency,
+    Placement,
+    RequestStream,
+    make_requests,
+    path_latency,
+    path_topology,
+    select_tiers,
+)
 
 
 @settings(max_examples=40, deadline=None)

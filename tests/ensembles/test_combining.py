@@ -13,7 +13,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.naive_bayes import GaussianNB
 from sklearn.tree import DecisionTreeClassifier
 
-from idn_core.delivery import cascade_metrics, evaluate, make_requests, request_weights, summarize
+from idn_core.delivery import cascade_metrics, evaluate, request_weights, summarize
 from idn_core.ensembles import (
     Stacking,
     combine,
@@ -32,7 +32,7 @@ from idn_core.ensembles import (
     vote_weights,
 )
 from idn_core.learning import OutputsTable, softmax
-from idn_core.network import QUERY_MODES, PathLatency, member_latency, with_mode
+from idn_core.network import QUERY_MODES, PathLatency, make_requests, member_latency, with_mode
 
 
 @pytest.fixture(scope="module")

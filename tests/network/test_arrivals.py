@@ -8,13 +8,13 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from idn_core.delivery import make_requests
 from idn_core.network import (
     BatchArrivals,
     DiurnalArrivals,
     OnOffArrivals,
     PoissonArrivals,
     TimedRequests,
+    make_requests,
     poisson_times,
     thinned_arrivals,
     timed_requests,

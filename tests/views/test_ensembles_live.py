@@ -7,9 +7,8 @@ import re
 import pytest
 
 import idn_core.views.ensembles_live as live
-from idn_core.delivery import make_requests
 from idn_core.ensembles import committee_ensemble, ensemble_runs
-from idn_core.network import load_scenario
+from idn_core.network import load_scenario, make_requests
 from idn_core.views import ensemble_explorer
 
 from .conftest import controls, surface_errors
