@@ -21,7 +21,7 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -33,7 +33,7 @@ from idn_core._util.validation import (
     check_positive_int,
     check_seed,
 )
-from idn_core.delivery.evaluation import Decision, evaluate
+from idn_core.delivery.evaluation import Decision, Outcome, evaluate
 from idn_core.delivery.policies import (
     GainAwareForwarding,
     cascade_decision,
@@ -234,43 +234,77 @@ class Playground:
         place = placement if placement is not None else self.placement(topology=topo)
         if place.topology is not topo:
             place = Placement(topo, place.as_dict(), place.model_sizes_kb)
+        tally = _Tally.empty(len(self.requests))
+        for d, device in enumerate(self.requests.devices):
+            self._run_device(tally, d, device, topo, place, (policy, threshold, alpha, score))
+        return tally.result(topo, place)
+
+    def _run_device(
+        self,
+        tally: _Tally,
+        d: int,
+        device: str,
+        topo: Topology,
+        place: Placement,
+        rule: tuple[str, float, float, str],
+    ) -> None:
+        """Evaluate device ``d``'s requests on its chain and add them to ``tally``."""
         req = self.requests
-        correct, latency = np.zeros(len(req), bool), np.zeros(len(req))
-        answered: dict[str, float] = {}
-        load: dict[str, float] = {}
-        devices = []
-        for d, device in enumerate(req.devices):
-            chain = self.chain(place, device)
-            idx = [self.models.index(m) for _, m in chain]
-            lat = self._latency(topo, device, chain)
-            decision = self._decision(idx, lat, policy, threshold, alpha, score)
-            mask = req.device == d
-            if not mask.any():  # a device without requests: listed with no load and NaN metrics
-                devices.append(_idle_device(device, chain))
-                continue
-            stream = RequestStream(
-                req.sample[mask], np.zeros(int(mask.sum()), np.int64), (device,), req.n_samples
-            )
-            out = evaluate(decision, self._chain_table(chain, idx), stream, lat)
-            correct[mask], latency[mask] = out.correct, out.latency_ms
-            per_tier = out.queried.sum(axis=0)
-            answers = np.bincount(out.answer_tier, minlength=len(chain))
-            for (node, _), q, a in zip(chain, per_tier.tolist(), answers.tolist(), strict=True):
-                load[node] = load.get(node, 0.0) + q
-                answered[node] = answered.get(node, 0.0) + a
-            devices.append(
-                {
-                    "device": device,
-                    "chain": ", ".join(f"{n}:{m}" for n, m in chain),
-                    "requests": int(mask.sum()),
-                    "accuracy": float(out.correct.mean()),
-                    "latency_ms": float(out.latency_ms.mean()),
-                    "forwarded": int((out.answer_tier > 0).sum()),
-                    "queried": int(out.queried.sum()),
-                }
-            )
-        per_device = pd.DataFrame(devices)
-        r = float(len(req))
+        chain = self.chain(place, device)
+        idx = [self.models.index(m) for _, m in chain]
+        lat = self._latency(topo, device, chain)
+        decision = self._decision(idx, lat, *rule)
+        mask = req.device == d
+        if not mask.any():  # a device without requests: listed with no load and NaN metrics
+            tally.devices.append(_idle_device(device, chain))
+            return
+        stream = RequestStream(
+            req.sample[mask], np.zeros(int(mask.sum()), np.int64), (device,), req.n_samples
+        )
+        out = evaluate(decision, self._chain_table(chain, idx), stream, lat)
+        tally.add(device, chain, mask, out)
+
+
+@dataclass
+class _Tally:
+    """Per-request results and per-node counts gathered device by device in :meth:`Playground.run`."""
+
+    correct: np.ndarray
+    latency: np.ndarray
+    answered: dict[str, float] = field(default_factory=dict)
+    load: dict[str, float] = field(default_factory=dict)
+    devices: list[dict[str, object]] = field(default_factory=list)
+
+    @classmethod
+    def empty(cls, n_requests: int) -> _Tally:
+        return cls(np.zeros(n_requests, bool), np.zeros(n_requests))
+
+    def add(
+        self, device: str, chain: list[tuple[str, str]], mask: np.ndarray, out: Outcome
+    ) -> None:
+        """Record one device's outcomes (its requests are ``mask`` of the stream)."""
+        self.correct[mask], self.latency[mask] = out.correct, out.latency_ms
+        per_tier = out.queried.sum(axis=0)
+        answers = np.bincount(out.answer_tier, minlength=len(chain))
+        for (node, _), q, a in zip(chain, per_tier.tolist(), answers.tolist(), strict=True):
+            self.load[node] = self.load.get(node, 0.0) + q
+            self.answered[node] = self.answered.get(node, 0.0) + a
+        self.devices.append(
+            {
+                "device": device,
+                "chain": ", ".join(f"{n}:{m}" for n, m in chain),
+                "requests": int(mask.sum()),
+                "accuracy": float(out.correct.mean()),
+                "latency_ms": float(out.latency_ms.mean()),
+                "forwarded": int((out.answer_tier > 0).sum()),
+                "queried": int(out.queried.sum()),
+            }
+        )
+
+    def result(self, topo: Topology, place: Placement) -> PlaygroundResult:
+        """The summary, per-node and per-device tables of the whole stream."""
+        per_device = pd.DataFrame(self.devices)
+        r = float(len(self.correct))
         nodes = [
             {
                 "node": node.name,
@@ -278,15 +312,15 @@ class Playground:
                 "models": ", ".join(place.models_on(node.name)),
                 "memory_kb": place.memory_used_kb(node.name),
                 "budget_kb": node.memory_kb,
-                "load": load.get(node.name, 0.0) / r,
-                "answered": answered.get(node.name, 0.0) / r,
+                "load": self.load.get(node.name, 0.0) / r,
+                "answered": self.answered.get(node.name, 0.0) / r,
             }
             for node in topo.nodes
         ]
         summary = {
-            "accuracy": float(correct.mean()),
-            "latency_ms": float(latency.mean()),
-            "p95_ms": float(np.percentile(latency, 95)),
+            "accuracy": float(self.correct.mean()),
+            "latency_ms": float(self.latency.mean()),
+            "p95_ms": float(np.percentile(self.latency, 95)),
             "forwarded": float(per_device.forwarded.sum() / r),
             "models_queried": float(per_device.queried.sum() / r),
         }

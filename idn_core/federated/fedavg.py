@@ -113,64 +113,67 @@ def run_fedavg(
     check_choice("backend", backend, ("inprocess", "flower"))
     check_positive_int("rounds", rounds)
     check_positive_int("local_epochs", local_epochs)
-    parts = [np.asarray(p, dtype=np.int64) for p in partitions]
-    for k, p in enumerate(parts):
-        if p.size == 0:
-            raise ValueError(f"client {k} has no data; every node in FedAvg needs samples")
+    parts = _checked_partitions(partitions)
     sample_weight = check_sample_weight(sample_weight, len(y))
     skipped = _zero_weight_clients(sample_weight, parts)
     start = time.perf_counter()
     torch.manual_seed(seed)
     state = init_state or module_state(spec.build(x.shape[1], n_classes))
+    show = progress_enabled() if progress is None else progress
+    job = FedAvgJob(spec, x, y, parts, local_epochs, fraction, seed, n_classes, sample_weight)
     if backend == "flower":
         state, rows, timings = run_fedavg_flower(
-            spec,
-            x,
-            y,
-            parts,
-            state,
-            rounds=rounds,
-            local_epochs=local_epochs,
-            fraction=fraction,
-            seed=seed,
-            n_classes=n_classes,
-            sample_weight=sample_weight,
-            evaluate=evaluate,
-            backend_config=backend_config,
-            progress=progress_enabled() if progress is None else progress,
-        )
-        history = pd.DataFrame(rows)
-        return FedAvgResult(
-            spec, state, history, x.shape[1], n_classes, backend, timings, tuple(skipped)
-        )
-    rng = np.random.default_rng(seed)
+            spec, x, y, parts, state, rounds=rounds, local_epochs=local_epochs,
+            fraction=fraction, seed=seed, n_classes=n_classes, sample_weight=sample_weight,
+            evaluate=evaluate, backend_config=backend_config, progress=show,
+        )  # fmt: skip
+    else:
+        state, rows, timings = _run_rounds(job, state, rounds, evaluate, show, start)
+    history = pd.DataFrame(rows)
+    return FedAvgResult(
+        spec, state, history, x.shape[1], n_classes, backend, timings, tuple(skipped)
+    )
+
+
+@dataclass(frozen=True)
+class FedAvgJob:
+    """What every round of one FedAvg run shares: model, pooled data, partitions, recipe."""
+
+    spec: ModelSpec
+    x: np.ndarray
+    y: np.ndarray
+    parts: list[np.ndarray]
+    local_epochs: int
+    fraction: float
+    seed: int
+    n_classes: int
+    sample_weight: np.ndarray | None
+
+
+def _checked_partitions(partitions: Sequence[np.ndarray]) -> list[np.ndarray]:
+    """Partitions as int64 index arrays; every client must hold data."""
+    parts = [np.asarray(p, dtype=np.int64) for p in partitions]
+    for k, p in enumerate(parts):
+        if p.size == 0:
+            raise ValueError(f"client {k} has no data; every node in FedAvg needs samples")
+    return parts
+
+
+def _run_rounds(
+    job: FedAvgJob,
+    state: State,
+    rounds: int,
+    evaluate: Callable[[State], dict[str, float]] | None,
+    show: bool,
+    start: float,
+) -> tuple[State, list[dict[str, Any]], dict[str, Any]]:
+    """The in-process loop: ``rounds`` rounds from ``state``; returns state, rows, timings."""
+    rng = np.random.default_rng(job.seed)
     rows = []
     marks = [time.perf_counter()]
-    show = progress_enabled() if progress is None else progress
-    for r in tqdm(range(rounds), desc=f"FedAvg {spec.name}", disable=not show, leave=False):
-        chosen = sample_clients(len(parts), fraction, rng)
-        updates = [
-            client_update(
-                state,
-                spec,
-                x[parts[k]],
-                y[parts[k]],
-                input_length=x.shape[1],
-                n_classes=n_classes,
-                local_epochs=local_epochs,
-                seed=client_seed(seed, r, int(k)),
-                sample_weight=None if sample_weight is None else sample_weight[parts[k]],
-            )
-            for k in chosen
-        ]
-        if sum(u.weight for u in updates) > 0:
-            state = weighted_average([u.state for u in updates], [u.weight for u in updates])
-        row = {
-            "round": r + 1,
-            "clients": len(chosen),
-            "samples": sum(u.n_samples for u in updates),
-            "skipped": sum(u.skipped for u in updates),
-        }
+    for r in tqdm(range(rounds), desc=f"FedAvg {job.spec.name}", disable=not show, leave=False):
+        chosen = sample_clients(len(job.parts), job.fraction, rng)
+        state, row = _one_round(job, state, r, chosen)
         if evaluate is not None:
             row.update(evaluate(state))
         rows.append(row)
@@ -180,10 +183,36 @@ def run_fedavg(
         "round_s": [float(v) for v in np.diff(marks)],
         "teardown_s": 0.0,
     }
-    history = pd.DataFrame(rows)
-    return FedAvgResult(
-        spec, state, history, x.shape[1], n_classes, backend, timings, tuple(skipped)
-    )
+    return state, rows, timings
+
+
+def _one_round(
+    job: FedAvgJob, state: State, r: int, chosen: np.ndarray
+) -> tuple[State, dict[str, Any]]:
+    """Round ``r``: the ``chosen`` clients train from ``state``; the server averages them."""
+    updates = [
+        client_update(
+            state,
+            job.spec,
+            job.x[job.parts[k]],
+            job.y[job.parts[k]],
+            input_length=job.x.shape[1],
+            n_classes=job.n_classes,
+            local_epochs=job.local_epochs,
+            seed=client_seed(job.seed, r, int(k)),
+            sample_weight=None if job.sample_weight is None else job.sample_weight[job.parts[k]],
+        )
+        for k in chosen
+    ]
+    if sum(u.weight for u in updates) > 0:
+        state = weighted_average([u.state for u in updates], [u.weight for u in updates])
+    row = {
+        "round": r + 1,
+        "clients": len(chosen),
+        "samples": sum(u.n_samples for u in updates),
+        "skipped": sum(u.skipped for u in updates),
+    }
+    return state, row
 
 
 def _zero_weight_clients(
