@@ -19,6 +19,7 @@ executed-notebook cache key.
 from idn_core.book.build import build_book
 from idn_core.book.cache import library_digest, merge_prose
 from idn_core.book.execute import default_jobs, execute_all, execute_notebook
+from idn_core.book.glued import glued_values
 from idn_core.book.params import load_profiles
 from idn_core.book.records import (
     BookBuildError,
@@ -35,6 +36,7 @@ from idn_core.book.runner import cell_timeout_s
 from idn_core.book.toc import default_root, plan, toc_files, toc_notebooks
 
 __all__ = [
+    "glued_values",
     "BookBuildError",
     "CacheWarning",
     "Notebook",

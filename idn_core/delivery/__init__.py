@@ -22,7 +22,6 @@ from idn_core.delivery.evaluation import (
 )
 from idn_core.delivery.experiments import (
     DeliverySetup,
-    answer_shares,
     cascade_choice,
     choose_policies,
     family_curve,
@@ -83,7 +82,6 @@ __all__ = [
     "Playground",
     "PlaygroundResult",
     "SampleWeights",
-    "answer_shares",
     "cascade_answer",
     "cascade_choice",
     "cascade_decision",

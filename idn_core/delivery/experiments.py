@@ -15,7 +15,7 @@ import pandas as pd
 
 from idn_core.delivery.evaluation import pareto_front
 from idn_core.delivery.oracle_bound import oracle_accuracy_at, oracle_frontier, oracle_latency_for
-from idn_core.delivery.policies import GainAwareForwarding, LearnedForwarding, cascade_answer
+from idn_core.delivery.policies import GainAwareForwarding, LearnedForwarding
 from idn_core.delivery.sample_weights import (
     SampleWeights,
     decision_metrics,
@@ -255,9 +255,3 @@ def headline(
         "oracle_savings_captured": (1 - ratio) / (1 - oracle_ratio),
         "test_acc_gap_pp": float(chosen.gap_pp),
     }
-
-
-def answer_shares(conf: np.ndarray, thresholds: np.ndarray, weights: SampleWeights) -> np.ndarray:
-    """Share of requests answered at each tier by a cascade with ``thresholds``: ``(K,)``."""
-    answer = cascade_answer(conf[: len(thresholds)], thresholds)
-    return np.bincount(answer, weights=weights.count, minlength=len(thresholds) + 1)

@@ -26,10 +26,10 @@ from idn_core.federated.experiments import (
     fedavg_study,
     make_partitions,
     mean_std,
-    served_accuracy_at_shares,
     tier_latencies_ms,
 )
 from idn_core.federated.fedavg import (
+    FedAvgJob,
     FedAvgResult,
     node_test_indices,
     per_node_accuracy,
@@ -55,6 +55,7 @@ __all__ = [
     "DeliveryTrainingResult",
     "EarlyExitConfig",
     "EarlyExitResult",
+    "FedAvgJob",
     "FedAvgResult",
     "SCHEMES",
     "backend_config",
@@ -77,7 +78,6 @@ __all__ = [
     "run_fedavg",
     "sample_clients",
     "served_accuracy",
-    "served_accuracy_at_shares",
     "share_thresholds",
     "tier_latencies_ms",
     "tradeoff_curve",

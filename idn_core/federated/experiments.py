@@ -13,13 +13,10 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from idn_core._util.validation import check_choice, check_fraction, check_positive_int
-from idn_core.delivery.policies import cascade_answer
 from idn_core.federated.delivery_aware import (
     max_confidence,
     result_logits,
     run_delivery_training,
-    served_accuracy,
-    share_thresholds,
     tradeoff_curve,
 )
 from idn_core.federated.fedavg import node_test_indices, run_fedavg
@@ -208,15 +205,6 @@ def delivery_study(
         "tradeoff": pd.concat(curves, ignore_index=True),
         "latency": pd.DataFrame({"tier": tiers, "latency_ms": latency}),
     }
-
-
-def served_accuracy_at_shares(
-    logits_val: np.ndarray, logits_test: np.ndarray, y_test: np.ndarray, shares: Sequence[float]
-) -> dict[str, float]:
-    """Served accuracy on test with thresholds calibrated on validation to serve ``shares``."""
-    thr = share_thresholds(max_confidence(logits_val[:-1]), shares)
-    tiers = cascade_answer(max_confidence(logits_test[:-1]), thr)
-    return served_accuracy(logits_test, y_test, tiers)
 
 
 def mean_std(frame: pd.DataFrame, by: Sequence[str], columns: Sequence[str]) -> pd.DataFrame:

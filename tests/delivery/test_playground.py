@@ -147,7 +147,7 @@ def test_dashboard_updates_and_refuses_placements_over_budget(pg: Playground) ->
     dash.models.value = ("cnn-device", "cnn-edge")
     assert dash.message.value == "" and dash.placement.models_on("edge-0") == dash.models.value
     dash.policy.value = "oracle"
-    assert "accuracy" in dash.output.value and dash.result == dash.result
+    assert "accuracy" in dash.output.value
     assert dash.result.summary["accuracy"] >= before["accuracy"]
 
 

@@ -122,15 +122,3 @@ def test_learning_rate_sweep_reports_each_scale(inst) -> None:
     assert list(table.index) == [10.0, 1000.0] and set(runs) == {10.0, 1000.0}
     assert table["fractional entries at the end"].between(0, 1).all()
     assert np.array_equal(runs[10.0][1], comp.result.gains["offline optimum"])
-
-
-def test_dashboard_builds_and_reruns(monkeypatch) -> None:
-    import ipywidgets
-
-    from idn_core.views import placement_dashboard
-
-    monkeypatch.setenv("IDN_BOOK_BUILD", "1")  # figures as HTML, never a browser window
-    board = placement_dashboard(placement_topology(), catalogue(2), horizon=6, rate=100.0)
-    assert isinstance(board, ipywidgets.interactive)
-    board.children[1].value = "shifting"  # the demand dropdown reruns the comparison
-    assert board.kwargs["demand_kind"] == "shifting"
