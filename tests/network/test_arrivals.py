@@ -104,7 +104,7 @@ def test_from_stream_and_bad_streams():
         TimedRequests.from_stream(stream, np.array([0.0, 0.2, np.nan, 0.3, 0.4]))
     with pytest.raises(ValueError, match="arrival_s must be >= 0"):
         TimedRequests.from_stream(stream, np.array([-1.0, 0.2, 0.3, 0.3, 0.4]))
-    with pytest.raises(ValueError, match="sample must have shape"):
+    with pytest.raises(ValueError, match="arrival_s must have one entry per request"):
         TimedRequests.from_stream(stream, np.arange(4.0))
     with pytest.raises(ValueError, match="device must lie in"):
         TimedRequests(stream.sample, stream.device + 5, ("a", "b"), 4, np.arange(5.0))
