@@ -660,3 +660,17 @@ def test_aggregate_exit_updates_garbage(server_lr, weights, participation, node)
     )
     if out is not None:
         assert np.isfinite(out["w"]).all()
+
+
+@pytest.mark.parametrize(("seed", "error"), [(-1, ValueError), ("0", TypeError), (1.5, TypeError)])
+def test_fedavg_and_infida_name_a_bad_seed(seed, error) -> None:
+    from idn_core.federated import run_fedavg
+    from idn_core.learning import ModelSpec
+    from idn_core.placement import Infida
+
+    spec = ModelSpec("m", "edge", "mlp", {"hidden": [4]})
+    x, y = np.zeros((4, 8), np.float32), np.array([0, 1, 0, 1])
+    with pytest.raises(error, match="seed"):
+        run_fedavg(spec, x, y, [np.arange(4)], rounds=1, seed=seed, n_classes=2)
+    with pytest.raises(TypeError, match="inst"):
+        Infida(None, 1.0)

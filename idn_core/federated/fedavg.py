@@ -29,7 +29,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from idn_core._util.validation import check_choice, check_positive_int
+from idn_core._util.validation import check_choice, check_positive_int, check_seed
 from idn_core.federated.fedavg_flower import run_fedavg_flower
 from idn_core.federated.rounds import (
     check_sample_weight,
@@ -111,6 +111,7 @@ def run_fedavg(
         (CPUs/GPUs per client, an existing Ray cluster's address); default: all local cores.
     """
     check_choice("backend", backend, ("inprocess", "flower"))
+    check_seed(seed)
     check_positive_int("rounds", rounds)
     check_positive_int("local_epochs", local_epochs)
     parts = _checked_partitions(partitions)

@@ -35,6 +35,8 @@ from idn_core._util.validation import (
     check_fraction,
     check_positive,
     check_positive_int,
+    check_seed,
+    check_type,
 )
 from idn_core.placement.instance import PlacementInstance, subgradient
 
@@ -399,6 +401,7 @@ class Infida:
         repair: bool = False,
         memory: float = 0.95,
     ) -> None:
+        check_type("inst", inst, PlacementInstance)
         self.inst = inst
         self.repair = bool(repair)
         self.memory = check_fraction("memory", memory, open_high=True)
@@ -407,7 +410,7 @@ class Infida:
         self.eta = check_positive("learning_rate", learning_rate)
         self.period = check_positive_int("period", period)
         self.fill = bool(fill)
-        self.rng = np.random.default_rng(seed)
+        self.rng = np.random.default_rng(check_seed(seed))
         a = inst.allowed
         self.levels = integral_levels(inst.sizes_kb, inst.budgets_kb, a)
         self.y = project_capped_simplex(np.where(a, 1.0, 0.0), inst.sizes_kb, self.levels, a)
