@@ -15,6 +15,7 @@ from idn_core.placement import (
     build_instance,
     depround,
     depround_bias,
+    gain,
     integral_levels,
     make_loads,
     optimal_static,
@@ -164,6 +165,7 @@ def test_infida_respects_budgets_and_approaches_the_optimum() -> None:
     loads = make_loads(inst, T, rate=150.0, seed=0, task_exponent=1.2)
     eta = 100 * theory_learning_rate(inst, T, float(loads.max()))
     policy = Infida(inst, eta, seed=0)
+    start = policy.allocation().copy()
     xs = []
 
     class Spy:
@@ -181,8 +183,11 @@ def test_infida_respects_budgets_and_approaches_the_optimum() -> None:
         inst.check_allocation(x, integral=True)  # never over a budget
     opt = optimal_static(inst, loads)
     # The guarantee is (1 - 1/e) of the best static allocation; on this knapsack-like
-    # instance INFIDA does much better, and its fractional state is close to the optimum.
-    assert res.gains["spy"][T // 2 :].mean() >= 0.8 * opt.gain > (1 - 1 / np.e) * opt.gain
+    # instance INFIDA does better (0.85), and it learned it: the allocation it started
+    # from gains a third of the optimum on the same slots.
+    later = res.gains["spy"][T // 2 :].mean()
+    assert later >= 0.8 * opt.gain
+    assert later >= 2 * gain(inst, start, loads[T // 2 :]).mean()
 
 
 def test_infida_update_period_and_learning_rate_are_checked() -> None:
@@ -201,14 +206,35 @@ def test_infida_update_period_and_learning_rate_are_checked() -> None:
     assert not np.array_equal(policy.fractional(), y0)
 
 
+def task_shift_loads(inst, horizon: int, seed: int = 0) -> np.ndarray:
+    """Poisson(60) requests of task t0 only in the first half, of task t1 only in the second."""
+    task = np.array([t for t, _ in inst.types])
+    loads = np.zeros((horizon, len(inst.types)))
+    rng = np.random.default_rng(seed)
+    half = horizon // 2
+    loads[:half, task == "t0"] = rng.poisson(60, (half, (task == "t0").sum()))
+    loads[half:, task == "t1"] = rng.poisson(60, (horizon - half, (task == "t1").sum()))
+    return loads
+
+
+def memory_per_task(inst, x: np.ndarray) -> dict[str, float]:
+    """KiB that ``x`` holds for each task's models on the caching nodes (not the repository)."""
+    caching = [v for v, n in enumerate(inst.nodes) if n != "cloud"]
+    tasks = np.array([c.task for c in inst.catalogue])
+    return {t: float(x[caching][:, tasks == t].sum(axis=0) @ inst.sizes_kb[tasks == t])
+            for t in ("t0", "t1")}  # fmt: skip
+
+
 def test_fixed_share_keeps_budgets_and_a_floor_and_follows_a_shift() -> None:
     inst = build_instance(tiny_topology(edge_kb=12.0), catalogue(2), alpha=100.0, capacity=40.0)
-    T = 400
-    loads = make_loads(inst, T, rate=150.0, seed=0, task_exponent=1.2, kind="shifting", n_phases=2)
+    T = 200
+    loads = task_shift_loads(inst, T)
     eta = 3000 * theory_learning_rate(inst, T, float(loads.max()))
     plain, shared = Infida(inst, eta, seed=0), Infida(inst, eta, seed=0, share=0.01)
     y0 = shared.fractional().copy()
+    held = []
     for r in loads:
+        held.append({**memory_per_task(inst, shared.allocation()), "x": shared.allocation()})
         plain.observe(r)
         shared.observe(r)
         y = shared.fractional()
@@ -216,6 +242,18 @@ def test_fixed_share_keeps_budgets_and_a_floor_and_follows_a_shift() -> None:
         assert (used <= inst.budgets_kb + 1e-6).all()  # a mix of feasible states is feasible
         assert (y >= 0.01 * y0 - 1e-12).all()  # nothing decays below the share of its start
         inst.check_allocation(shared.allocation(), integral=True)
+    held.append({**memory_per_task(inst, shared.allocation()), "x": shared.allocation()})
+    # Only t0 is requested in the first half: by its end the nodes hold t0's models; once
+    # only t1 is requested they move to t1's, and stay there.
+    # Only t0 is requested in the first half, only t1 in the second: 20 slots after each
+    # change, the edge holds the requested task's edge model, and at least two thirds of
+    # the memory held on the caching nodes goes to the requested task (the share keeps a
+    # little of the other task's models in play on the devices, where neither gains).
+    edge, models = inst.nodes.index("edge-0"), [c.name for c in inst.catalogue]
+    for t in list(range(20, T // 2)) + list(range(T // 2 + 20, T + 1)):
+        task, other = ("t0", "t1") if t <= T // 2 else ("t1", "t0")
+        assert held[t]["x"][edge, models.index(f"{task}:edge")] == 1, t
+        assert held[t][task] >= 2 * held[t][other], t
     # Without the share some entries collapse towards 0; with it none does.
     allowed = inst.allowed
     assert plain.fractional()[allowed].min() < 0.01 * y0[allowed].min()
