@@ -110,13 +110,19 @@ def test_training_errors_name_the_problem(small_data):
 
 
 def test_shift_augmentation_shifts_each_row_independently():
-    x = torch.arange(20, dtype=torch.float32).reshape(2, 10)
+    x = torch.arange(2000, dtype=torch.float32).reshape(200, 10)  # distinct values
     rng = np.random.default_rng(0)
 
     shifted = training.random_circular_shift(x, 3, rng)
 
-    for row, out in zip(x, shifted, strict=True):
-        assert sorted(out.tolist()) == sorted(row.tolist())
+    offsets = []
+    for row, out in zip(x.numpy(), shifted.numpy(), strict=True):
+        # each row is its own circular shift by an offset in [-3, 3], the same row's values
+        matches = [s for s in range(-3, 4) if np.array_equal(out, np.roll(row, s))]
+        assert len(matches) == 1, (row, out)
+        offsets.append(matches[0])
+    # every offset in the range occurs, drawn per row (200 rows)
+    assert sorted(set(offsets)) == list(range(-3, 4))
 
 
 def test_weights_do_not_depend_on_the_callers_thread_count(small_data, monkeypatch):
