@@ -280,10 +280,23 @@ def test_gain_aware_extremes_and_monotone_forwarding():
 def test_gain_aware_per_device_latencies_give_per_device_decisions():
     table, lat, conf = synthetic(6, 3, n_samples=300)
 
-    rule = GainAwareForwarding(5e-3).fit(conf[:2], table.correct(), lat.answer_latency_ms())
+    latencies = lat.answer_latency_ms()
+    rule = GainAwareForwarding(1e-2).fit(conf[:2], table.correct(), latencies)
     dec = rule.decide(conf[:2])
 
     assert dec.queried.shape == (len(lat.devices), table.n_samples, 3)
+    # Each device's decision is the rule fitted on that device's latencies alone ...
+    for d in range(len(lat.devices)):
+        alone = GainAwareForwarding(1e-2).fit(conf[:2], table.correct(), latencies[d : d + 1])
+        single = alone.decide(conf[:2])
+        np.testing.assert_array_equal(dec.answer_tier[d], single.answer_tier)
+        np.testing.assert_array_equal(dec.queried[d], single.queried)
+    # ... and the three devices, with their different latencies, all decide differently.
+    assert all(
+        (dec.answer_tier[a] != dec.answer_tier[b]).any()
+        for a in range(len(lat.devices))
+        for b in range(a)
+    )
 
 
 def test_learned_forwarding_gives_out_of_fold_and_test_confidences():
