@@ -355,11 +355,24 @@ def test_every_chapter_has_a_summary_then_exercises(nb: book.Notebook) -> None:
     assert headings.index("summary") < headings.index("exercises"), headings
 
 
+# Each notebook records the process that runs papermill (its kernel's parent), then waits
+# until both have started: only two processes running at once get past the barrier early.
+BARRIER = """import os, pathlib, time
+pids = pathlib.Path({root!r}) / "pids"
+pids.mkdir(exist_ok=True)
+(pids / "{name}").write_text(str(os.getppid()))
+deadline = time.time() + 30
+while len(list(pids.iterdir())) < 2 and time.time() < deadline:
+    time.sleep(0.05)
+print('{name}' * k)"""
+
+
 @pytest.mark.slow
 def test_notebooks_after_the_first_run_in_parallel_workers(fake_book) -> None:
     root = fake_book()
     for name in ("c", "d"):
-        write_notebook(root / "notebooks" / f"{name}.ipynb", "k = 1", f"print('{name}' * k)")
+        body = BARRIER.format(root=str(root), name=name)
+        write_notebook(root / "notebooks" / f"{name}.ipynb", "k = 1", body)
     toc = (root / "_toc.yml").read_text() + "  - file: notebooks/c\n  - file: notebooks/d\n"
     (root / "_toc.yml").write_text(toc)
     (root / "notebooks" / "d.ipynb").write_text(
@@ -370,6 +383,10 @@ def test_notebooks_after_the_first_run_in_parallel_workers(fake_book) -> None:
         book.execute_all("quick", root=root, jobs=2)
 
     assert "notebook d (notebooks/d.ipynb, profile quick) failed" in str(info.value)
+    parents = {p.name: int(p.read_text()) for p in (root / "pids").iterdir()}
+    assert set(parents) == {"c", "d"}
+    assert parents["c"] != parents["d"]  # two worker processes, at the same time
+    assert os.getpid() not in parents.values()  # neither is the test's own process
     executed = root / "_build/executed/quick/notebooks"
     assert sorted(p.name for p in executed.glob("*.ipynb")) == [
         "a.ipynb", "b.ipynb", "c.ipynb", "d.failed.ipynb",
