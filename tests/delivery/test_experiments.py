@@ -3,9 +3,18 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
-from idn_core.delivery import cascade_decision, evaluate, summarize
+from idn_core.delivery import (
+    Decision,
+    GainAwareForwarding,
+    cascade_decision,
+    evaluate,
+    forward_to,
+    oracle_accuracy_at,
+    summarize,
+)
 from idn_core.delivery import diagnostics as diag
 from idn_core.delivery import experiments as dx
 from idn_core.network import load_scenario
@@ -78,3 +87,106 @@ def test_tolerance_coverage_reports_each_rule(quick):
     assert ((cov.coverage >= 0) & (cov.coverage <= 1)).all()
     # a stricter rule never chooses a cheaper setting on average
     assert cov.mean_latency_ratio.iloc[0] <= cov.mean_latency_ratio.iloc[1] + 1e-9
+
+
+def path_cascade(conf: np.ndarray, thresholds, path: list[int], n_tiers: int) -> Decision:
+    """A cascade over the tiers ``path`` written out: answer at the first hop whose
+    confidence reaches its threshold (else the last tier; threshold 1 always forwards),
+    querying the path up to it."""
+    answer = np.full(conf.shape[1], len(path) - 1)
+    for h in reversed(range(len(path) - 1)):
+        answer = np.where((conf[h] >= thresholds[h]) & (thresholds[h] < 1), h, answer)
+    queried = np.zeros((conf.shape[1], n_tiers), dtype=bool)
+    for j, tier in enumerate(path):
+        queried[:, tier] = answer >= j
+    return Decision(queried, np.asarray(path)[answer])
+
+
+def reference_metrics(setup, decision) -> tuple[float, float]:
+    """Test accuracy and mean latency of ``decision`` by the per-request evaluator."""
+    row = summarize(evaluate(decision, setup.test, setup.requests, setup.latency))
+    return row["accuracy"], row["latency_ms"]
+
+
+def test_oracle_test_frontier_spans_local_only_to_the_oracle_on_the_requests(quick):
+    _, setup = quick
+
+    front = dx.oracle_test_frontier(setup)
+
+    sample = setup.requests.sample
+    correct = setup.test.correct()
+    local = reference_metrics(setup, forward_to(0, setup.test.n_samples, setup.test.n_models))
+    assert (front.accuracy.iloc[0], front.latency_ms.iloc[0]) == pytest.approx(local)
+    assert front.accuracy.iloc[-1] == pytest.approx(correct.any(axis=0)[sample].mean())
+    assert front.latency_ms.is_monotonic_increasing and front.accuracy.is_monotonic_increasing
+    # concave: each extra ms buys less accuracy than the one before
+    slope = np.diff(front.accuracy) / np.maximum(np.diff(front.latency_ms), 1e-12)
+    assert (np.diff(slope) <= 1e-9).all()
+
+
+@pytest.mark.parametrize("tiers", [None, (0, 2)])
+def test_family_curve_rows_match_the_per_request_evaluator_and_stay_under_the_oracle(quick, tiers):
+    _, setup = quick
+    family = "max_prob calibrated"
+
+    curve = dx.family_curve(setup, family, tiers, n_grid=15)
+
+    front = dx.oracle_test_frontier(setup)
+    path = list(tiers or range(setup.test.n_models))
+    conf = setup.conf_test[family][path[:-1]]
+    for _, row in curve.iterrows():
+        thresholds = [row[f"t{h}"] for h in range(len(path) - 1)]
+        decision = path_cascade(conf, thresholds, path, setup.test.n_models)
+        assert (row.accuracy, row.latency_ms) == pytest.approx(reference_metrics(setup, decision))
+        assert row.accuracy <= oracle_accuracy_at(front, row.latency_ms) + 1e-9
+    assert curve.forwarded.min() == 0 and curve.forwarded.max() > 0.5  # local-only and beyond
+
+
+def test_gain_aware_curve_matches_the_evaluator_and_forwards_less_as_alpha_grows(quick):
+    _, setup = quick
+    alphas = np.array([0.0, 1e-3, 1e-2, 1e-1])
+
+    curve = dx.gain_aware_curve(setup, alphas)
+
+    assert curve.groupby("alpha").split.apply(list).tolist() == [["val", "test"]] * 4
+    test = curve[curve.split == "test"].set_index("alpha")
+    front = dx.oracle_test_frontier(setup)
+    lat_row = setup.latency.answer_latency_ms().mean(axis=0, keepdims=True)
+    family = "max_prob calibrated"
+    h = setup.test.n_models - 1
+    for alpha, row in test.iterrows():
+        rule = GainAwareForwarding(alpha).fit(
+            setup.conf_val[family][:h], setup.val.correct(), lat_row
+        )
+        decision = rule.decide(setup.conf_test[family][:h])
+        assert (row.accuracy, row.latency_ms) == pytest.approx(reference_metrics(setup, decision))
+        assert row.accuracy <= oracle_accuracy_at(front, row.latency_ms) + 1e-9
+    assert test.forwarded.is_monotonic_decreasing
+    assert test.forwarded.iloc[0] > 0.5 and test.forwarded.iloc[-1] == 0  # alpha 0.1 stays local
+    cloud = setup.test.correct()[-1][setup.requests.sample].mean()
+    assert test.gap.tolist() == pytest.approx((test.accuracy - cloud).tolist())
+
+
+def test_what_if_perfect_hops_capture_more_than_the_real_cascade(quick):
+    scenario, setup = quick
+
+    out = diag.what_if(scenario, setup, tolerance=0.005)
+
+    names = list(scenario.zoo.models)
+    x, y = scenario.zoo.dataset.split("test")
+    acc = {
+        n: float((m.predict_logits(x).argmax(1) == y).mean())
+        for n, m in scenario.zoo.models.items()
+    }
+    assert out["regional_as_edge_acc"] == pytest.approx(
+        [acc[names[0]], acc[names[2]], acc[names[3]]], abs=1e-4
+    )
+    assert out["edge_as_device_regional_as_edge_acc"] == pytest.approx(
+        [acc[names[1]], acc[names[2]], acc[names[3]]], abs=1e-4
+    )
+    # the real cascade, chosen by the same rule on the same requests
+    real = dx.cascade_choice(setup, "max_prob calibrated", 0.005, 100)
+    head = dx.headline(setup, pd.DataFrame([{**real, "chosen": True, "gap_pp": 0.0}]))
+    captured = head["oracle_savings_captured"]
+    for key in ("perfect_device_hop", "perfect_edge_hop"):
+        assert captured < out[key] <= 1.0, key
