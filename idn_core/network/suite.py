@@ -71,6 +71,11 @@ class ScenarioSpec:
         if unknown:
             raise ValueError(f"memory_kb of {self.name!r} names unknown tiers {sorted(unknown)}")
 
+    @property
+    def path_tiers(self) -> tuple[str, ...]:
+        """Tiers of a device's path, from the device up (a regional hop if the tree has one)."""
+        return ("device", "edge", *(("regional",) if self.n_regional else ()), "cloud")
+
     def sample_count(self, num_samples: int | None) -> int | None:
         """The sample count passed to the dataset: ``num_samples`` for MNIST-1D scenarios
         (``None`` = the book's 20,000); digits scenarios always use all 1,797 images, since
@@ -132,6 +137,29 @@ def get_scenario(name: str) -> ScenarioSpec:
     if name not in SCENARIOS:
         raise ValueError(f"scenario: unknown name {name!r}; the suite holds {scenario_names()}")
     return SCENARIOS[name]
+
+
+def require_scenario(
+    name: str, *, tiers: tuple[str, ...] | None = None, datasets: tuple[str, ...] | None = None
+) -> ScenarioSpec:
+    """The spec of ``name`` if it has path ``tiers`` and one of ``datasets`` (``None``: any).
+
+    For code that holds only on some scenarios (a chapter section written for a
+    device-edge-cloud path, or naming one zoo's models): ``ValueError`` saying what the
+    scenario has and what is needed, instead of a failure deep inside.
+    """
+    spec = get_scenario(name)
+    if tiers is not None and spec.path_tiers != tuple(tiers):
+        raise ValueError(
+            f"scenario {name!r} has path tiers {spec.path_tiers}; this needs {tuple(tiers)} "
+            f"(scenarios that have it: {[n for n, s in SCENARIOS.items() if s.path_tiers == tuple(tiers)]})"
+        )
+    if datasets is not None and (spec.dataset not in datasets or spec.recipe != "standard"):
+        raise ValueError(
+            f"scenario {name!r} uses the {spec.recipe} {spec.dataset} zoo; this needs the "
+            f"standard zoo of {tuple(datasets)}"
+        )
+    return spec
 
 
 def scenario_dataset(name: str, *, num_samples: int | None = None, seed: int = 0) -> Dataset:

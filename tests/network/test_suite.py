@@ -14,6 +14,7 @@ from idn_core.network import (
     get_scenario,
     load_named_scenario,
     load_scenario,
+    require_scenario,
     scenario_dataset,
     scenario_names,
     scenario_topology,
@@ -135,3 +136,14 @@ def test_graded_tiers_are_three_points_apart():
 
     acc = np.array(list(scenario.test.accuracy().values()))
     assert (np.diff(acc) >= 0.03).all(), acc
+
+
+def test_path_tiers_and_requirements_name_what_is_missing():
+    assert get_scenario("graded-four-tier").path_tiers == TIERS
+    assert get_scenario(RUNNING_SCENARIO).path_tiers == ("device", "edge", "cloud")
+    assert require_scenario("digits", tiers=("device", "edge", "cloud")).dataset == "digits"
+    with pytest.raises(ValueError, match=r"path tiers.*this needs.*published-noise"):
+        require_scenario("graded-four-tier", tiers=("device", "edge", "cloud"))
+    with pytest.raises(ValueError, match="standard zoo"):
+        require_scenario("graded-four-tier", datasets=("mnist1d",))
+    assert require_scenario("raised-noise", datasets=("mnist1d",)).recipe == "standard"

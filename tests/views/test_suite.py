@@ -17,7 +17,9 @@ def table() -> pd.DataFrame:
 
 
 def test_one_panel_per_headline_with_the_table_values():
-    fig = suite_headlines_figure(table(), {"captured": "captured", "gain": "gain"}, {"gain": "gain_sd"})
+    fig = suite_headlines_figure(
+        table(), {"captured": "captured", "gain": "gain"}, {"gain": "gain_sd"}
+    )
 
     assert len(fig.data) == 2
     assert list(fig.data[0].x) == ["a", "b"]
