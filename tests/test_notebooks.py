@@ -7,6 +7,7 @@ copies are cached and reused by test_book.py and `make book PROFILE=quick`.
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -94,3 +95,28 @@ def test_playground_oracle_bounds_every_policy() -> None:
     policies = ("pg_local_acc", "pg_cloud_acc", "pg_cascade_acc", "pg_gain_aware_acc")
     assert all(g["pg_oracle_acc"] >= g[k] for k in policies)
     assert g["pg_local_ms"] <= g["pg_cascade_ms"] <= g["pg_cloud_ms"] + 1e-9
+
+
+@pytest.mark.slow
+def test_anatomy_glues_the_graded_scenario_it_argues_from() -> None:
+    g = glued("01_anatomy")
+    assert g["graded_min_step_pp"] <= g["graded_max_step_pp"]
+    assert g["graded_edge_kb"] <= g["graded_edge_budget_kb"] < g["running_edge_budget_kb"]
+    assert g["running_edge_kb"] <= g["running_edge_budget_kb"]
+
+
+VERDICT = re.compile(r"on (every|no) scenario|on \d+ of \d+ scenarios( only)?")
+
+
+@pytest.mark.slow
+def test_across_scenarios_headlines_hold() -> None:
+    g = glued("09_across_scenarios")
+    assert g["n_scenarios"] == 4, "the quick profile runs the whole suite"
+    for key in ("captured", "ratio", "combo", "exit", "infida_greedy"):
+        assert g[f"{key}_lo"] <= g[f"{key}_hi"], key
+    assert g["captured_hi"] <= 1.0 + 1e-9 and 0.0 < g["ratio_lo"] <= g["ratio_hi"] <= 1.0 + 1e-9
+    assert g["hop_min_pp"] <= g["hop_max_pp"] and g["infida_greedy_lo"] > 0.0
+    assert g["infida_opt_lo"] >= ONE_MINUS_1_OVER_E, "INFIDA's guarantee on every scenario"
+    for key in ("combo_verdict", "exit_verdict", "gap_verdict", "infida_verdict"):
+        assert VERDICT.fullmatch(g[key]), (key, g[key])
+    assert g["infida_opt_verdict"] == "on every scenario"

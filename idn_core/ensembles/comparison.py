@@ -43,7 +43,13 @@ from idn_core.ensembles.combining import (
     stacked_running,
     vote_weights,
 )
-from idn_core.ensembles.paths import PathEnsemble, path_ensemble, stage_decision, stage_running
+from idn_core.ensembles.paths import (
+    PathEnsemble,
+    path_ensemble,
+    rule_accuracies,
+    stage_decision,
+    stage_running,
+)
 from idn_core.learning.outputs import OutputsTable
 from idn_core.learning.scores import confidence, fit_temperatures, table_confidences
 from idn_core.network.deployment import Placement
@@ -572,3 +578,16 @@ def boosting_rows(
         r["tau"] = float(tau)
         sweep.append(r)
     return rows, pd.DataFrame(sweep), float(out.n_queried.mean() / b.n_members)
+
+
+def path_rule_gain_pp(scenario: Scenario) -> float:
+    """Test accuracy (pp) of the best combination rule over every model of ``scenario``'s
+    path (all queried, rules fitted on validation, :func:`rule_accuracies`) minus the test
+    accuracy of the path's last model (the cloud's): what combining the models a request
+    could visit adds over asking the cloud. Negative when no rule beats the cloud."""
+    if not isinstance(scenario, Scenario):
+        raise TypeError(f"scenario must be a Scenario, got {type(scenario).__name__}")
+    ens = committee_ensemble(scenario)
+    rules = rule_accuracies(ens, {"path": list(range(len(scenario.path_models)))})
+    cloud = scenario.test.accuracy()[scenario.path_models[-1]]
+    return float(100 * (rules.iloc[0].drop("best member").max() - cloud))

@@ -56,6 +56,7 @@ from idn_core.learning.training import (
     train_model,
 )
 from idn_core.learning.zoo import (
+    ZOO_RECIPES,
     Zoo,
     build_zoo,
     zoo_specs,
@@ -74,6 +75,7 @@ __all__ = [
     "SCORES",
     "TIERS",
     "TrainedModel",
+    "ZOO_RECIPES",
     "Zoo",
     "build_zoo",
     "confidence",

@@ -61,13 +61,36 @@ _ZOO_SPECS: dict[str, list[ModelSpec]] = {
 }
 
 
-def zoo_specs(dataset: str, epochs: int | None = None) -> list[ModelSpec]:
-    """The zoo's model specs for ``dataset``, smallest first.
+#: A graded MNIST-1D zoo: the standard device and cloud models with two small 1-D CNNs
+#: between them, so that each tier's model beats the one below by several points and
+#: only a memory budget near each model's size (see the graded scenario of
+#: :mod:`idn_core.network.suite`) keeps the next tier's model out. The middle models use
+#: the device's recipe (60 epochs at a higher learning rate: they train to convergence).
+_GRADED_SPECS: list[ModelSpec] = [
+    _ZOO_SPECS["mnist1d"][0],
+    ModelSpec("cnn-edge-small", "edge", "cnn1d", {"channels": [4, 6, 12]}, epochs=60, lr=1e-2),
+    ModelSpec(
+        "cnn-regional-small", "regional", "cnn1d", {"channels": [6, 12, 16]}, epochs=60, lr=1e-2
+    ),
+    _ZOO_SPECS["mnist1d"][-1],
+]
+
+#: Zoo recipes: ``"standard"`` (every dataset; the running scenario's zoo) and
+#: ``"graded"`` (MNIST-1D only: a gap of several points at every hop).
+ZOO_RECIPES = ("standard", "graded")
+
+
+def zoo_specs(dataset: str, epochs: int | None = None, recipe: str = "standard") -> list[ModelSpec]:
+    """The zoo's model specs for ``dataset`` under ``recipe``, smallest first.
 
     ``epochs`` overrides every model's epoch count (small values for quick CI runs).
+    ``recipe`` is one of :data:`ZOO_RECIPES`; ``"graded"`` exists for MNIST-1D only.
     """
     check_choice("dataset", dataset, DATASETS)
-    specs = _ZOO_SPECS[dataset]
+    check_choice("recipe", recipe, ZOO_RECIPES)
+    if recipe == "graded" and dataset != "mnist1d":
+        raise ValueError(f"recipe 'graded' exists for dataset 'mnist1d' only, not {dataset!r}")
+    specs = _GRADED_SPECS if recipe == "graded" else _ZOO_SPECS[dataset]
     if epochs is not None:
         check_positive_int("epochs", epochs)
         specs = [replace(s, epochs=epochs) for s in specs]

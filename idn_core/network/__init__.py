@@ -2,7 +2,8 @@
 
 Nodes, links and tiers (:mod:`.topology`), which models each node holds (:mod:`.deployment`),
 the latency of answering or querying along a path (:mod:`.latency`,
-:mod:`.query_latency`), and the book's running scenario (:mod:`.scenario`).
+:mod:`.query_latency`), the book's running scenario (:mod:`.scenario`) and the suite of named scenarios
+(:mod:`.suite`).
 """
 
 from idn_core.network.arrivals import (
@@ -62,8 +63,21 @@ from idn_core.network.requests import (
 )
 from idn_core.network.scenario import (
     Scenario,
+    assemble_scenario,
     load_scenario,
     scenario_latency,
+)
+from idn_core.network.suite import (
+    RUNNING_SCENARIO,
+    SCENARIOS,
+    ScenarioSpec,
+    get_scenario,
+    load_named_scenario,
+    require_scenario,
+    scenario_dataset,
+    scenario_names,
+    scenario_topology,
+    scenario_zoo,
 )
 from idn_core.network.topology import (
     TIER_DEFAULTS,
@@ -91,19 +105,25 @@ __all__ = [
     "PoissonArrivals",
     "QUERY_MODES",
     "QueryLatency",
+    "RUNNING_SCENARIO",
     "RequestStream",
+    "SCENARIOS",
     "SERVICE_VARIABILITY",
     "Scenario",
+    "ScenarioSpec",
     "StationLoad",
     "TIER_DEFAULTS",
     "TimedRequests",
     "Topology",
     "UPLINK_LATENCY_MS",
     "anytime_answer",
+    "assemble_scenario",
     "deadline_metrics",
     "erlang_c",
     "evaluate_load",
     "fifo_departures",
+    "get_scenario",
+    "load_named_scenario",
     "load_scenario",
     "make_requests",
     "md1_wait_s",
@@ -116,8 +136,13 @@ __all__ = [
     "pattern_codes",
     "poisson_times",
     "request_deadlines",
+    "require_scenario",
+    "scenario_dataset",
     "scenario_latency",
+    "scenario_names",
     "scenario_network",
+    "scenario_topology",
+    "scenario_zoo",
     "select_tiers",
     "thinned_arrivals",
     "timed_requests",

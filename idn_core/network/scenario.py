@@ -139,6 +139,18 @@ def load_scenario(
     data = load_dataset(dataset, num_samples=num_samples, seed=seed, **generator_kwargs)
     zoo = build_zoo(data, seed, epochs=epochs, progress=progress)
     topology = tree_topology(n_edges=n_edges, devices_per_edge=devices_per_edge)
+    return assemble_scenario(zoo, topology)
+
+
+def assemble_scenario(zoo: Zoo, topology: Topology) -> Scenario:
+    """A :class:`Scenario` from a trained ``zoo`` on ``topology``: each node holds the zoo's
+    model of its tier (``ValueError`` from :class:`Placement` if it does not fit the node's
+    memory), and the path models are those on the first device's path."""
+    if not isinstance(zoo, Zoo):
+        raise TypeError(f"zoo must be a Zoo, got {type(zoo).__name__}")
+    if not isinstance(topology, Topology):
+        raise TypeError(f"topology must be a Topology, got {type(topology).__name__}")
+    data = zoo.dataset
     by_tier = {m.spec.tier: name for name, m in zoo.models.items()}
     assignment: dict[str, list[str]] = {}
     for node in topology.nodes:

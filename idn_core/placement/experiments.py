@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from idn_core._util.validation import check_positive, check_positive_int, check_seed
-from idn_core.network.scenario import load_scenario
+from idn_core.network.suite import RUNNING_SCENARIO, scenario_zoo
 from idn_core.network.topology import Topology, tree_topology
 from idn_core.placement.baselines import (
     LocalGreedy,
@@ -30,18 +30,24 @@ from idn_core.placement.instance import PlacementInstance, build_instance, serve
 
 
 def placement_catalogue(
-    n_tasks: int = 8, *, num_samples: int | None = None, epochs: int | None = None, seed: int = 0
+    n_tasks: int = 8,
+    *,
+    num_samples: int | None = None,
+    epochs: int | None = None,
+    seed: int = 0,
+    scenario: str = RUNNING_SCENARIO,
 ) -> list[CatalogueModel]:
-    """Catalogue of ``n_tasks`` tasks over the MNIST-1D and digits zoos (trained or cached)."""
+    """Catalogue of ``n_tasks`` tasks alternating between ``scenario``'s zoo and the digits
+    zoo (trained or cached). Task names start with the zoo's dataset (``mnist1d-1``,
+    ``digits-1``, ...); on the digits scenario both zoos are the digits zoo (``digits-1``,
+    ``digits-b-1``, ...)."""
     check_seed(seed)
-
     check_positive_int("n_tasks", n_tasks)
-    zoos = {
-        "mnist1d": load_scenario(num_samples=num_samples, epochs=epochs, seed=seed).zoo,
-        "digits": load_scenario("digits", epochs=epochs, seed=seed).zoo,
-    }
-    names = [("mnist1d", "digits")[i % 2] for i in range(n_tasks)]
-    return catalogue_from_zoos({f"{d}-{i // 2 + 1}": zoos[d] for i, d in enumerate(names)})
+    first = scenario_zoo(scenario, num_samples=num_samples, epochs=epochs, seed=seed)
+    zoos = [first, scenario_zoo("digits", epochs=epochs, seed=seed)]
+    labels = [first.dataset.name, "digits" if first.dataset.name != "digits" else "digits-b"]
+    tasks = {f"{labels[i % 2]}-{i // 2 + 1}": zoos[i % 2] for i in range(n_tasks)}
+    return catalogue_from_zoos(tasks)
 
 
 def placement_topology(n_edges: int = 2, devices_per_edge: int = 2) -> Topology:
