@@ -69,6 +69,10 @@ from idn_core.views.scenario import (
     tree_layout,
     zoo_figure,
 )
+from idn_core.views.tables import (
+    readable_frame,
+    readable_table,
+)
 
 __all__ = [
     "DeliveryExplorer",
@@ -99,6 +103,8 @@ __all__ = [
     "placement_gain_figure",
     "playground_figure",
     "playground_sweep",
+    "readable_frame",
+    "readable_table",
     "regret_figure",
     "regret_horizon_figure",
     "reliability_figure",

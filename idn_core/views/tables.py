@@ -1,0 +1,136 @@
+"""Tables formatted for people: units in headers, percentages as percentages, no raw floats.
+
+Notebooks end a table cell with :func:`readable_table`; :func:`readable_frame` is the pure
+formatting step (a frame of strings), which the tests check cell by cell. The rules:
+
+* a missing value (``None``, ``NaN``) prints as an empty-looking dash, never ``None``/``nan``;
+* an infinite value prints as ``∞`` (or ``-∞``), never ``inf``;
+* integers (and integral floats) print with thousands separators, never ``1e+06``;
+* other floats print with a fixed number of decimals (``digits``, per column if wanted);
+* ``percent`` columns hold fractions in [0, 1] and print as ``99.3 %``;
+* a bare ``0..n-1`` index is hidden; headers get their unit from the column's suffix
+  (``latency_ms`` -> ``latency (ms)``) unless ``headers`` names them.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from numbers import Integral, Real
+from typing import Any
+
+import pandas as pd
+
+__all__ = ["DASH", "readable_frame", "readable_header", "readable_table", "readable_value"]
+
+DASH = "–"
+"""What a missing value prints as."""
+
+_UNITS = {
+    "_ms": "ms",
+    "_s": "s",
+    "_kb": "KiB",
+    "_kib": "KiB",
+    "_pp": "pp",
+    "_pct": "%",
+    "_mb": "MB",
+}
+
+
+def readable_header(name: Any, percent: bool = False) -> str:
+    """``"latency_ms"`` -> ``"latency (ms)"``; a percent column gets ``(%)``."""
+    text = str(name)
+    unit = "%" if percent else None
+    for suffix, u in _UNITS.items():
+        if text.lower().endswith(suffix) and len(text) > len(suffix):
+            text, unit = text[: -len(suffix)], unit or u
+            break
+    text = text.replace("_", " ")
+    return f"{text} ({unit})" if unit else text
+
+
+def readable_value(value: Any, digits: int = 2, percent: bool = False) -> str:
+    """One cell as text, following the module's rules (``digits`` decimals for floats)."""
+    if isinstance(digits, bool) or not isinstance(digits, int) or digits < 0:
+        raise ValueError(f"digits must be a non-negative int, got {digits!r}")
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
+        return DASH
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, Real) and not isinstance(value, Integral) and math.isinf(float(value)):
+        return "∞" if float(value) > 0 else "-∞"
+    if percent:
+        if not isinstance(value, Real):
+            raise TypeError(f"a percent column holds numbers, got {value!r}")
+        return f"{100 * float(value):.{max(digits - 1, 1) if digits else 0}f} %"
+    if isinstance(value, Integral):
+        return f"{int(value):,}"
+    if isinstance(value, Real):
+        v = float(value)
+        if v.is_integer() and abs(v) >= 1000:
+            return f"{v:,.0f}"
+        return f"{v:,.{digits}f}"
+    if isinstance(value, (list, tuple)):
+        return ", ".join(readable_value(v, digits) for v in value)
+    return str(value)
+
+
+def readable_frame(
+    df: pd.DataFrame,
+    *,
+    percent: Iterable[str] = (),
+    digits: int | Mapping[str, int] = 2,
+    headers: Mapping[str, str] | None = None,
+    index: bool | None = None,
+) -> pd.DataFrame:
+    """``df`` as a frame of strings with readable headers (see the module's rules).
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        The table; columns may hold numbers, strings, lists or ``None``.
+    percent : iterable of str
+        Columns holding fractions in [0, 1], printed as percentages (one decimal fewer
+        than ``digits``, at least one: ``digits=2`` prints ``99.3 %``).
+    digits : int or mapping of column to int
+        Decimals of non-integral floats (default 2), globally or per column.
+    headers : mapping, optional
+        Explicit headers for some columns (default: from the column name and its unit suffix).
+    index : bool, optional
+        Keep the index as a first column. Default: keep it unless it is a bare ``0..n-1``.
+    """
+    if not isinstance(df, pd.DataFrame):
+        raise TypeError(f"df must be a pandas DataFrame, got {type(df).__name__}")
+    pct = set(percent)
+    unknown = pct - set(df.columns) | set(headers or {}) - set(df.columns)
+    if unknown:
+        raise ValueError(
+            f"percent/headers name columns df does not have: {sorted(map(str, unknown))}"
+        )
+    keep = _keeps_index(df) if index is None else index
+    data = df.reset_index() if keep else df
+    if keep and isinstance(df.index, pd.RangeIndex):
+        data = data.rename(columns={"index": "#"})
+    out = pd.DataFrame(index=range(len(data)))
+    for col in data.columns:
+        d = digits.get(col, 2) if isinstance(digits, Mapping) else digits
+        head = (headers or {}).get(col) or readable_header(col, col in pct)
+        out[head] = [readable_value(v, d, col in pct) for v in data[col].tolist()]
+    return out
+
+
+def _keeps_index(df: pd.DataFrame) -> bool:
+    """An index carries information unless it is the default ``0..n-1``."""
+    idx = df.index
+    plain = isinstance(idx, pd.RangeIndex) and idx.start == 0 and idx.step == 1
+    if plain:
+        return False
+    return any(n is not None for n in idx.names) or not pd.api.types.is_integer_dtype(idx)
+
+
+def readable_table(df: pd.DataFrame, **kwargs: Any) -> Any:
+    """:func:`readable_frame` as a pandas ``Styler`` without an index column, for display.
+
+    Keyword arguments are those of :func:`readable_frame`.
+    """
+    return readable_frame(df, **kwargs).style.hide(axis="index")
