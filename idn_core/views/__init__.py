@@ -28,6 +28,7 @@ from idn_core.views.display import (
 from idn_core.views.ensembles import (
     bagging_figure,
     boosting_figure,
+    ensemble_load_figure,
     ensemble_tradeoff_figure,
 )
 from idn_core.views.ensembles_live import (
@@ -88,6 +89,7 @@ __all__ = [
     "distinct_labels",
     "early_exit_explorer",
     "ensemble_explorer",
+    "ensemble_load_figure",
     "ensemble_tradeoff_figure",
     "exit_accuracy_figure",
     "explorer_slider_figure",
