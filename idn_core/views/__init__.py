@@ -71,8 +71,10 @@ from idn_core.views.scenario import (
     zoo_figure,
 )
 from idn_core.views.tables import (
+    glue_zoo_accuracy,
     readable_frame,
     readable_table,
+    zoo_accuracy_pct,
 )
 
 __all__ = [
@@ -97,6 +99,7 @@ __all__ = [
     "figure_html",
     "gain_aware_alpha_figure",
     "glue_figure",
+    "glue_zoo_accuracy",
     "in_book_build",
     "lambda_figure",
     "node_accuracy_figure",
@@ -119,5 +122,6 @@ __all__ = [
     "topology_figure",
     "tree_layout",
     "weighting_gain_figure",
+    "zoo_accuracy_pct",
     "zoo_figure",
 ]

@@ -21,7 +21,16 @@ from typing import Any
 
 import pandas as pd
 
-__all__ = ["DASH", "readable_frame", "readable_header", "readable_table", "readable_value"]
+__all__ = [
+    "ACCURACY_DECIMALS",
+    "DASH",
+    "glue_zoo_accuracy",
+    "readable_frame",
+    "readable_header",
+    "readable_table",
+    "readable_value",
+    "zoo_accuracy_pct",
+]
 
 DASH = "–"
 """What a missing value prints as."""
@@ -134,3 +143,40 @@ def readable_table(df: pd.DataFrame, **kwargs: Any) -> Any:
     Keyword arguments are those of :func:`readable_frame`.
     """
     return readable_frame(df, **kwargs).style.hide(axis="index")
+
+
+ACCURACY_DECIMALS = 1
+"""Decimals of every model accuracy quoted in the book's prose (percent of the test split)."""
+
+
+def zoo_accuracy_pct(table: pd.DataFrame) -> dict[str, float]:
+    """Test-split accuracy of each tier's zoo model in percent, rounded once for the book.
+
+    ``table`` is :meth:`idn_core.learning.Zoo.table` (columns ``tier`` and ``test_acc``).
+    Every chapter quotes a model's accuracy from here (glued by
+    :func:`glue_zoo_accuracy`), so one model has one number throughout the book.
+    """
+    if not isinstance(table, pd.DataFrame) or not {"tier", "test_acc"} <= set(table.columns):
+        raise ValueError("table must be a zoo table with 'tier' and 'test_acc' columns")
+    acc = table.test_acc.astype(float)
+    if acc.isna().any() or ((acc < 0) | (acc > 1)).any():
+        raise ValueError("table.test_acc must hold accuracies in [0, 1]")
+    if table.tier.duplicated().any():
+        raise ValueError("table must have one model per tier")
+    return {
+        str(t): round(100 * float(a), ACCURACY_DECIMALS)
+        for t, a in zip(table.tier, acc, strict=True)
+    }
+
+
+def glue_zoo_accuracy(table: pd.DataFrame) -> dict[str, float]:
+    """Glue ``zoo_acc_<tier>`` (percent, see :func:`zoo_accuracy_pct`) and return them.
+
+    Prose quotes them as ``{glue:text}`zoo_acc_cloud:.1f` %``, always "on the test split".
+    """
+    from myst_nb import glue
+
+    pct = zoo_accuracy_pct(table)
+    for tier, value in pct.items():
+        glue(f"zoo_acc_{tier}", value, display=False)
+    return pct

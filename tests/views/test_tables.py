@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from idn_core.views import readable_frame, readable_table
+from idn_core.views import glue_zoo_accuracy, readable_frame, readable_table, zoo_accuracy_pct
 from idn_core.views.tables import DASH, readable_header, readable_value
 
 RAW = pd.DataFrame(
@@ -78,3 +78,43 @@ def test_bad_arguments_are_named() -> None:
         readable_value(1.5, digits=-1)
     with pytest.raises(TypeError, match="percent"):
         readable_value("x", percent=True)
+
+
+ZOO_TABLE = pd.DataFrame(
+    {
+        "tier": ["device", "edge", "regional", "cloud"],
+        "test_acc": [0.83125, 0.98725, 0.98775, 0.99255],
+    },
+    index=["dev", "edg", "reg", "clo"],
+)
+
+
+def test_zoo_accuracies_are_percent_rounded_once() -> None:
+    assert zoo_accuracy_pct(ZOO_TABLE) == {
+        "device": 83.1,
+        "edge": 98.7,
+        "regional": 98.8,
+        "cloud": 99.3,
+    }
+
+
+def test_glue_zoo_accuracy_glues_one_key_per_tier(monkeypatch) -> None:
+    glued = {}
+    monkeypatch.setattr("myst_nb.glue", lambda name, value, display: glued.update({name: value}))
+    glue_zoo_accuracy(ZOO_TABLE)
+    assert glued == {"zoo_acc_device": 83.1, "zoo_acc_edge": 98.7, "zoo_acc_regional": 98.8,
+                     "zoo_acc_cloud": 99.3}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "table",
+    [
+        ZOO_TABLE.drop(columns="tier"),
+        ZOO_TABLE.assign(test_acc=[0.5, np.nan, 0.5, 0.5]),
+        ZOO_TABLE.assign(test_acc=[0.5, 1.5, 0.5, 0.5]),
+        ZOO_TABLE.assign(tier=["device", "device", "edge", "cloud"]),
+    ],
+)
+def test_zoo_accuracy_rejects_bad_tables(table) -> None:
+    with pytest.raises(ValueError, match="table"):
+        zoo_accuracy_pct(table)
