@@ -118,12 +118,12 @@ def readable_frame(
         )
     keep = _keeps_index(df) if index is None else index
     data = df.reset_index() if keep else df
-    if keep and isinstance(df.index, pd.RangeIndex):
-        data = data.rename(columns={"index": "#"})
+    if keep and df.index.nlevels == 1 and df.index.name is None:
+        data = data.rename(columns={"index": ""})  # row labels need no header
     out = pd.DataFrame(index=range(len(data)))
     for col in data.columns:
         d = digits.get(col, 2) if isinstance(digits, Mapping) else digits
-        head = (headers or {}).get(col) or readable_header(col, col in pct)
+        head = (headers or {}).get(col) or (readable_header(col, col in pct) if col != "" else "")
         out[head] = [readable_value(v, d, col in pct) for v in data[col].tolist()]
     return out
 

@@ -50,6 +50,8 @@ def test_bare_range_index_is_hidden_and_a_meaningful_index_kept() -> None:
     assert "#" not in readable_frame(RAW).columns and "index" not in readable_frame(RAW).columns
     named = readable_frame(RAW.set_index("policy"))
     assert named.columns[0] == "policy" and named["policy"].iloc[1] == "cloud only"
+    labelled = readable_frame(RAW.set_index("policy").rename_axis(None))
+    assert labelled.columns[0] == "" and labelled.iloc[0, 0] == "device only"
     filtered = readable_frame(RAW.iloc[[0, 2]])  # leftover integer labels carry nothing
     assert filtered.columns[0] == "policy"
     html = readable_table(RAW, percent=["accuracy"]).to_html()
