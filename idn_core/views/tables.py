@@ -19,6 +19,7 @@ from collections.abc import Iterable, Mapping
 from numbers import Integral, Real
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 __all__ = [
@@ -46,14 +47,22 @@ _UNITS = {
 }
 
 
+_NAMES = {"val_acc": "validation accuracy", "test_acc": "test accuracy", "params": "parameters"}
+
+
 def readable_header(name: Any, percent: bool = False) -> str:
     """``"latency_ms"`` -> ``"latency (ms)"``; a percent column gets ``(%)``."""
-    text = str(name)
+    text = _NAMES.get(str(name), str(name))
     unit = "%" if percent else None
     for suffix, u in _UNITS.items():
-        if text.lower().endswith(suffix) and len(text) > len(suffix):
-            text, unit = text[: -len(suffix)], unit or u
-            break
+        for sep in ("_", " "):
+            tail = sep + suffix[1:]
+            if text.lower().endswith(tail) and len(text) > len(tail):
+                text, unit = text[: -len(tail)], unit or u
+                break
+        else:
+            continue
+        break
     text = text.replace("_", " ")
     return f"{text} ({unit})" if unit else text
 
@@ -76,8 +85,6 @@ def readable_value(value: Any, digits: int = 2, percent: bool = False) -> str:
         return f"{int(value):,}"
     if isinstance(value, Real):
         v = float(value)
-        if v.is_integer() and abs(v) >= 1000:
-            return f"{v:,.0f}"
         return f"{v:,.{digits}f}"
     if isinstance(value, (list, tuple)):
         return ", ".join(readable_value(v, digits) for v in value)
@@ -123,9 +130,19 @@ def readable_frame(
     out = pd.DataFrame(index=range(len(data)))
     for col in data.columns:
         d = digits.get(col, 2) if isinstance(digits, Mapping) else digits
+        if col not in pct and _integral_floats(data[col]):
+            d = 0  # a column of whole numbers stored as floats: 548.0 -> 548
         head = (headers or {}).get(col) or (readable_header(col, col in pct) if col != "" else "")
         out[head] = [readable_value(v, d, col in pct) for v in data[col].tolist()]
     return out
+
+
+def _integral_floats(column: pd.Series) -> bool:
+    """Whether a float column holds only whole numbers (missing and infinite values aside)."""
+    if not pd.api.types.is_float_dtype(column):
+        return False
+    finite = column[np.isfinite(column.to_numpy(dtype=float))]
+    return len(finite) > 0 and bool((finite == finite.round()).all())
 
 
 def _keeps_index(df: pd.DataFrame) -> bool:

@@ -42,7 +42,9 @@ def test_units_percentages_and_separators() -> None:
     assert out["accuracy (%)"].tolist() == ["83.1 %", "99.3 %", "99.5 %"]
     assert out["latency (ms)"].tolist() == ["0.123", "30.500", "∞"]
     assert out["n requests"].tolist() == ["1,000,000", "200,000", "5"]
-    assert out["budget (KiB)"].tolist() == ["1,000,000", "2.50", DASH]
+    assert out["budget (KiB)"].tolist() == ["1,000,000.00", "2.50", DASH]
+    whole = readable_frame(pd.DataFrame({"capacity / slot": [548.0, 1195.0, np.nan]}))
+    assert whole["capacity / slot"].tolist() == ["548", "1,195", DASH]
     assert out["thresholds"].tolist() == ["0.50, 0.25", DASH, "0.12"]
 
 
@@ -65,7 +67,15 @@ def test_explicit_headers_win() -> None:
 
 @pytest.mark.parametrize(
     ("name", "expected"),
-    [("p95_ms", "p95 (ms)"), ("gap_pp", "gap (pp)"), ("memory_kb", "memory (KiB)"), ("ms", "ms")],
+    [
+        ("p95_ms", "p95 (ms)"),
+        ("gap_pp", "gap (pp)"),
+        ("memory_kb", "memory (KiB)"),
+        ("ms", "ms"),
+        ("cost ms", "cost (ms)"),
+        ("budget KiB", "budget (KiB)"),
+        ("test_acc", "test accuracy"),
+    ],
 )
 def test_headers_read_units_from_suffixes(name, expected) -> None:
     assert readable_header(name) == expected
