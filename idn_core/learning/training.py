@@ -170,4 +170,13 @@ def _digest(arr: np.ndarray | None) -> str | None:
 
 
 def progress_enabled() -> bool:
-    return os.environ.get("IDN_PROGRESS", "1") != "0"
+    """Whether progress bars are shown when a caller does not say (``progress=None``).
+
+    Off when ``IDN_PROGRESS=0``, and off while the book build executes a notebook
+    (``IDN_BOOK_BUILD`` set, see :mod:`idn_core.views.display`): a finished bar, even one
+    that does not stay, leaves an empty output block in the saved notebook, which the
+    rendered page shows as a blank gap. A reader running the notebook sees the bars.
+    """
+    if os.environ.get("IDN_PROGRESS", "1").strip() == "0":
+        return False
+    return os.environ.get("IDN_BOOK_BUILD", "").strip() in ("", "0", "false", "False")

@@ -14,8 +14,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import itertools
+import os
+import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -34,6 +39,36 @@ class StaticSolution:
     gain: float
     seconds: float
     status: str = "optimal"
+
+
+@contextlib.contextmanager
+def _quiet_stdout() -> Iterator[None]:
+    """Send the OS-level standard output (file descriptor 1) to the null device.
+
+    HiGHS prints diagnostics such as ``HighsMipSolverData::...`` from C++ straight to
+    descriptor 1 even with ``disp=False``, and a notebook kernel forwards that descriptor
+    into the cell's output. Python's and C's buffers are flushed on both sides, so nothing
+    written before is lost and nothing written inside leaks after; the descriptor is
+    restored in a ``finally`` even when the solve raises.
+    """
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), 1)
+        try:
+            yield
+        finally:
+            _flush_c_stdio()
+            os.dup2(saved, 1)
+    finally:
+        os.close(saved)
+
+
+def _flush_c_stdio() -> None:
+    """Flush C's ``stdout`` buffers (a no-op where libc cannot be loaded)."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None).fflush(None)
 
 
 def _pieces(r: np.ndarray, zmax: float) -> tuple[np.ndarray, np.ndarray]:
@@ -69,13 +104,14 @@ def optimal_static(
         A = coo_array((vals, (row_of, cols)), shape=(len(rows), var.n_var)).tocsr()
         cons = [LinearConstraint(A, -np.inf, np.array([row.upper for row in rows]))]
     n_z = var.n_var - var.n_x
-    res = milp(
-        c,
-        constraints=cons,
-        integrality=np.r_[np.ones(var.n_x), np.zeros(n_z)],
-        bounds=Bounds(np.zeros(var.n_var), np.r_[np.ones(var.n_x), np.full(n_z, np.inf)]),
-        options={"time_limit": time_limit, "mip_rel_gap": gap},
-    )
+    with _quiet_stdout():
+        res = milp(
+            c,
+            constraints=cons,
+            integrality=np.r_[np.ones(var.n_x), np.zeros(n_z)],
+            bounds=Bounds(np.zeros(var.n_var), np.r_[np.ones(var.n_x), np.full(n_z, np.inf)]),
+            options={"time_limit": time_limit, "mip_rel_gap": gap, "disp": False},
+        )
     if res.x is None:
         raise RuntimeError(f"the MILP found no solution: {res.message}")
     x = inst.empty().ravel()

@@ -28,6 +28,7 @@ from idn_core.views.display import (
 from idn_core.views.ensembles import (
     bagging_figure,
     boosting_figure,
+    ensemble_load_figure,
     ensemble_tradeoff_figure,
 )
 from idn_core.views.ensembles_live import (
@@ -72,6 +73,12 @@ from idn_core.views.scenario import (
 from idn_core.views.suite import (
     suite_headlines_figure,
 )
+from idn_core.views.tables import (
+    glue_zoo_accuracy,
+    readable_frame,
+    readable_table,
+    zoo_accuracy_pct,
+)
 
 __all__ = [
     "DeliveryExplorer",
@@ -87,6 +94,7 @@ __all__ = [
     "distinct_labels",
     "early_exit_explorer",
     "ensemble_explorer",
+    "ensemble_load_figure",
     "ensemble_tradeoff_figure",
     "exit_accuracy_figure",
     "explorer_slider_figure",
@@ -94,6 +102,7 @@ __all__ = [
     "figure_html",
     "gain_aware_alpha_figure",
     "glue_figure",
+    "glue_zoo_accuracy",
     "in_book_build",
     "lambda_figure",
     "node_accuracy_figure",
@@ -102,6 +111,8 @@ __all__ = [
     "placement_gain_figure",
     "playground_figure",
     "playground_sweep",
+    "readable_frame",
+    "readable_table",
     "regret_figure",
     "regret_horizon_figure",
     "reliability_figure",
@@ -115,5 +126,6 @@ __all__ = [
     "topology_figure",
     "tree_layout",
     "weighting_gain_figure",
+    "zoo_accuracy_pct",
     "zoo_figure",
 ]

@@ -287,7 +287,11 @@ def distinct_labels(values: np.ndarray, max_digits: int = 8) -> list[str]:
 
 
 def gain_aware_alpha_figure(curve: pd.DataFrame, cloud_accuracy: float) -> go.Figure:
-    """Gain-aware forwarding: test accuracy and mean latency against alpha (log axis)."""
+    """Gain-aware forwarding: test accuracy and mean latency against its price gamma (log axis).
+
+    ``curve`` has one row per price (column ``alpha``, the library's name; the book writes
+    gamma, the accuracy one millisecond of latency is worth).
+    """
     test = curve[curve.split == "test"].sort_values("alpha")
     fig = make_subplots(specs=[[{"secondary_y": True}]])
     fig.add_trace(
@@ -308,7 +312,7 @@ def gain_aware_alpha_figure(curve: pd.DataFrame, cloud_accuracy: float) -> go.Fi
         annotation_text="cloud only",
         secondary_y=False,
     )
-    fig.update_xaxes(type="log", title_text="alpha (accuracy traded per ms)")
+    fig.update_xaxes(type="log", title_text="price γ (accuracy per ms of latency)")
     fig.update_yaxes(title_text="test accuracy (%)", secondary_y=False)
     fig.update_yaxes(title_text="mean latency (ms)", secondary_y=True)
     fig.update_layout(height=380, margin={"t": 20, "b": 40, "l": 60, "r": 60})

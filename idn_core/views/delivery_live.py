@@ -204,7 +204,7 @@ class DeliveryExplorer:
                 value=10.0, min=0.5, max=80, step=0.5, description="edge→cloud ms"
             ),
             "alpha": widgets.FloatLogSlider(
-                value=1e-3, base=10, min=-5, max=-1, description="alpha"
+                value=1e-3, base=10, min=-5, max=-1, description="price γ /ms"
             ),
         }
         out = widgets.Output()
@@ -274,7 +274,7 @@ def _policy_traces(st: dict) -> list[go.Scatter]:
             x=[st["gain_aware"][0]],
             y=[100 * st["gain_aware"][1]],
             mode="markers",
-            name="gain-aware (alpha)",
+            name="gain-aware (price γ)",
             marker={"symbol": "square", "size": 12, "color": "#2ca02c"},
         ),
         go.Scatter(

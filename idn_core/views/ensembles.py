@@ -45,99 +45,99 @@ def _curves(comp: EnsembleComparison) -> dict[str, pd.DataFrame]:
 
 
 def ensemble_tradeoff_figure(comp: EnsembleComparison, n_steps: int = 12) -> go.Figure:
-    """Accuracy against mean latency (left) and models queried (right) for every policy.
+    """Test accuracy against mean latency for every policy, with a latency-budget slider.
 
-    Lines are validation-chosen fronts reported on test; markers are single points. A
-    slider moves a latency budget and marks, per family, the most accurate test point
-    within it.
+    Lines are validation-chosen fronts reported on test (the oracle dotted); markers are
+    single points, one legend entry per family. The slider moves a latency budget (dashed
+    line) and circles, per family, the most accurate test point within it; the title gives
+    the oracle's accuracy at that budget. One panel and a legend without a scrollbar: the
+    price in models queried is :func:`ensemble_load_figure`.
     """
-    fig = make_subplots(
-        rows=1,
-        cols=2,
-        shared_yaxes=True,
-        horizontal_spacing=0.06,
-        subplot_titles=("accuracy vs mean latency", "accuracy vs models queried per request"),
-    )
+    fig = go.Figure()
     for name, df in _curves(comp).items():
-        _add_curve(fig, name, df)
+        _add_curve(fig, name, df, "latency_ms")
     for fam, df in comp.points.groupby("family", sort=False):
-        _add_points(fig, str(fam), df)
+        _add_points(fig, str(fam), df, "latency_ms")
     _budget_slider(fig, comp, n_steps)
-    lo = max(0.0, float(comp.points.accuracy.min()) - 0.02)
-    fig.update_yaxes(
-        title_text="test accuracy",
-        range=[lo, float(comp.oracle.accuracy.max()) + 0.01],
-        row=1,
-        col=1,
-    )
-    fig.update_xaxes(title_text="mean latency (ms)", row=1, col=1)
-    fig.update_xaxes(title_text="models queried per request", row=1, col=2)
+    fig.update_yaxes(title_text="test accuracy", range=_accuracy_range(comp), tickformat=".1%")
+    fig.update_xaxes(title_text="mean latency (ms)")
     fig.update_layout(
-        height=560, margin={"t": 40, "b": 120, "l": 10, "r": 10}, legend={"font": {"size": 10}}
+        height=560,
+        margin={"t": 50, "b": 110, "l": 10, "r": 10},
+        legend={"font": {"size": 11}, "tracegroupgap": 2},
     )
     return fig
 
 
-def _add_curve(fig: go.Figure, name: str, df: pd.DataFrame) -> None:
-    """One front (or the oracle, dotted): against latency, and against models queried."""
+def ensemble_load_figure(comp: EnsembleComparison) -> go.Figure:
+    """Test accuracy against the number of models queried per request (the nodes' load).
+
+    The same fronts and points as :func:`ensemble_tradeoff_figure` (the oracle, which
+    queries no model to decide, is left out), so the two figures read side by side.
+    """
+    fig = go.Figure()
+    for name, df in comp.fronts.items():
+        _add_curve(fig, name, df, "models_queried")
+    for fam, df in comp.points.groupby("family", sort=False):
+        _add_points(fig, str(fam), df, "models_queried")
+    fig.update_yaxes(title_text="test accuracy", range=_accuracy_range(comp), tickformat=".1%")
+    fig.update_xaxes(title_text="models queried per request")
+    fig.update_layout(
+        height=460,
+        margin={"t": 20, "b": 10, "l": 10, "r": 10},
+        legend={"font": {"size": 11}, "tracegroupgap": 2},
+    )
+    return fig
+
+
+def _accuracy_range(comp: EnsembleComparison) -> list[float]:
+    """Accuracy axis from just below the weakest point to just above the oracle."""
+    lo = max(0.0, float(comp.points.accuracy.min()) - 0.02)
+    return [lo, float(comp.oracle.accuracy.max()) + 0.01]
+
+
+_UNITS = {"latency_ms": "%{x:.2f} ms", "models_queried": "%{x:.2f} models"}
+
+
+def _add_curve(fig: go.Figure, name: str, df: pd.DataFrame, x: str) -> None:
+    """One front (or the oracle, dotted) against column ``x`` of ``df``."""
+    if x not in df:
+        return
     color = ENSEMBLE_COLORS.get(name, "#17becf")
-    dash = "dot" if name == "oracle" else None
+    oracle = name == "oracle"
     fig.add_trace(
         go.Scatter(
-            x=df.latency_ms,
+            x=df[x],
             y=df.accuracy,
-            mode="lines" if name == "oracle" else "lines+markers",
+            mode="lines" if oracle else "lines+markers",
             name=name,
             legendgroup=name,
-            line={"color": color, "dash": dash},
+            line={"color": color, "dash": "dot" if oracle else None},
             marker={"size": 4},
-            hovertemplate=f"{name}<br>%{{x:.2f}} ms<br>acc %{{y:.4f}}<extra></extra>",
-        ),
-        row=1,
-        col=1,
+            hovertemplate=f"{name}<br>{_UNITS[x]}<br>accuracy %{{y:.2%}}<extra></extra>",
+        )
     )
-    if name != "oracle" and "models_queried" in df:
-        fig.add_trace(
-            go.Scatter(
-                x=df.models_queried,
-                y=df.accuracy,
-                mode="lines+markers",
-                name=name,
-                legendgroup=name,
-                showlegend=False,
-                line={"color": color},
-                marker={"size": 4},
-                hovertemplate=f"{name}<br>%{{x:.2f}} models<br>acc %{{y:.4f}}<extra></extra>",
-            ),
-            row=1,
-            col=2,
-        )
 
 
-def _add_points(fig: go.Figure, fam: str, df: pd.DataFrame) -> None:
-    """The single points of one family, in both panels (one legend entry)."""
-    label = [f"{fam}: {p}" for p in df.policy]
-    for col, x in ((1, df.latency_ms), (2, df.models_queried)):
-        fig.add_trace(
-            go.Scatter(
-                x=x,
-                y=df.accuracy,
-                mode="markers",
-                name=f"{fam} (points)",
-                legendgroup=fam,
-                showlegend=col == 1,
-                text=label,
-                marker={
-                    "size": 11,
-                    "symbol": _SYMBOLS.get(fam, "circle"),
-                    "color": ENSEMBLE_COLORS.get(fam, "#17becf"),
-                    "line": {"width": 1, "color": "white"},
-                },
-                hovertemplate="%{text}<br>%{x:.2f}<br>acc %{y:.4f}<extra></extra>",
-            ),
-            row=1,
-            col=col,
+def _add_points(fig: go.Figure, fam: str, df: pd.DataFrame, x: str) -> None:
+    """The single points of one family against column ``x`` (one legend entry)."""
+    fig.add_trace(
+        go.Scatter(
+            x=df[x],
+            y=df.accuracy,
+            mode="markers",
+            name=f"{fam} (points)",
+            legendgroup=fam,
+            text=[f"{fam}: {p}" for p in df.policy],
+            marker={
+                "size": 11,
+                "symbol": _SYMBOLS.get(fam, "circle"),
+                "color": ENSEMBLE_COLORS.get(fam, "#17becf"),
+                "line": {"width": 1, "color": "white"},
+            },
+            hovertemplate=f"%{{text}}<br>{_UNITS[x]}<br>accuracy %{{y:.2%}}<extra></extra>",
         )
+    )
 
 
 def _budget_slider(fig: go.Figure, comp: EnsembleComparison, n_steps: int) -> None:
@@ -154,14 +154,11 @@ def _budget_slider(fig: go.Figure, comp: EnsembleComparison, n_steps: int) -> No
         go.Scatter(
             x=[],
             y=[],
-            mode="markers+text",
+            mode="markers",
             name="best within budget",
             marker={"size": 16, "symbol": "circle-open", "color": "black"},
-            textposition="middle right",
-            textfont={"size": 9},
-        ),
-        row=1,
-        col=1,
+            hovertemplate="%{text}<extra>best within budget</extra>",
+        )
     )
     idx = len(fig.data) - 1
     steps = [_budget_step(table, comp.oracle, float(b), idx) for b in budgets]
@@ -171,7 +168,8 @@ def _budget_slider(fig: go.Figure, comp: EnsembleComparison, n_steps: int) -> No
             {
                 "active": active,
                 "steps": steps,
-                "y": -0.12,
+                "y": -0.1,
+                "pad": {"t": 30},
                 "currentvalue": {"prefix": "latency budget (ms): "},
             }
         ]
@@ -187,7 +185,7 @@ def _budget_step(table: pd.DataFrame, oracle: pd.DataFrame, budget: float, idx: 
     ok = table[table.latency_ms <= budget + 1e-9]
     best = ok.loc[ok.groupby("family").accuracy.idxmax()] if len(ok) else ok
     orc = float(np.interp(budget, oracle.latency_ms, oracle.accuracy))
-    text = [f"{f} {a:.3f}" for f, a in zip(best.family, best.accuracy, strict=True)]
+    text = [f"{f}: {a:.2%}" for f, a in zip(best.family, best.accuracy, strict=True)]
     data = {"x": [best.latency_ms.tolist()], "y": [best.accuracy.tolist()], "text": [text]}
     line = {
         "type": "line",
@@ -201,17 +199,17 @@ def _budget_step(table: pd.DataFrame, oracle: pd.DataFrame, budget: float, idx: 
     }
     layout = {
         "shapes": [line],
-        "title": {"text": f"budget {budget:.1f} ms: oracle {orc:.3f}", "x": 0.5},
+        "title": {"text": f"budget {budget:.1f} ms: the oracle reaches {orc:.2%}", "x": 0.5},
     }
     return {"method": "update", "label": f"{budget:.1f}", "args": [data, layout, [idx]]}
 
 
 def bagging_figure(curves: dict[str, pd.DataFrame], skew: pd.DataFrame) -> go.Figure:
-    """Left: accuracy vs number of members per committee; right: accuracy vs Dirichlet alpha.
+    """Left: accuracy vs number of members per committee; right: accuracy vs Dirichlet beta.
 
     ``curves`` maps a committee to its ``k, mean, min, max`` accuracies (drawn as a line in
-    a min-max band); ``skew`` has one row per Dirichlet ``alpha`` with the member and
-    ensemble accuracies.
+    a min-max band); ``skew`` has one row per Dirichlet concentration beta (its column
+    keeps the library's name ``alpha``) with the member and ensemble accuracies.
     """
     fig = make_subplots(
         rows=1,
@@ -236,7 +234,9 @@ def bagging_figure(curves: dict[str, pd.DataFrame], skew: pd.DataFrame) -> go.Fi
             col=2,
         )
     fig.update_xaxes(title_text="members combined", dtick=1, row=1, col=1)
-    fig.update_xaxes(title_text="Dirichlet alpha (small = skewed)", type="log", row=1, col=2)
+    fig.update_xaxes(
+        title_text="Dirichlet concentration β (small = skewed)", type="log", row=1, col=2
+    )
     fig.update_yaxes(title_text="test accuracy", row=1, col=1)
     fig.update_layout(height=420, margin={"t": 40, "b": 10, "l": 10, "r": 10})
     return fig
@@ -267,10 +267,13 @@ def _add_band(fig: go.Figure, name: str, df: pd.DataFrame, color: str) -> None:
 def boosting_figure(
     alphas: np.ndarray, reach: np.ndarray, member_acc: np.ndarray, names: tuple[str, ...]
 ) -> go.Figure:
-    """SAMME weight, share of requests reaching each member (exact stop) and member accuracy."""
+    """SAMME member weight w_k, share of requests reaching each member (exact stop), accuracy.
+
+    ``alphas`` are the members' SAMME weights (the library's name, the book's w_k).
+    """
     fig = make_subplots(specs=[[{"secondary_y": True}]])
     fig.add_trace(
-        go.Bar(x=list(names), y=alphas, name="SAMME weight alpha", marker_color="#e377c2")
+        go.Bar(x=list(names), y=alphas, name="SAMME member weight w_k", marker_color="#e377c2")
     )
     fig.add_trace(
         go.Scatter(
@@ -288,7 +291,7 @@ def boosting_figure(
         ),
         secondary_y=True,
     )
-    fig.update_yaxes(title_text="alpha", secondary_y=False)
+    fig.update_yaxes(title_text="member weight w_k", secondary_y=False)
     fig.update_yaxes(title_text="share", range=[0, 1.05], secondary_y=True)
     fig.update_layout(
         height=380, margin={"t": 20, "b": 10, "l": 10, "r": 10}, xaxis_title="member, in path order"

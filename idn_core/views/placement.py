@@ -37,7 +37,8 @@ def _class_counts(inst: PlacementInstance, x: np.ndarray) -> np.ndarray:
 def placement_alpha_figure(
     table: pd.DataFrame, allocs: dict[float, np.ndarray], inst: PlacementInstance
 ) -> go.Figure:
-    """Slider over alpha: models placed per node and size class; where requests are served.
+    """Slider over the accuracy weight kappa (``alpha`` in the library, ms per unit accuracy):
+    models placed per node and size class; where requests are served.
 
     ``table`` has one row per alpha (index) with ``latency ms``, ``accuracy`` and
     ``share <class>`` columns; ``allocs`` maps each alpha to its allocation ``(V, M)``.
@@ -72,7 +73,7 @@ def placement_alpha_figure(
         sliders=[
             {
                 "active": 0,
-                "currentvalue": {"prefix": "alpha (ms per unit accuracy): "},
+                "currentvalue": {"prefix": "accuracy weight κ (ms per unit accuracy): "},
                 "steps": steps,
             }
         ],
@@ -124,7 +125,7 @@ def _add_alpha_traces(
 def _alpha_title(alpha: float, row: pd.Series) -> str:
     """Title of one alpha's state: its mean latency (ms) and mean accuracy."""
     return (
-        f"alpha = {alpha:g} ms: mean latency {row['latency ms']:.1f} ms, "
+        f"κ = {alpha:g} ms: mean latency {row['latency ms']:.1f} ms, "
         f"mean accuracy {row['accuracy']:.3f}"
     )
 
@@ -259,7 +260,7 @@ def placement_dashboard(
     return widgets.interactive(
         view,
         alpha=widgets.FloatLogSlider(
-            value=100, base=10, min=0, max=3, description="alpha (ms)", continuous_update=False
+            value=100, base=10, min=0, max=3, description="κ (ms)", continuous_update=False
         ),
         demand_kind=widgets.Dropdown(
             options=["stationary", "shifting", "diurnal"], description="demand"

@@ -101,7 +101,7 @@ class PlaygroundDashboard:
             max=0.05,
             step=0.0005,
             readout_format=".4f",
-            description="alpha /ms",
+            description="price γ /ms",
             **fit,
         )
         self.score = w.Dropdown(options=SCORES, description="score", **fit)

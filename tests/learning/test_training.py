@@ -142,3 +142,29 @@ def test_weights_do_not_depend_on_the_callers_thread_count(small_data, monkeypat
         one.module.state_dict().values(), two.module.state_dict().values(), strict=True
     ):
         torch.testing.assert_close(a, b, rtol=0, atol=0)
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({}, True),
+        ({"IDN_PROGRESS": "0"}, False),
+        ({"IDN_BOOK_BUILD": "1"}, False),
+        ({"IDN_BOOK_BUILD": "0"}, True),
+        ({"IDN_PROGRESS": "1", "IDN_BOOK_BUILD": "1"}, False),
+    ],
+)
+def test_progress_bars_are_off_in_the_book_build(monkeypatch, env, expected) -> None:
+    for name in ("IDN_PROGRESS", "IDN_BOOK_BUILD"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert training.progress_enabled() is expected
+
+
+def test_training_in_the_book_build_prints_no_progress_bar(monkeypatch, capsys, small_data) -> None:
+    monkeypatch.setenv("IDN_BOOK_BUILD", "1")
+    monkeypatch.delenv("IDN_PROGRESS", raising=False)
+    training.train_model(SPEC, small_data, seed=3)
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err == ""

@@ -36,7 +36,7 @@ def test_explorer_figure_draws_the_state_of_its_arguments(explorer, quick) -> No
         "oracle frontier",
         "threshold cascade (Pareto)",
         "single tiers",
-        "gain-aware (alpha)",
+        "gain-aware (price γ)",
         "cascade (thresholds)",
     ]
     conf = setup.conf_test["max_prob calibrated"]

@@ -7,7 +7,12 @@ import pandas as pd
 import pytest
 
 from idn_core.ensembles import ComparisonNumbers, EnsembleComparison
-from idn_core.views import bagging_figure, boosting_figure, ensemble_tradeoff_figure
+from idn_core.views import (
+    bagging_figure,
+    boosting_figure,
+    ensemble_load_figure,
+    ensemble_tradeoff_figure,
+)
 
 from .figure_checks import apply_step, assert_static_controls_are_honest, values
 
@@ -51,29 +56,44 @@ def comparison(budget_ms: float = 12.0) -> EnsembleComparison:
     return EnsembleComparison(points, front, oracle, budget_ms, numbers)
 
 
-def test_ensemble_tradeoff_draws_each_front_and_point_family_on_both_panels() -> None:
+def test_ensemble_tradeoff_is_one_panel_with_one_trace_per_front_and_point_family() -> None:
     comp = comparison()
 
     fig = ensemble_tradeoff_figure(comp, n_steps=4)
 
     names = [t.name for t in fig.data]
-    assert names[:5] == [
+    assert names == [
         "oracle",
         "cascade",
-        "cascade",
         "ensemble cascade (soft vote)",
-        "ensemble cascade (soft vote)",
+        "single model (points)",
+        "cascade (points)",
+        "boosting (points)",
+        "best within budget",
     ]
-    assert names[-1] == "best within budget"
-    oracle, cascade_lat, cascade_models = fig.data[:3]
+    assert len(names) == len(set(names)), "one legend entry per front or family"
+    assert all(t.xaxis in (None, "x") for t in fig.data), "a single panel"
+    assert not fig.layout.annotations, "no subplot titles to overlap"
+    oracle, cascade = fig.data[:2]
     assert list(oracle.x) == [0.1, 10.0, 20.0] and oracle.line.dash == "dot"
-    assert list(cascade_lat.y) == [0.40, 0.55, 0.62]
-    assert list(cascade_models.x) == [1.1, 1.5, 2.0] and cascade_models.xaxis == "x2"
-    single = [t for t in fig.data if t.name == "single model (points)"]
-    assert [list(t.x) for t in single] == [[0.1, 30.0], [1.0, 1.0]]
+    assert list(cascade.y) == [0.40, 0.55, 0.62]
+    assert list(fig.data[3].x) == [0.1, 30.0]
     assert fig.layout.xaxis.title.text == "mean latency (ms)"
-    assert fig.layout.xaxis2.title.text == "models queried per request"
     assert fig.layout.yaxis.title.text == "test accuracy"
+
+
+def test_ensemble_load_figure_puts_the_same_policies_against_models_queried() -> None:
+    comp = comparison()
+
+    fig = ensemble_load_figure(comp)
+
+    names = [t.name for t in fig.data]
+    assert "oracle" not in names and len(names) == len(set(names))
+    assert list(fig.data[0].x) == [1.1, 1.5, 2.0] and list(fig.data[0].y) == [0.40, 0.55, 0.62]
+    single = next(t for t in fig.data if t.name == "single model (points)")
+    assert list(single.x) == [1.0, 1.0]
+    assert fig.layout.xaxis.title.text == "models queried per request"
+    assert not fig.layout.sliders
 
 
 def test_ensemble_tradeoff_slider_opens_at_the_budget_and_marks_the_best_point_per_family() -> None:
@@ -87,12 +107,13 @@ def test_ensemble_tradeoff_slider_opens_at_the_budget_and_marks_the_best_point_p
     # Within 12 ms: boosting 0.50 (9 ms), cascade front 0.55 (8 ms) and point 0.58 (12 ms),
     # soft-vote front 0.60 (11 ms); single models are never marked.
     assert sorted(zip(marker.x, marker.y, strict=True)) == [(9.0, 0.50), (11.0, 0.60), (12.0, 0.58)]
+    assert marker.mode == "markers", "labels in hover only: nothing piles up on the plot"
     assert sorted(marker.text) == [
-        "boosting 0.500",
-        "cascade 0.580",
-        "ensemble cascade (soft vote) 0.600",
+        "boosting: 50.00%",
+        "cascade: 58.00%",
+        "ensemble cascade (soft vote): 60.00%",
     ]
-    assert fig.layout.title.text == "budget 12.0 ms: oracle 0.710"  # 0.7 + 2/10 * 0.05
+    assert fig.layout.title.text == "budget 12.0 ms: the oracle reaches 71.00%"  # 0.7 + 0.2 * 0.05
     assert_static_controls_are_honest(fig)
 
 
@@ -138,6 +159,7 @@ def test_bagging_figure_draws_a_band_and_mean_per_committee_and_the_skew_sweep()
     assert list(sweep[2].y) == skew.ensemble_soft.tolist() and sweep[2].xaxis == "x2"
     assert fig.layout.xaxis2.type == "log"
     assert fig.layout.xaxis.title.text == "members combined"
+    assert fig.layout.xaxis2.title.text.startswith("Dirichlet concentration β")
 
 
 def test_boosting_figure_puts_weights_on_bars_and_shares_on_the_second_axis() -> None:
@@ -155,6 +177,7 @@ def test_boosting_figure_puts_weights_on_bars_and_shares_on_the_second_axis() ->
     np.testing.assert_array_equal(values(reached), reach)
     np.testing.assert_array_equal(values(accuracy), acc)
     assert reached.yaxis == accuracy.yaxis == "y2"
-    assert fig.layout.yaxis.title.text == "alpha"
+    assert fig.layout.yaxis.title.text == "member weight w_k"
+    assert bars.name == "SAMME member weight w_k"
     assert fig.layout.yaxis2.title.text == "share"
     assert fig.layout.xaxis.title.text == "member, in path order"

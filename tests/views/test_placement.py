@@ -75,10 +75,11 @@ def test_placement_alpha_slider_titles_each_alpha_with_its_latency(sweep) -> Non
     state = apply_step(fig, fig.layout.sliders[0].steps[1])
     row = table.loc[1000.0]
     assert state["layout"]["title"]["text"] == (
-        f"alpha = 1000 ms: mean latency {row['latency ms']:.1f} ms, "
+        f"κ = 1000 ms: mean latency {row['latency ms']:.1f} ms, "
         f"mean accuracy {row['accuracy']:.3f}"
     )
-    assert fig.layout.title.text.startswith("alpha = 0 ms: mean latency")
+    assert fig.layout.title.text.startswith("κ = 0 ms: mean latency")
+    assert fig.layout.sliders[0].currentvalue.prefix.startswith("accuracy weight κ")
     assert_static_controls_are_honest(fig)
 
 
