@@ -285,6 +285,11 @@ class EvidenceSetup:
     score: str
     bytes_per_output: float
 
+    @property
+    def carried_ms(self) -> np.ndarray:
+        """Delay ``(D, K)`` the carried outputs add to the round trip to each tier (ms)."""
+        return self.latency.rtt_ms - self.base.latency.rtt_ms
+
     def confidences(self, rule: str, split: str) -> np.ndarray:
         """Confidences ``(K, N)`` of the combined probabilities of ``rule`` on ``split``."""
         return confidence(self._combined(rule, split), self.score)
@@ -406,19 +411,28 @@ def evidence_headline(
     choices: pd.DataFrame,
     tolerance: float = 0.005,
     n_grid: int = 100,
+    rows: pd.DataFrame | None = None,
 ) -> dict[str, float | str]:
     """Carried evidence against the threshold families, in shares of the oracle's saving.
 
     ``choices`` is :func:`~idn_core.delivery.experiments.choose_policies` on ``ev.base``
-    (the threshold families, gain-aware forwarding included). Both choices are made on
+    (the threshold families, gain-aware forwarding included); ``rows`` is
+    :func:`evidence_choices` of ``ev`` at the same ``tolerance`` if already computed
+    (computed here otherwise; ``n_grid`` is then its grid). Both choices are made on
     validation and measured on the test requests; the oracle is the plain one (it carries
     nothing). Keys: ``threshold_family``, ``threshold_captured``, ``evidence_rule``,
     ``evidence_captured``, ``captured_gain`` (evidence minus threshold),
     ``evidence_latency_ratio``, ``evidence_gap_pp``, ``oracle_latency_ratio``,
     ``carried_bytes`` (per output) and ``captured:<rule>`` for every rule.
     """
+    check_type("ev", ev, EvidenceSetup)
+    check_type("choices", choices, pd.DataFrame)
     base = headline(ev.base, choices, tolerance)
-    rows = evidence_choices(ev, tolerance, n_grid)
+    if rows is None:
+        rows = evidence_choices(ev, tolerance, n_grid)
+    check_type("rows", rows, pd.DataFrame)
+    if set(rows.rule) != set(ev.combined_val) or rows.chosen.sum() < 1:
+        raise ValueError(f"rows must be evidence_choices of ev (rules {list(ev.combined_val)})")
     saving = 1.0 - base["oracle_latency_ratio"]
     captured = (1.0 - rows.latency_ratio) / saving
     best = rows[rows.chosen].iloc[0]

@@ -43,7 +43,9 @@ def tree_latency(topology, seed: int = 0) -> PathLatency:
     nodes = np.array(
         [[n for n in topology.path(d) if tiers[n] in ("device", "edge", "cloud")] for d in devices]
     )
-    rtt = np.array([[topology.rtt_ms(d, n) for n in row] for d, row in zip(devices, nodes)])
+    rtt = np.array(
+        [[topology.rtt_ms(d, n) for n in row] for d, row in zip(devices, nodes, strict=True)]
+    )
     comp = rng.uniform(0.01, 3.0, size=rtt.shape)
     return PathLatency(devices, nodes, ("device", "edge", "cloud"), rtt, comp)
 
@@ -105,7 +107,9 @@ def test_stacked_rule_is_fitted_out_of_fold_and_predicts_probabilities(synth):
     test = stack.predict_proba(log_probabilities(setup.test, setup.temperatures))
 
     np.testing.assert_allclose(stack.oof_probs_.sum(-1), 1.0)
-    np.testing.assert_allclose(test[0], np.exp(log_probabilities(setup.test, setup.temperatures))[0])
+    np.testing.assert_allclose(
+        test[0], np.exp(log_probabilities(setup.test, setup.temperatures))[0]
+    )
     in_sample = stack.predict_proba(lp)
     assert not np.allclose(in_sample[1:], stack.oof_probs_[1:]), "validation scores are out-of-fold"
     np.testing.assert_array_equal(ev.combined_val["stacked"], stack.oof_probs_)
