@@ -18,8 +18,12 @@ tiers ``0..k``:
 
 The device has nothing to carry yet, so tier 0 always uses its own calibrated
 probabilities. Tier ``k`` answers iff the confidence of its *combined* probabilities
-reaches its threshold and returns their argmax; the forwarding rule is therefore a
-threshold cascade on combined confidences and combined correctness, and the exact grid
+reaches its threshold. What it returns is chosen per tier on validation
+(``predict="validated"``, the default): the combined output's class where the combination
+is more accurate on validation than the tier's own model, its own model's class otherwise
+(pooling a strong model with weaker ones can lose accuracy, typically at the cloud);
+``predict="combined"`` or ``"local"`` forces one or the other. The forwarding rule is
+therefore a threshold cascade on combined confidences and per-tier correctness, and the exact grid
 search of :mod:`idn_core.delivery.search` applies unchanged: thresholds are swept and
 chosen on validation exactly like those of the threshold families, and reported on test.
 
@@ -82,6 +86,8 @@ from idn_core.network.topology import Topology
 EVIDENCE_RULES = ("local", "product", "mean", "stacked")
 #: The rules a chapter compares with the threshold families ("local" is the cascade itself).
 COMPARED_RULES = ("product", "mean", "stacked")
+#: What a tier returns (see the module docstring).
+PREDICT_MODES = ("validated", "combined", "local")
 #: Bytes of one carried probability (float32).
 BYTES_PER_PROBABILITY = 4.0
 
@@ -206,20 +212,32 @@ class StackedEvidence:
 
 
 def evidence_decision(
-    combined: np.ndarray, thresholds: np.ndarray, score: str = "max_prob"
+    combined: np.ndarray,
+    thresholds: np.ndarray,
+    score: str = "max_prob",
+    predictions: np.ndarray | None = None,
 ) -> Decision:
     """Decision of carried-evidence forwarding on combined probabilities ``(K, N, C)``.
 
     Tier ``k`` answers iff the ``score`` confidence of its combined probabilities reaches
     ``thresholds[k]`` (``(K-1,)``, or ``(D, K-1)`` per device; 0 always answers, 1 always
-    forwards) and returns their argmax; the request has queried tiers ``0..k``.
+    forwards); the request has queried tiers ``0..k``. The answer is
+    ``predictions[k, n]`` (int ``(K, N)``, e.g. :meth:`EvidenceSetup.predictions`), by
+    default the combined probabilities' argmax.
     """
     q = _check_combined(combined)
     check_choice("score", score, SCORES)
     conf = confidence(q[:-1], score)
     answer = cascade_answer(conf, thresholds)
     n = np.arange(q.shape[1])
-    prediction = q.argmax(axis=-1)[answer, n]
+    if predictions is None:
+        predictions = q.argmax(axis=-1)
+    pred = np.asarray(predictions)
+    if pred.shape != q.shape[:2] or not np.issubdtype(pred.dtype, np.integer):
+        raise ValueError(f"predictions must be integer classes of shape {q.shape[:2]}")
+    if pred.min() < 0 or pred.max() >= q.shape[2]:
+        raise ValueError(f"predictions must lie in [0, {q.shape[2]})")
+    prediction = pred[answer, n]
     queried = np.arange(q.shape[0]) <= answer[..., None]
     return Decision(queried, answer, prediction=prediction)
 
@@ -272,13 +290,16 @@ class EvidenceSetup:
     """What carried-evidence forwarding is evaluated on, beside a :class:`DeliverySetup`.
 
     ``combined_val[rule]`` and ``combined_test[rule]`` are the combined probabilities
-    ``(K, N, C)`` (stacked: out-of-fold on validation); ``latency`` prices the carried
-    outputs and ``w_val``/``w_test`` are the exact weights under it.
+    ``(K, N, C)`` (stacked: out-of-fold on validation); ``predict_combined[rule]`` is bool
+    ``(K,)``: does tier ``k`` return the combined class (else its own model's);
+    ``latency`` prices the carried outputs and ``w_val``/``w_test`` are the exact weights
+    under it.
     """
 
     base: DeliverySetup
     combined_val: dict[str, np.ndarray]
     combined_test: dict[str, np.ndarray]
+    predict_combined: dict[str, np.ndarray]
     latency: PathLatency
     w_val: SampleWeights
     w_test: SampleWeights
@@ -294,10 +315,16 @@ class EvidenceSetup:
         """Confidences ``(K, N)`` of the combined probabilities of ``rule`` on ``split``."""
         return confidence(self._combined(rule, split), self.score)
 
+    def predictions(self, rule: str, split: str) -> np.ndarray:
+        """Int ``(K, N)``: the class tier ``k`` returns (combined or its own, per tier)."""
+        table = self.base.val if split == "val" else self.base.test
+        combined = self._combined(rule, split).argmax(axis=-1)
+        return np.where(self.predict_combined[rule][:, None], combined, table.predictions())
+
     def correct(self, rule: str, split: str) -> np.ndarray:
-        """Bool ``(K, N)``: is the combined prediction of tiers ``0..k`` right."""
+        """Bool ``(K, N)``: is the class tier ``k`` returns right."""
         labels = (self.base.val if split == "val" else self.base.test).labels
-        return self._combined(rule, split).argmax(axis=-1) == labels
+        return self.predictions(rule, split) == labels
 
     def _combined(self, rule: str, split: str) -> np.ndarray:
         check_choice("split", split, ("val", "test"))
@@ -312,9 +339,12 @@ def prepare_evidence(
     score: str = "max_prob",
     bytes_per_probability: float = BYTES_PER_PROBABILITY,
     seed: int = 0,
+    predict: str = "validated",
 ) -> EvidenceSetup:
-    """Combine the calibrated outputs by every rule (stacked: fitted on validation) and
-    price the carried bytes on ``topology`` (the one ``setup``'s latencies come from)."""
+    """Combine the calibrated outputs by every rule (stacked: fitted on validation), choose
+    per tier what it returns (``predict``, see :data:`PREDICT_MODES`; ``"validated"``
+    compares the validation accuracies) and price the carried bytes on ``topology`` (the
+    one ``setup``'s latencies come from)."""
     check_type("setup", setup, DeliverySetup)
     check_type("rules", rules, tuple)
     if not rules:
@@ -322,6 +352,7 @@ def prepare_evidence(
     for rule in rules:
         check_choice("rule", rule, EVIDENCE_RULES)
     check_choice("score", score, SCORES)
+    check_choice("predict", predict, PREDICT_MODES)
     check_seed(seed)
     lp_val = log_probabilities(setup.val, setup.temperatures)
     lp_test = log_probabilities(setup.test, setup.temperatures)
@@ -335,16 +366,27 @@ def prepare_evidence(
             combined_test[rule] = combine_evidence(lp_test, rule)
     size = setup.val.n_classes * check_non_negative("bytes_per_probability", bytes_per_probability)
     lat = carried_latency(setup.latency, topology, size)
+    use = {r: _predict_combined(q, setup.val, predict) for r, q in combined_val.items()}
     return EvidenceSetup(
         setup,
         combined_val,
         combined_test,
+        use,
         lat,
         uniform_weights(setup.val.n_samples, lat),
         request_weights(setup.requests, lat),
         score,
         size,
     )
+
+
+def _predict_combined(combined_val: np.ndarray, val: OutputsTable, predict: str) -> np.ndarray:
+    """Bool ``(K,)``: which tiers return the combined class (``"validated"``: where it is
+    right more often than the tier's own model on validation, ties to the own model)."""
+    if predict != "validated":
+        return np.full(val.n_models, predict == "combined")
+    combined = (combined_val.argmax(axis=-1) == val.labels).sum(axis=1)
+    return combined > val.correct().sum(axis=1)
 
 
 def evidence_curve(ev: EvidenceSetup, rule: str, n_grid: int = 60) -> pd.DataFrame:
@@ -476,6 +518,7 @@ __all__ = [
     "BYTES_PER_PROBABILITY",
     "COMPARED_RULES",
     "EVIDENCE_RULES",
+    "PREDICT_MODES",
     "EvidenceSetup",
     "StackedEvidence",
     "carried_evidence_headline",

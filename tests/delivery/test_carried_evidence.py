@@ -18,6 +18,7 @@ from idn_core.delivery import (
     carried_latency,
     cascade_choice,
     cascade_decision,
+    cascade_metrics,
     choose_policies,
     combine_evidence,
     evaluate,
@@ -29,6 +30,7 @@ from idn_core.delivery import (
     log_probabilities,
     prepare_evidence,
     request_weights,
+    summarize,
     uniform_weights,
 )
 from idn_core.learning import OutputsTable, fit_temperatures, table_confidences
@@ -217,6 +219,44 @@ def test_carried_bytes_cost_what_the_links_say():
     np.testing.assert_allclose(extra, [[0.0, 0.1, 0.3]], atol=1e-12)
 
 
+def test_what_each_tier_returns_is_chosen_on_validation(synth):
+    setup, topology, ev = synth
+    forced = {
+        m: prepare_evidence(setup, topology, rules=("product",), predict=m)
+        for m in ("combined", "local")
+    }
+
+    own = ev.predictions("product", "test")
+    combined = ev.combined_test["product"].argmax(-1)
+    np.testing.assert_array_equal(forced["combined"].predictions("product", "test"), combined)
+    np.testing.assert_array_equal(
+        forced["local"].predictions("product", "test"), setup.test.predictions()
+    )
+    val_combined = (ev.combined_val["product"].argmax(-1) == setup.val.labels).sum(1)
+    better = val_combined > setup.val.correct().sum(1)
+    np.testing.assert_array_equal(ev.predict_combined["product"], better)
+    for k in range(3):
+        expected = combined[k] if better[k] else setup.test.predictions()[k]
+        np.testing.assert_array_equal(own[k], expected)
+
+
+@pytest.mark.parametrize("rule", ["product", "stacked"])
+def test_exact_sweep_metrics_match_the_evaluator(synth, rule):
+    setup, _, ev = synth
+    t = np.array([0.55, 0.35])
+    decision = evidence_decision(
+        ev.combined_test[rule], t, predictions=ev.predictions(rule, "test")
+    )
+
+    row = summarize(evaluate(decision, setup.test, setup.requests, ev.latency))
+    exact = cascade_metrics(
+        ev.confidences(rule, "test")[:2], ev.correct(rule, "test"), ev.w_test, t
+    ).iloc[0]
+
+    assert row["accuracy"] == pytest.approx(exact.accuracy, abs=1e-12)
+    assert row["latency_ms"] == pytest.approx(exact.latency_ms, rel=1e-9)
+
+
 # --- chosen on validation, reported on test -------------------------------------------------
 
 
@@ -302,6 +342,12 @@ def test_bad_input_is_refused_with_named_arguments(synth):
         prepare_evidence(setup, topology, rules=("vote",))
     with pytest.raises(TypeError, match="seed"):
         prepare_evidence(setup, topology, seed=1.5)
+    with pytest.raises(ValueError, match="predict"):
+        prepare_evidence(setup, topology, predict="vote")
+    with pytest.raises(ValueError, match="predictions"):
+        evidence_decision(np.exp(lp), [0.5], predictions=np.zeros((2, 3)))
+    with pytest.raises(ValueError, match="predictions"):
+        evidence_decision(np.exp(lp), [0.5], predictions=np.full((2, 3), 4))
     with pytest.raises(ValueError, match="split"):
         ev.confidences("product", "train")
     with pytest.raises(ValueError, match="tolerance"):
