@@ -92,6 +92,59 @@ def reference_decision(
     return out
 
 
+def reference_carried_evidence(
+    probs, thresholds, labels, sample, device, rtt_ms, compute_ms, carried_ms
+):
+    """Carried-evidence forwarding with the product rule, request by request.
+
+    At tier ``k`` the request holds the probability vectors of tiers ``0..k`` (``probs``
+    ``(K, N, C)``); their normalised product decides (rescaled maximum probability against
+    the hop's threshold, 1 = always forward) and predicts. ``carried_ms[d][k]`` is the delay
+    the carried outputs add to the round trip to tier ``k``.
+    """
+    n_tiers, _, n_classes = np.shape(probs)
+    out = {"answer_tier": [], "prediction": [], "correct": [], "latency_ms": [], "n_queried": []}
+    for s, d in zip(sample.tolist(), device.tolist(), strict=True):
+        pooled = np.ones(n_classes)
+        tier = 0
+        while True:
+            pooled = pooled * probs[tier][s]
+            belief = pooled / pooled.sum()
+            if tier == n_tiers - 1:
+                break
+            conf = (belief.max() - 1.0 / n_classes) / (1.0 - 1.0 / n_classes)
+            if thresholds[tier] < 1.0 and conf >= thresholds[tier]:
+                break
+            tier += 1
+        rtt_row = [rtt_ms[d][k] + carried_ms[d][k] for k in range(n_tiers)]
+        pred = int(np.argmax(belief))
+        out["answer_tier"].append(tier)
+        out["prediction"].append(pred)
+        out["correct"].append(pred == int(labels[s]))
+        out["latency_ms"].append(_latency(rtt_row, compute_ms[d], list(range(tier + 1))))
+        out["n_queried"].append(tier + 1)
+    return out
+
+
+def reference_carried_ms(topology, nodes, bytes_per_output):
+    """Delay ``(D, K)`` of the carried outputs, link by link up each device's path."""
+    out = []
+    for row in nodes:
+        path = topology.path(str(_device_of(topology, row)))
+        extra, delays = 0.0, {path[0]: 0.0}
+        for j in range(len(path) - 1):
+            carried = sum(1 for n in row if path.index(n) <= j)
+            bandwidth = topology.link(path[j], path[j + 1]).bandwidth_mbps
+            extra += carried * bytes_per_output * 8 / (bandwidth * 1e3)
+            delays[path[j + 1]] = extra
+        out.append([delays[n] for n in row])
+    return out
+
+
+def _device_of(topology, row):
+    return next(n for n in row if n in topology.devices)
+
+
 def assert_same_outcomes(outcome, reference) -> None:
     """Per-request equality (exact, latencies included) of a vectorised outcome and a reference."""
     np.testing.assert_array_equal(outcome.answer_tier, reference["answer_tier"])

@@ -65,6 +65,20 @@ def test_serve_or_forward_headlines_hold() -> None:
 
 
 @pytest.mark.slow
+def test_serve_or_forward_carried_evidence_is_compared_on_the_same_scale() -> None:
+    g = glued("02_serve_or_forward")
+    assert g["ev_rule"] in {"product", "mean", "stacked"}
+    assert g["ev_captured"] == pytest.approx(g[f"ev_captured_{g['ev_rule']}"])
+    assert g["ev_gain"] == pytest.approx(g["ev_captured"] - g["captured"], abs=1e-9)
+    saving = 1.0 - g["oracle_ratio"]
+    assert g["ev_captured"] == pytest.approx((1.0 - g["ev_ratio"]) / saving, rel=1e-9)
+    # A cascade of the three models costs at most the cloud's path plus the lower models'
+    # compute and the carried bytes (microseconds on these links).
+    assert 0.0 < g["ev_ratio"] <= 1.1 and 0.0 < g["ev_extra_us"] < 100.0
+    assert g["ev_bytes"] > 0.0 and g["ev_bytes"] < g["payload_bytes"]
+
+
+@pytest.mark.slow
 def test_ensembles_headlines_hold() -> None:
     g = glued("03_ensembles")
     assert g["edge_kb"] <= g["edge_budget_kb"], "the edge committee must fit its budget"

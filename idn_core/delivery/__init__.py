@@ -3,10 +3,31 @@
 A policy's choice per request (:class:`Decision`) and its evaluation (:mod:`.evaluation`),
 the policies (:mod:`.policies`), threshold search (:mod:`.search`), exact per-sample weights
 (:mod:`.sample_weights`), the oracle bound (:mod:`.oracle_bound`), experiments and
-diagnostics over every policy family (:mod:`.experiments`, :mod:`.diagnostics`), and the
-playground's configuration model (:mod:`.playground`).
+diagnostics over every policy family (:mod:`.experiments`, :mod:`.diagnostics`),
+carried-evidence forwarding (:mod:`.carried_evidence`: upstream tiers decide and predict
+with the outputs the request carries), and the playground's configuration model
+(:mod:`.playground`).
 """
 
+from idn_core.delivery.carried_evidence import (
+    BYTES_PER_PROBABILITY,
+    COMPARED_RULES,
+    EVIDENCE_RULES,
+    PREDICT_MODES,
+    EvidenceSetup,
+    StackedEvidence,
+    carried_evidence_headline,
+    carried_latency,
+    combine_evidence,
+    evidence_choice,
+    evidence_choices,
+    evidence_curve,
+    evidence_decision,
+    evidence_headline,
+    log_probabilities,
+    prepare_evidence,
+    stacked_features,
+)
 from idn_core.delivery.diagnostics import (
     random_halves,
     rule_outcomes,
@@ -72,16 +93,24 @@ from idn_core.delivery.search import (
 )
 
 __all__ = [
+    "BYTES_PER_PROBABILITY",
+    "COMPARED_RULES",
     "CascadeGrid",
     "Decision",
     "DeliverySetup",
+    "EVIDENCE_RULES",
+    "EvidenceSetup",
     "GainAwareForwarding",
     "LearnedForwarding",
     "Outcome",
     "POLICIES",
+    "PREDICT_MODES",
     "Playground",
     "PlaygroundResult",
     "SampleWeights",
+    "StackedEvidence",
+    "carried_evidence_headline",
+    "carried_latency",
     "cascade_answer",
     "cascade_choice",
     "cascade_decision",
@@ -90,9 +119,15 @@ __all__ = [
     "check_thresholds",
     "choose_policies",
     "choose_within_tolerance",
+    "combine_evidence",
     "decision_metrics",
     "effective_thresholds",
     "evaluate",
+    "evidence_choice",
+    "evidence_choices",
+    "evidence_curve",
+    "evidence_decision",
+    "evidence_headline",
     "family_curve",
     "forward_to",
     "forwarding_features",
@@ -101,6 +136,7 @@ __all__ = [
     "gap_bound",
     "headline",
     "local_only",
+    "log_probabilities",
     "oracle_accuracy_at",
     "oracle_accuracy_at_fraction",
     "oracle_answer",
@@ -110,10 +146,12 @@ __all__ = [
     "oracle_test_frontier",
     "pareto_front",
     "prepare_delivery",
+    "prepare_evidence",
     "random_halves",
     "request_weights",
     "reweighted",
     "rule_outcomes",
+    "stacked_features",
     "summarize",
     "threshold_candidates",
     "tolerance_coverage",
