@@ -7,7 +7,9 @@ share of the oracle's latency saving, latency ratio to cloud-only); chapter 3's 
 best combination of the path's models over the path's best model; chapter 4's INFIDA under
 shifting demand over the offline optimum and over the static greedy; chapter 6's gain of
 serving-rate exit weights over equal weights at serving split 80-15-5 (mean and sd over
-seeds). Prints one line per scenario and a FINAL JSON line with the table and the seconds.
+seeds). Prints one line per scenario and a FINAL JSON line with the table, the wall-clock
+seconds and the process's CPU seconds (single-threaded: on an idle core they agree; on a
+shared machine the CPU seconds are the comparable figure).
 
 Usage: ``.venv/bin/python benchmarks/scenarios.py [--quick]``; with an empty
 ``IDN_CACHE_DIR`` it measures the cold cost of the chapter (training included).
@@ -110,12 +112,14 @@ def main() -> None:
     start = time.perf_counter()
     final: dict = {}
     for name in scenario_names():
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         row = {**delivery_row(name, s), **placement_row(name, s), **early_exit_row(name, s)}
         row["seconds"] = round(time.perf_counter() - t0, 1)
+        row["cpu_seconds"] = round(time.process_time() - c0, 1)
         final[name] = row
         print(name, json.dumps(row), flush=True)
     final["seconds"] = round(time.perf_counter() - start, 1)
+    final["cpu_seconds"] = round(time.process_time(), 1)  # comparable on a loaded machine
     print("FINAL " + json.dumps(final))
 
 
