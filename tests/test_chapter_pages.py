@@ -98,13 +98,13 @@ def test_notation_gives_each_alpha_of_the_library_its_own_symbol() -> None:
 
 @pytest.mark.parametrize("nb", CHAPTERS, ids=lambda nb: nb.stem)
 def test_chapter_titles_carry_the_chapter_number(nb) -> None:
-    first = cells((ROOT / nb.rel))[0]["text"].splitlines()[0]
+    first = cells(ROOT / nb.rel)[0]["text"].splitlines()[0]
     assert first.startswith(f"# {int(nb.stem[:2])}. "), first
 
 
 @pytest.mark.parametrize("nb", CHAPTERS, ids=lambda nb: nb.stem)
 def test_end_sections_are_summary_exercises_then_the_benchmark_note(nb) -> None:
-    heads = re.findall(r"^## (.+)$", markdown((ROOT / nb.rel)), flags=re.M)
+    heads = re.findall(r"^## (.+)$", markdown(ROOT / nb.rel), flags=re.M)
     assert "Summary" in heads and "Exercises" in heads, heads
     tail = heads[heads.index("Summary") :]
     assert tail in (
@@ -115,7 +115,7 @@ def test_end_sections_are_summary_exercises_then_the_benchmark_note(nb) -> None:
 
 @pytest.mark.parametrize("nb", CHAPTERS, ids=lambda nb: nb.stem)
 def test_exercises_say_whether_they_need_a_live_notebook(nb) -> None:
-    text = markdown((ROOT / nb.rel))
+    text = markdown(ROOT / nb.rel)
     exercises = text.split("## Exercises", 1)[1].split("\n## ", 1)[0]
     assert "live notebook" in exercises, nb.stem
 
@@ -143,11 +143,11 @@ def shown_figures(path: Path) -> list[str]:
 
 @pytest.mark.parametrize("nb", CHAPTERS, ids=lambda nb: nb.stem)
 def test_every_figure_is_numbered_captioned_and_cited(nb) -> None:
-    assert not shown_figures((ROOT / nb.rel)), (
+    assert not shown_figures(ROOT / nb.rel), (
         "figures go through glue_figure and a captioned directive"
     )
-    text = markdown((ROOT / nb.rel))
-    for name in glued_figures((ROOT / nb.rel)):
+    text = markdown(ROOT / nb.rel)
+    for name in glued_figures(ROOT / nb.rel):
         directive = re.search(
             rf"```{{glue:figure}} {name}\n:name: {name}\n\n(.+?)\n```", text, re.S
         )
@@ -166,7 +166,7 @@ def prose(text: str) -> str:
 
 @pytest.mark.parametrize("nb", CHAPTERS, ids=lambda nb: nb.stem)
 def test_prose_never_says_a_bare_alpha(nb) -> None:
-    hits = PROSE_ALPHA.findall(prose(markdown((ROOT / nb.rel))))
+    hits = PROSE_ALPHA.findall(prose(markdown(ROOT / nb.rel)))
     assert not hits, f"{nb.stem}: 'alpha' in prose; use the notation page's symbols"
 
 
@@ -193,3 +193,26 @@ def test_view_labels_use_the_books_symbols_not_alpha() -> None:
     labels = label_strings()
     assert labels, "the scan found no labels at all"
     assert not [s for s in labels if re.search(r"\balpha\b", s, re.I)]
+
+
+def test_bibliography_labels_follow_the_in_text_author_year_style() -> None:
+    import sys
+
+    from pybtex.database import parse_file
+    from pybtex.plugin import find_plugin
+
+    sys.path.insert(0, str(ROOT / "book" / "_bib"))
+    import idn_bib
+
+    config = read_yaml(ROOT / "_config.yml")["sphinx"]
+    assert config["local_extensions"]["idn_bib"] == "book/_bib"
+    assert config["config"]["bibtex_default_style"] == idn_bib.STYLE_NAME
+    assert config["config"]["bibtex_reference_style"] == "author_year"
+    bib = parse_file(str(ROOT / "book" / "references.bib"))
+    style = find_plugin("pybtex.style.formatting", idn_bib.STYLE_NAME)()
+    labels = {e.key: e.label for e in style.format_bibliography(bib)}
+    assert labels["sisalem2024infida"] == "Si Salem et al., 2024"
+    assert labels["mienye2022survey"] == "Mienye and Sun, 2022"
+    assert labels["greydanus2020mnist1d"] == "Greydanus, 2020"
+    assert labels["kairouz2021advances"] == "Kairouz et al., 2021"
+    assert len(set(labels.values())) == len(labels), "labels must be unique"

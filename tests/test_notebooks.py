@@ -51,6 +51,20 @@ def test_anatomy_headlines_hold() -> None:
     assert g["acc_cloud"] > g["acc_device"], "the cloud's model must beat the device's"
     assert g["acc_gap_pp"] == pytest.approx(g["acc_cloud"] - g["acc_device"], abs=1e-6)
     assert g["params_cloud"] > g["params_device"] and g["cloud_latency_ms"] > g["local_latency_ms"]
+    zoo = {t: g[f"zoo_acc_{t}"] for t in TIERS}
+    assert all(v == round(v, 1) for v in zoo.values()), "one rounding rule: one decimal"
+    assert (g["acc_device"], g["acc_cloud"]) == (zoo["device"], zoo["cloud"])
+
+
+TIERS = ("device", "edge", "regional", "cloud")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("stem", ["02_serve_or_forward", "03_ensembles"])
+def test_every_chapter_quotes_the_zoo_from_one_source(stem: str) -> None:
+    """A model's test-split accuracy reads the same in every chapter (issue 16, item 3)."""
+    first, other = glued("01_anatomy"), glued(stem)
+    assert {t: other[f"zoo_acc_{t}"] for t in TIERS} == {t: first[f"zoo_acc_{t}"] for t in TIERS}
 
 
 @pytest.mark.slow
@@ -101,6 +115,10 @@ def test_federated_headlines_hold() -> None:
     assert all(percent(g5[k]) for k in ("fedavg_dirichlet", "fedavg_iid", "fedavg_quantity"))
     assert all(g6[k] >= 0.0 for k in g6 if k.endswith("_sd"))
     assert g6["first_split"] == "80-15-5"
+    assert g5["per_client"] == g5["n_train"] // g5["n_clients"]
+    assert g5["federation_delta_pp"] == pytest.approx(g5["fedavg_iid"] - g5["central_same"])
+    assert g5["skew_delta_pp"] == pytest.approx(g5["fedavg_dirichlet"] - g5["fedavg_iid"])
+    assert all(percent(g5[k]) for k in ("central_same", "central_long"))
 
 
 @pytest.mark.slow

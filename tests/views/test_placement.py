@@ -75,8 +75,7 @@ def test_placement_alpha_slider_titles_each_alpha_with_its_latency(sweep) -> Non
     state = apply_step(fig, fig.layout.sliders[0].steps[1])
     row = table.loc[1000.0]
     assert state["layout"]["title"]["text"] == (
-        f"κ = 1000 ms: mean latency {row['latency ms']:.1f} ms, "
-        f"mean accuracy {row['accuracy']:.3f}"
+        f"κ = 1000 ms: mean latency {row['latency ms']:.1f} ms, mean accuracy {row['accuracy']:.3f}"
     )
     assert fig.layout.title.text.startswith("κ = 0 ms: mean latency")
     assert fig.layout.sliders[0].currentvalue.prefix.startswith("accuracy weight κ")
