@@ -43,14 +43,14 @@ from idn_core.placement import (
 #: The chapter's defaults (full) and its quick profile.
 SETTINGS = {
     "full": {
-        "num_samples": 6000,
-        "n_requests": 200_000,
-        "n_grid": 40,
+        "num_samples": 3000,
+        "n_requests": 100_000,
+        "n_grid": 30,
         "n_tasks": 4,
-        "horizon": 200,
+        "horizon": 150,
         "seeds": 3,
-        "rounds": 8,
-        "local_steps": 10,
+        "rounds": 6,
+        "local_steps": 8,
     },
     "quick": {
         "num_samples": 2000,
