@@ -347,8 +347,8 @@ def prepare_evidence(
     one ``setup``'s latencies come from)."""
     check_type("setup", setup, DeliverySetup)
     check_type("rules", rules, tuple)
-    if not rules:
-        raise ValueError("rules must name at least one rule")
+    if not rules or len(set(rules)) != len(rules):
+        raise ValueError(f"rules must name at least one rule, each once, got {rules}")
     for rule in rules:
         check_choice("rule", rule, EVIDENCE_RULES)
     check_choice("score", score, SCORES)
@@ -500,7 +500,7 @@ def carried_evidence_headline(
     n_requests: int = 1_000_000,
     n_grid: int = 100,
     seed: int = 0,
-    n_alphas: int = 41,
+    n_alphas: int = 61,
 ) -> dict[str, float | str]:
     """:func:`evidence_headline` of a scenario from scratch: chapter 2's set-up and choices
     (``n_requests`` test requests, ``n_grid`` thresholds per hop, ``n_alphas`` values of

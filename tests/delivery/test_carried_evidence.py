@@ -338,6 +338,8 @@ def test_bad_input_is_refused_with_named_arguments(synth):
         carried_latency(setup.latency, tree_topology(n_edges=4, devices_per_edge=1), 1.0)
     with pytest.raises(ValueError, match="rules"):
         prepare_evidence(setup, topology, rules=())
+    with pytest.raises(ValueError, match="each once"):
+        prepare_evidence(setup, topology, rules=("product", "product"))
     with pytest.raises(ValueError, match="rule"):
         prepare_evidence(setup, topology, rules=("vote",))
     with pytest.raises(TypeError, match="seed"):
