@@ -142,3 +142,28 @@ def test_learning_rate_sweep_reports_each_scale(inst) -> None:
     assert list(table.index) == [10.0, 1000.0] and set(runs) == {10.0, 1000.0}
     assert table["fractional entries at the end"].between(0, 1).all()
     assert np.array_equal(runs[10.0][1], comp.result.gains["offline optimum"])
+
+
+def test_infida_variant_ratios_rerun_infida_on_the_same_demand() -> None:
+    from idn_core.placement import infida_policy, infida_variant_ratios
+
+    inst = build_instance(tiny_topology(edge_kb=12.0), catalogue(2), alpha=100.0, capacity=40.0)
+    loads = make_loads(inst, 30, rate=150.0, seed=0, task_exponent=1.2)
+    comp = compare_policies(inst, loads)
+    opt = comp.result.gains["offline optimum"]
+    greedy = comp.result.gains["greedy (per KiB)"]
+
+    # the book's settings reproduce the comparison's own INFIDA run
+    same = infida_variant_ratios(inst, comp, start=10)
+    infida = comp.result.gains["INFIDA"][10:].mean()
+    assert same == pytest.approx((infida / opt[10:].mean(), infida / greedy[10:].mean()))
+    # the paper's settings (theory step, no share, no fill, no repair), rerun slot by slot
+    settings = {"lr_scale": 1.0, "share": 0.0, "fill": False, "repair": False}
+    paper = infida_variant_ratios(inst, comp, **settings)
+    assert paper[0] != pytest.approx(same[0])  # the settings matter on this demand
+    policy = infida_policy(inst, 30, float(loads.max()), **settings)
+    gains = []
+    for r in loads:
+        gains.append(reference_gain(inst, policy.allocation(), r))
+        policy.observe(r)
+    assert paper == pytest.approx((np.mean(gains) / opt.mean(), np.mean(gains) / greedy.mean()))
