@@ -69,6 +69,9 @@ from idn_core.views.scenario import (
     tree_layout,
     zoo_figure,
 )
+from idn_core.views.sweep import (
+    sweep_figure,
+)
 
 __all__ = [
     "DeliveryExplorer",
@@ -106,6 +109,7 @@ __all__ = [
     "show",
     "signals_figure",
     "slider_figure",
+    "sweep_figure",
     "threshold_heatmaps",
     "tier_tradeoff_figure",
     "topology_figure",
