@@ -165,9 +165,11 @@ def check_axes(
             raise TypeError(f"grid: parameter names must be str, got {name!r}")
         if isinstance(values, str | bytes) or not isinstance(values, Sequence):
             raise TypeError(f"grid: {name} must be a list of values, got {values!r}")
-        if name in RESERVED:
-            raise SweepError(f"parameter {name!r} cannot be swept: the table has a column {name!r}")
     validate_parameters(stem, specs, {name: None for name in axes if name not in specs})
+    if reserved := [name for name in axes if name in RESERVED]:
+        raise SweepError(
+            f"parameter {reserved[0]!r} cannot be swept: the table has a column {reserved[0]!r}"
+        )
     checked = {name: [coerce(specs[name], v) for v in values] for name, values in axes.items()}
     problems = []
     for name, values in checked.items():

@@ -67,8 +67,8 @@ def run_file(
     out_dir: Path, profile: str, parameters: dict[str, Any], point: dict[str, Any]
 ) -> Path:
     """Where the run of ``point`` (injected ``parameters``, ``profile``) keeps its notebook."""
-    readable = "_".join(f"{name}={value}" for name, value in point.items())
-    slug = re.sub(r"[^A-Za-z0-9.=+-]+", "-", readable).strip("-")[:MAX_SLUG]
+    readable = ",".join(f"{name}={value}" for name, value in point.items())
+    slug = re.sub(r"[^A-Za-z0-9._,=+-]+", "-", readable).strip("-")[:MAX_SLUG]
     identity = json.dumps(
         {"profile": profile, "parameters": parameters}, sort_keys=True, default=repr
     )
