@@ -14,6 +14,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from idn_core.book import NotebookError, NotebookRun, default_jobs
 from idn_core.sweep import cluster
 from idn_core.sweep.dispatch import run_plan
@@ -39,7 +41,7 @@ def check_jobs(jobs: int | None) -> int:
 
 def write_outputs(
     plan: SweepPlan, runs: list[NotebookRun | NotebookError]
-) -> tuple[Any, Path, Path | None]:
+) -> tuple[pd.DataFrame, Path, Path | None]:
     """Gather the table, write it and the summary figure; return (table, csv, figure)."""
     notebooks = [r.path if isinstance(r, NotebookRun) else None for r in runs]
     table = glued_table(plan.points, notebooks, list(plan.axes))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +38,8 @@ class SweepResult:
     ``table`` is the tidy table of glued scalars (one row per run and glue name: the swept
     parameters as columns, then ``name`` and ``value``); ``runs`` the runs that succeeded
     (executed or reused), in grid order; ``failures`` the others; ``csv`` and ``figure`` the
-    files written (``figure`` is None when no glued value is a number).
+    files written (``figure`` is None when no glued value is a number); ``points`` every
+    grid point, in order.
     """
 
     table: pd.DataFrame
@@ -46,7 +47,7 @@ class SweepResult:
     failures: list[SweepFailure]
     csv: Path
     figure: Path | None
-    points: list[dict[str, Any]] = field(default_factory=list)
+    points: list[dict[str, Any]]
 
     @property
     def ok(self) -> bool:
