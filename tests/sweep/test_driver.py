@@ -44,17 +44,19 @@ def test_the_table_holds_every_glued_scalar_of_every_run(tiny: Path, tmp_path: P
 
 @pytest.mark.slow
 def test_a_real_chapter_sweeps_with_the_quick_profile(tmp_path: Path) -> None:
-    """07_playground (quick, about 15 s a run): its glued request count follows the grid."""
+    """07_playground under the quick profile (about 15 s on an idle machine), one grid point:
+    the grid's request count, not the profile's 5000, reaches the chapter."""
     chapter = default_root() / "notebooks" / "07_playground.ipynb"
-    grid = {"n_requests": [2000, 4000]}
-    result = run_sweep(chapter, grid, profile="quick", jobs=2, out=tmp_path, progress=False)
+    result = run_sweep(
+        chapter, {"n_requests": [2000]}, profile="quick", jobs=1, out=tmp_path, progress=False
+    )
     assert result.ok, [str(f) for f in result.failures]
-    assert {run.parameters["epochs"] for run in result.runs} == {3}  # the quick profile's
-    counts = result.table[result.table["name"] == "pg_n_requests"]
-    assert counts["n_requests"].tolist() == [2000, 4000]
-    assert counts["value"].tolist() == [2000, 4000]
-    shares = result.table[result.table["name"] == "pg_cascade_fwd"]["value"]
-    assert len(shares) == 2 and all(0 <= v <= 100 for v in shares)
+    (run,) = result.runs
+    assert run.parameters["n_requests"] == 2000 and run.parameters["epochs"] == 3  # the profile's
+    glued = dict(zip(result.table["name"], result.table["value"], strict=True))
+    assert glued["pg_n_requests"] == 2000
+    assert 0 <= glued["pg_cascade_fwd"] <= 100
+    assert glued["pg_oracle_acc"] >= max(glued["pg_local_acc"], glued["pg_cloud_acc"])
 
 
 def test_job_counts_are_checked() -> None:
