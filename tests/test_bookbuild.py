@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import math
 import os
 from pathlib import Path
 from typing import Any
@@ -674,3 +675,45 @@ def test_unique_key_loader_refuses_repeats_at_any_depth_but_keeps_merges() -> No
         yaml.load("a:\n  b: 1\n  b: 2\n", Loader=UniqueKeyLoader)  # noqa: S506
     merged = yaml.load("x: &x {b: 1}\ny: {<<: *x, b: 2}\n", Loader=UniqueKeyLoader)  # noqa: S506
     assert merged["y"] == {"b": 2}
+
+
+# --- glued values read back (idn_core.book.glued) ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("0.5", 0.5),
+        ("12", 12),
+        ("'gain-aware'", "gain-aware"),
+        ("[1, 2]", [1, 2]),
+        ("np.float64(0.25)", 0.25),
+        ("np.int64(7)", 7),
+        ("np.True_", True),
+        ("inf", float("inf")),
+        ("-inf", float("-inf")),
+        ("a / b", "a / b"),  # not a literal: the text itself
+    ],
+)
+def test_glued_values_read_literals_numpy_scalars_and_infinities(
+    tmp_path: Path, text: str, value: Any
+) -> None:
+    prefix = "application/papermill.record/"
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("glue(...)")
+    meta = {"scrapbook": {"name": "x", "mime_prefix": prefix}}
+    cell.outputs = [
+        nbformat.v4.new_output("display_data", data={prefix + "text/plain": text}, metadata=meta),
+        nbformat.v4.new_output(
+            "display_data",
+            data={prefix + "text/plain": "<Markdown>", prefix + "text/markdown": "**m**"},
+            metadata={"scrapbook": {"name": "md", "mime_prefix": prefix}},
+        ),
+    ]
+    nb.cells = [cell]
+    nbformat.write(nb, tmp_path / "nb.ipynb")
+    glued = book.glued_values(tmp_path / "nb.ipynb")
+    assert glued == {"x": value} and type(glued["x"]) is type(value)  # markdown left out
+    cell.outputs[0]["data"][prefix + "text/plain"] = "np.float64(nan)"  # nan != nan: apart
+    nbformat.write(nb, tmp_path / "nan.ipynb")
+    assert math.isnan(book.glued_values(tmp_path / "nan.ipynb")["x"])

@@ -35,7 +35,7 @@ LAYERS = {
     "sweep": 5,
 }
 #: Same-layer imports that follow a natural arrow (importer -> imported).
-SIBLINGS = {("ensembles", "delivery"), ("federated", "delivery")}
+SIBLINGS = {("ensembles", "delivery"), ("federated", "delivery"), ("sweep", "book")}
 #: Packages that may import ``views``.
 VIEW_USERS = {"views", "book", "sweep"}
 #: The top-level ``idn_core/__init__`` re-exports headline names from these only.

@@ -180,6 +180,18 @@ def is_fresh(executed: Path, key: str) -> bool:
     return load_executed(executed, key) is not None
 
 
+def store_executed(executed: Path, data: bytes, record: dict[str, Any]) -> dict[str, Any]:
+    """Store an executed notebook made elsewhere (``data``) with its run ``record``; return it.
+
+    The old record goes first, so new bytes are never paired with an old checksum; the
+    record's checksum is computed again from the bytes written.
+    """
+    record_path(executed).unlink(missing_ok=True)
+    executed.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write(executed, data)
+    return write_record(executed, without(record, ("sha256",)))
+
+
 # --- prose merge -------------------------------------------------------------------------
 
 
@@ -278,6 +290,4 @@ def reuse(executed: Path, key: str, current: nbformat.NotebookNode) -> dict[str,
     merged = merge_prose(ran, current)
     if merged is None:
         return None
-    record_path(executed).unlink(missing_ok=True)  # never pair new bytes with an old checksum
-    atomic_write(executed, nbformat.writes(merged).encode())
-    return write_record(executed, without(entry.record, ("sha256",)))
+    return store_executed(executed, nbformat.writes(merged).encode(), entry.record)

@@ -11,8 +11,8 @@ from __future__ import annotations
 import multiprocessing
 import os
 import time
-from collections.abc import Iterable
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -45,15 +45,15 @@ def execute(run: PlannedRun, root: Path, out: Path, inputs: dict[str, Any]) -> d
     return cache.write_record(out, record)
 
 
-def run_or_reuse(run: PlannedRun, root: Path, force: bool) -> NotebookRun:
-    """Execute one notebook unless its cached copy has the same key (prose merged in)."""
-    out = executed_path(run.notebook, run.profile, root)
+def run_inputs(run: PlannedRun, root: Path) -> tuple[nbformat.NotebookNode, dict[str, Any]]:
+    """The notebook ``run`` names as it is now, and the inputs of its cache key."""
     current = nbformat.read(root / run.notebook.rel, as_version=4)
     inputs = cache.cache_inputs(current, run.parameters, run.profile, cache.library_digest(root))
-    record = None if force else cache.reuse(out, cache.notebook_key(inputs), current)
-    cached = record is not None
-    if record is None:
-        record = execute(run, root, out, inputs)
+    return current, inputs
+
+
+def finished(run: PlannedRun, out: Path, record: dict[str, Any], cached: bool) -> NotebookRun:
+    """The outcome of ``run`` whose good executed copy (with ``record``) is at ``out``."""
     failed_path(out).unlink(missing_ok=True)  # a failure older than this good copy
     seconds, executed_at = float(record.get("seconds", 0.0)), str(record.get("executed_at", ""))
     state = "cached" if cached else "executed"
@@ -61,10 +61,27 @@ def run_or_reuse(run: PlannedRun, root: Path, force: bool) -> NotebookRun:
     return NotebookRun(run.notebook, run.profile, run.parameters, seconds, cached, executed_at, out)
 
 
-def run_or_error(run: PlannedRun, root: Path, force: bool) -> NotebookRun | NotebookError:
+def run_or_reuse(run: PlannedRun, root: Path, force: bool, out: Path | None = None) -> NotebookRun:
+    """Execute one notebook unless its cached copy has the same key (prose merged in).
+
+    The executed copy goes to ``out``, by default the book's place for it
+    (``_build/executed/<profile>/<path>``); a sweep gives each run its own.
+    """
+    out = out or executed_path(run.notebook, run.profile, root)
+    current, inputs = run_inputs(run, root)
+    record = None if force else cache.reuse(out, cache.notebook_key(inputs), current)
+    cached = record is not None
+    if record is None:
+        record = execute(run, root, out, inputs)
+    return finished(run, out, record, cached)
+
+
+def run_or_error(
+    run: PlannedRun, root: Path, force: bool, out: Path | None = None
+) -> NotebookRun | NotebookError:
     """:func:`run_or_reuse` for a worker process: a notebook's failure comes back as a value."""
     try:
-        return run_or_reuse(run, root, force)
+        return run_or_reuse(run, root, force, out)
     except NotebookError as exc:
         return exc
 
@@ -89,15 +106,40 @@ def default_jobs() -> int:
 
 
 def run_in_workers(
-    runs: list[PlannedRun], root: Path, force: bool, jobs: int
+    runs: list[PlannedRun],
+    root: Path,
+    force: bool,
+    jobs: int,
+    *,
+    outs: list[Path] | None = None,
+    on_done: Callable[[int, NotebookRun | NotebookError], None] | None = None,
 ) -> list[NotebookRun | NotebookError]:
-    """Run ``runs`` in ``jobs`` spawned worker processes (in-process when one is enough)."""
+    """Run ``runs`` in ``jobs`` spawned worker processes (in-process when one is enough).
+
+    ``outs`` gives each run's executed copy its own path (default: the book's);
+    ``on_done(index, result)`` is called as each run ends, in the order they end.
+    """
+    outs = outs or [executed_path(run.notebook, run.profile, root) for run in runs]
+    results: list[NotebookRun | NotebookError | None] = [None] * len(runs)
+
+    def done(index: int, result: NotebookRun | NotebookError) -> None:
+        results[index] = result
+        if on_done is not None:
+            on_done(index, result)
+
     if jobs == 1 or len(runs) <= 1:
-        return [run_or_error(run, root, force) for run in runs]
-    context = multiprocessing.get_context("spawn")  # no fork of a process holding torch
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-        futures = [pool.submit(run_or_error, run, root, force) for run in runs]
-        return [future.result() for future in futures]
+        for index, (run, out) in enumerate(zip(runs, outs, strict=True)):
+            done(index, run_or_error(run, root, force, out))
+    else:
+        context = multiprocessing.get_context("spawn")  # no fork of a process holding torch
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+            futures = {
+                pool.submit(run_or_error, run, root, force, out): index
+                for index, (run, out) in enumerate(zip(runs, outs, strict=True))
+            }
+            for future in as_completed(futures):
+                done(futures[future], future.result())
+    return [r for r in results if r is not None]
 
 
 def failure_report(

@@ -79,13 +79,20 @@ def load_profiles(path: Path) -> dict[str, dict[str, dict[str, Any]]]:
     return profiles
 
 
+def profile_entries(
+    profiles: dict[str, dict[str, dict[str, Any]]], profile: str
+) -> dict[str, dict[str, Any]]:
+    """Return the stem -> parameters of ``profile``; an unknown profile is a ProfileError."""
+    if profile not in profiles:
+        raise ProfileError(f"unknown profile {profile!r}; known: {', '.join(sorted(profiles))}")
+    return profiles[profile]
+
+
 def profile_parameters(
     profiles: dict[str, dict[str, dict[str, Any]]], profile: str, stems: list[str]
 ) -> dict[str, dict[str, Any]]:
     """Return stem -> parameters for ``profile``; every named stem must be a book notebook."""
-    if profile not in profiles:
-        raise ProfileError(f"unknown profile {profile!r}; known: {', '.join(sorted(profiles))}")
-    unknown = sorted(set(profiles[profile]) - set(stems))
+    unknown = sorted(set(profile_entries(profiles, profile)) - set(stems))
     if unknown:
         raise ProfileError(
             f"profile {profile!r} names notebooks that are not in _toc.yml: {', '.join(unknown)}"

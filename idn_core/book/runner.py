@@ -126,7 +126,7 @@ def run_papermill(
     """Execute ``nb`` into ``out``; a failure keeps the partial notebook as ``*.failed.ipynb``.
 
     ``out`` is replaced only by a complete run (``os.replace`` of a partial file), so the
-    last good copy survives a failure; :class:`NotebookError` names the notebook, the
+    last good copy survives a failure or an interruption (which removes the partial file); :class:`NotebookError` names the notebook, the
     profile, the failing cell and the partial copy.
     """
     partial = out.with_name(f".{out.stem}.{os.getpid()}.partial.ipynb")
@@ -141,6 +141,9 @@ def run_papermill(
             f"notebook {nb.stem} ({nb.rel}, profile {profile}) failed: {failure_reason(exc)}\n"
             f"partial output: {failed}"
         ) from exc
+    except BaseException:  # interrupted (Ctrl-C, a stopped worker): leave no partial file
+        partial.unlink(missing_ok=True)
+        raise
     failed.unlink(missing_ok=True)
     record_path(out).unlink(missing_ok=True)  # never pair a new notebook with an old key
     os.replace(partial, out)

@@ -79,6 +79,9 @@ from idn_core.views.tables import (
     readable_table,
     zoo_accuracy_pct,
 )
+from idn_core.views.sweep import (
+    sweep_figure,
+)
 
 __all__ = [
     "DeliveryExplorer",
@@ -121,6 +124,7 @@ __all__ = [
     "signals_figure",
     "slider_figure",
     "suite_headlines_figure",
+    "sweep_figure",
     "threshold_heatmaps",
     "tier_tradeoff_figure",
     "topology_figure",

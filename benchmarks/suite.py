@@ -1,0 +1,97 @@
+"""Benchmark suite of issue 14: figures measured across the book's scenarios, and sweep speed.
+
+Each measurement is a named function returning a dict of figures; :func:`main` runs the
+ones asked for (all by default) and prints one JSON object as its last line. So far:
+
+- ``sweep_speedup``: the wall time of a 6-run quick sweep of chapter 7 (the playground,
+  ``n_requests`` from 2000 to 4500; the models come from the shared model cache, so each
+  run only evaluates) run sequentially (``--jobs 1``), divided by the same sweep with
+  ``--jobs 2``. Both go through the command line (``python -m idn_core.sweep``), each
+  into a fresh output folder, so neither reuses an executed notebook. Two worker
+  processes on two cores can at best halve the time; the kernel start and the imports of
+  each run are part of what is parallelised.
+
+Run: ``.venv/bin/python benchmarks/suite.py [--only NAME ...]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+
+REPO = Path(__file__).resolve().parents[1]
+SWEEP_NOTEBOOK = REPO / "notebooks" / "07_playground.ipynb"
+SWEEP_PARAMETER = ("n_requests", ["2000", "2500", "3000", "3500", "4000", "4500"])
+SWEEP_PROFILE = "quick"
+
+
+def timed_sweep(jobs: int, out: Path) -> float:
+    """Run the benchmark's sweep with ``jobs`` local workers into ``out``; return seconds."""
+    name, values = SWEEP_PARAMETER
+    cmd = [sys.executable, "-m", "idn_core.sweep", str(SWEEP_NOTEBOOK), "--profile", SWEEP_PROFILE]
+    cmd += ["-p", name, *values, "--jobs", str(jobs), "--out", str(out), "--no-progress"]
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
+    }
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    if proc.returncode != 0:
+        raise RuntimeError(f"sweep with --jobs {jobs} failed:\n{proc.stderr[-3000:]}")
+    return seconds
+
+
+def sweep_speedup() -> dict[str, float]:
+    """Wall time of the 6-run quick sweep with ``--jobs 1`` over the same with ``--jobs 2``."""
+    with tempfile.TemporaryDirectory(prefix="idn-sweep-bench-") as scratch:
+        sequential_out, parallel_out = Path(scratch) / "jobs1", Path(scratch) / "jobs2"
+        sequential = timed_sweep(1, sequential_out)
+        parallel = timed_sweep(2, parallel_out)
+        tables = [pd.read_csv(out / "glued.csv") for out in (sequential_out, parallel_out)]
+    if (
+        tables[0].shape != tables[1].shape
+        or tables[0]["name"].tolist() != tables[1]["name"].tolist()
+    ):
+        raise RuntimeError("the sequential and parallel sweeps gathered different tables")
+    print(
+        f"[suite] sweep of 6 runs: {sequential:.1f} s with --jobs 1, {parallel:.1f} s with --jobs 2",
+        flush=True,
+    )
+    return {
+        "sweep_runs": len(SWEEP_PARAMETER[1]),
+        "sweep_jobs1_s": round(sequential, 1),
+        "sweep_jobs2_s": round(parallel, 1),
+        "sweep_speedup": round(sequential / parallel, 2),
+    }
+
+
+#: Every measurement of the suite by name, in the order :func:`main` runs them.
+MEASUREMENTS: dict[str, Callable[[], dict[str, float]]] = {
+    "sweep_speedup": sweep_speedup,
+}
+
+
+def main(argv: list[str] | None = None) -> dict[str, float]:
+    """Run the measurements named with ``--only`` (default: all); print and return the figures."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--only", nargs="+", choices=list(MEASUREMENTS), help="measurements to run")
+    args = parser.parse_args(argv)
+    figures: dict[str, float] = {}
+    for name in args.only or MEASUREMENTS:
+        figures.update(MEASUREMENTS[name]())
+    print(json.dumps(figures))
+    return figures
+
+
+if __name__ == "__main__":
+    main()
