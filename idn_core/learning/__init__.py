@@ -48,12 +48,15 @@ from idn_core.learning.state import (
     module_state,
 )
 from idn_core.learning.training import (
+    TRAIN_JOBS_ENV,
     TrainedModel,
     fit,
     predict_logits,
     progress_enabled,
     random_circular_shift,
     train_model,
+    train_models,
+    training_jobs,
 )
 from idn_core.learning.zoo import (
     Zoo,
@@ -73,6 +76,7 @@ __all__ = [
     "OutputsTable",
     "SCORES",
     "TIERS",
+    "TRAIN_JOBS_ENV",
     "TrainedModel",
     "Zoo",
     "build_zoo",
@@ -100,5 +104,7 @@ __all__ = [
     "softmax",
     "table_confidences",
     "train_model",
+    "train_models",
+    "training_jobs",
     "zoo_specs",
 ]
