@@ -289,3 +289,19 @@ def test_local_greedy_equals_the_greedy_over_all_candidates(inst) -> None:
             free -= inst.sizes_kb[int(np.argmax(score))]
         expected[v] = x[v]
     np.testing.assert_array_equal(local_greedy_allocation(inst, r), expected)
+
+
+def test_optimal_static_solves_a_repeated_program_once(inst, monkeypatch) -> None:
+    from idn_core.placement import baselines
+
+    loads = make_loads(inst, 12, rate=300.0, seed=7)
+    first = optimal_static(inst, loads)
+    calls = []
+    monkeypatch.setattr(baselines, "_solve_static", lambda *a: calls.append(a) or first)
+    again = optimal_static(inst, loads.copy())
+    assert calls == [] and again.gain == first.gain
+    np.testing.assert_array_equal(again.x, first.x)
+    again.x[:] = 0  # a copy: the stored solution is untouched
+    assert optimal_static(inst, loads).x.sum() == first.x.sum() > 0
+    optimal_static(inst, loads[:6])  # other loads: solved anew
+    assert len(calls) == 1
