@@ -717,3 +717,39 @@ def test_glued_values_read_literals_numpy_scalars_and_infinities(
     cell.outputs[0]["data"][prefix + "text/plain"] = "np.float64(nan)"  # nan != nan: apart
     nbformat.write(nb, tmp_path / "nan.ipynb")
     assert math.isnan(book.glued_values(tmp_path / "nan.ipynb")["x"])
+
+
+# --- scheduling: warm-up training jobs, longest first ---------------------------------------
+
+
+def test_longest_first_orders_by_last_recorded_run(tmp_path: Path) -> None:
+    from idn_core.book import execute
+    from idn_core.book.records import Notebook, PlannedRun
+
+    runs = [PlannedRun(Notebook(s, f"notebooks/{s}.ipynb"), "quick", {}) for s in "abcd"]
+    for stem, seconds in (("a", 5.0), ("b", 50.0), ("d", 20.0)):  # c never ran
+        out = execute.executed_path(runs["abcd".index(stem)].notebook, "quick", tmp_path)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        cache.record_path(out).write_text(json.dumps({"seconds": seconds}))
+
+    assert execute.last_seconds(runs[2], tmp_path) is None
+    assert execute.last_seconds(runs[1], tmp_path) == 50.0
+    assert [runs[i].notebook.stem for i in execute.longest_first(runs, tmp_path)] == [
+        "c", "b", "d", "a",
+    ]  # fmt: skip
+
+
+def test_warm_up_lets_the_first_notebook_train_in_parallel(monkeypatch) -> None:
+    from idn_core.book import execute
+
+    monkeypatch.delenv("IDN_TRAIN_JOBS", raising=False)
+    seen = []
+    monkeypatch.setattr(
+        execute, "run_or_error", lambda *a: seen.append(os.environ.get("IDN_TRAIN_JOBS"))
+    )
+    execute.warm_up(None, Path("."), False, 2)
+    assert seen == ["2"] and "IDN_TRAIN_JOBS" not in os.environ
+
+    monkeypatch.setenv("IDN_TRAIN_JOBS", "1")  # the caller's choice wins
+    execute.warm_up(None, Path("."), False, 2)
+    assert seen == ["2", "1"] and os.environ["IDN_TRAIN_JOBS"] == "1"

@@ -1,17 +1,22 @@
 """Execute the book's notebooks with papermill, or reuse their cached executed copies.
 
 The first notebook runs alone, since it trains the shared zoo that later chapters load
-from the model cache; the others then run ``jobs`` at a time in worker processes (every
-notebook trains and infers on one thread, so two fit two cores). Every notebook is
-attempted, and one :class:`NotebookError` at the end reports all the failures.
+from the model cache; while it does, ``IDN_TRAIN_JOBS`` lets it train up to ``jobs`` zoo
+models at once (:func:`idn_core.learning.train_models`: same weights, the cores are
+otherwise idle). The others then run ``jobs`` at a time in worker processes (every
+notebook trains and infers on one thread, so two fit two cores), longest first by their
+last recorded run (:func:`longest_first`), so that the workers finish close together.
+Every notebook is attempted, and one :class:`NotebookError` at the end reports all the
+failures.
 """
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,6 +28,7 @@ from idn_core.book import cache
 from idn_core.book.records import BookBuildError, NotebookError, NotebookRun, PlannedRun
 from idn_core.book.runner import failed_path, run_papermill
 from idn_core.book.toc import default_root, executed_path, plan
+from idn_core.learning import TRAIN_JOBS_ENV
 
 JOBS_ENV = "IDN_BOOK_JOBS"
 
@@ -105,6 +111,42 @@ def default_jobs() -> int:
     return max(1, min(2, os.cpu_count() or 1))
 
 
+@contextlib.contextmanager
+def training_jobs_env(jobs: int) -> Iterator[None]:
+    """Let notebooks started inside train ``jobs`` models at once (unless the caller set it)."""
+    if TRAIN_JOBS_ENV in os.environ:
+        yield
+        return
+    os.environ[TRAIN_JOBS_ENV] = str(jobs)
+    try:
+        yield
+    finally:
+        os.environ.pop(TRAIN_JOBS_ENV, None)
+
+
+def warm_up(run: PlannedRun, root: Path, force: bool, jobs: int) -> NotebookRun | NotebookError:
+    """Run the first notebook alone; it may train ``jobs`` models at once meanwhile."""
+    with training_jobs_env(jobs):
+        return run_or_error(run, root, force)
+
+
+def last_seconds(run: PlannedRun, root: Path) -> float | None:
+    """Seconds of ``run``'s last recorded execution (any inputs), None if never recorded."""
+    record = cache.read_record(executed_path(run.notebook, run.profile, root))
+    seconds = record.get("seconds") if record else None
+    return float(seconds) if isinstance(seconds, int | float) else None
+
+
+def longest_first(runs: list[PlannedRun], root: Path) -> list[int]:
+    """Indices of ``runs``, longest last recorded run first; never recorded ones lead.
+
+    Greedy longest-first on ``jobs`` workers keeps the last notebook from starting alone
+    at the end. Ties and unknowns keep the table-of-contents order.
+    """
+    seconds = [last_seconds(run, root) for run in runs]
+    return sorted(range(len(runs)), key=lambda i: -(seconds[i] if seconds[i] is not None else 1e18))
+
+
 def run_in_workers(
     runs: list[PlannedRun],
     root: Path,
@@ -117,7 +159,8 @@ def run_in_workers(
     """Run ``runs`` in ``jobs`` spawned worker processes (in-process when one is enough).
 
     ``outs`` gives each run's executed copy its own path (default: the book's);
-    ``on_done(index, result)`` is called as each run ends, in the order they end.
+    ``on_done(index, result)`` is called as each run ends, in the order they end. Notebooks
+    start longest first (:func:`longest_first`); results keep ``runs``' order.
     """
     outs = outs or [executed_path(run.notebook, run.profile, root) for run in runs]
     results: list[NotebookRun | NotebookError | None] = [None] * len(runs)
@@ -134,8 +177,8 @@ def run_in_workers(
         context = multiprocessing.get_context("spawn")  # no fork of a process holding torch
         with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
             futures = {
-                pool.submit(run_or_error, run, root, force, out): index
-                for index, (run, out) in enumerate(zip(runs, outs, strict=True))
+                pool.submit(run_or_error, runs[i], root, force, outs[i]): i
+                for i in longest_first(runs, root)
             }
             for future in as_completed(futures):
                 done(futures[future], future.result())
@@ -172,7 +215,7 @@ def execute_all(
     root = root or default_root()
     runs = plan(profile, root, only)
     jobs = jobs or default_jobs()
-    results = [run_or_error(runs[0], root, force)] if runs else []
+    results = [warm_up(runs[0], root, force, jobs)] if runs else []
     results += run_in_workers(runs[1:], root, force, jobs)
     if error := failure_report(runs, results):
         raise error

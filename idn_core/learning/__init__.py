@@ -48,12 +48,15 @@ from idn_core.learning.state import (
     module_state,
 )
 from idn_core.learning.training import (
+    TRAIN_JOBS_ENV,
     TrainedModel,
     fit,
     predict_logits,
     progress_enabled,
     random_circular_shift,
     train_model,
+    train_models,
+    training_jobs,
 )
 from idn_core.learning.zoo import (
     ZOO_RECIPES,
@@ -74,6 +77,7 @@ __all__ = [
     "OutputsTable",
     "SCORES",
     "TIERS",
+    "TRAIN_JOBS_ENV",
     "TrainedModel",
     "ZOO_RECIPES",
     "Zoo",
@@ -102,5 +106,7 @@ __all__ = [
     "softmax",
     "table_confidences",
     "train_model",
+    "train_models",
+    "training_jobs",
     "zoo_specs",
 ]

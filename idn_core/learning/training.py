@@ -3,19 +3,26 @@
 from __future__ import annotations
 
 import hashlib
+import multiprocessing
 import os
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from idn_core._util.cache import cache_key, cached
+from idn_core._util.cache import cache_key, cached, default_cache_dir
 from idn_core._util.threads import single_threaded
-from idn_core._util.validation import check_index_array, check_seed
+from idn_core._util.validation import check_index_array, check_positive_int, check_seed
 from idn_core.learning.data import Dataset
-from idn_core.learning.models import ModelProfile, ModelSpec, profile_model
+from idn_core.learning.models import ModelProfile, ModelSpec, count_flops, profile_model
+
+#: Environment variable: how many processes :func:`train_models` may train in at once.
+TRAIN_JOBS_ENV = "IDN_TRAIN_JOBS"
 
 
 @dataclass
@@ -111,23 +118,10 @@ def train_model(
     validation split.
     """
     check_seed(seed)
-    x, y = dataset.x_train, dataset.y_train
-    if train_indices is not None:
-        train_indices = np.asarray(train_indices)
-        if train_indices.size == 0:
-            raise ValueError(f"{spec.name}: train_indices is empty (a node without data)")
-        train_indices = check_index_array("train_indices", train_indices, len(y)).astype(np.int64)
-        x, y = x[train_indices], y[train_indices]
+    x, y, train_indices = _training_subset(dataset, spec, train_indices)
     if sample_weight is not None and len(sample_weight) != len(y):
         raise ValueError(f"sample_weight has {len(sample_weight)} entries for {len(y)} samples")
-    key = cache_key(
-        "model",
-        dataset.config,
-        spec.to_dict(),
-        seed,
-        _digest(train_indices),
-        _digest(None if sample_weight is None else np.asarray(sample_weight, np.float64)),
-    )
+    key = _model_key(spec, dataset, seed, train_indices, sample_weight)
 
     def build() -> dict:
         torch.manual_seed(seed)  # the initial weights are part of what the seed fixes
@@ -142,6 +136,117 @@ def train_model(
     module.eval()
     val_acc = float((predict_logits(module, dataset.x_val).argmax(1) == dataset.y_val).mean())
     return TrainedModel(spec, module, entry["profile"], val_acc)
+
+
+def _training_subset(
+    dataset: Dataset, spec: ModelSpec, train_indices: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """Training inputs and labels (all, or the checked subset ``train_indices``) and the indices."""
+    x, y = dataset.x_train, dataset.y_train
+    if train_indices is None:
+        return x, y, None
+    train_indices = np.asarray(train_indices)
+    if train_indices.size == 0:
+        raise ValueError(f"{spec.name}: train_indices is empty (a node without data)")
+    train_indices = check_index_array("train_indices", train_indices, len(y)).astype(np.int64)
+    return x[train_indices], y[train_indices], train_indices
+
+
+def _model_key(
+    spec: ModelSpec,
+    dataset: Dataset,
+    seed: int,
+    train_indices: np.ndarray | None,
+    sample_weight: np.ndarray | None,
+) -> str:
+    """Cache key of a trained model: data config, spec, seed, subset and sample weights."""
+    return cache_key(
+        "model",
+        dataset.config,
+        spec.to_dict(),
+        seed,
+        _digest(train_indices),
+        _digest(None if sample_weight is None else np.asarray(sample_weight, np.float64)),
+    )
+
+
+def training_jobs() -> int:
+    """Processes :func:`train_models` trains in by default: ``$IDN_TRAIN_JOBS``, else 1.
+
+    The book build sets it for the notebook that runs alone first (it trains the zoo
+    while no other notebook uses the second core).
+    """
+    value = os.environ.get(TRAIN_JOBS_ENV, "")
+    if not value:
+        return 1
+    if not value.isdigit() or int(value) < 1:
+        raise ValueError(f"{TRAIN_JOBS_ENV} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+def train_models(
+    specs: Sequence[ModelSpec],
+    dataset: Dataset,
+    seed: int = 0,
+    *,
+    jobs: int | None = None,
+    cache_dir: str | os.PathLike | None = None,
+    progress: bool | None = None,
+) -> dict[str, TrainedModel]:
+    """:func:`train_model` for every spec (same ``seed``), keyed by name, in ``specs`` order.
+
+    With ``jobs > 1`` (default :func:`training_jobs`) the models missing from the disk
+    cache are first trained in ``jobs`` spawned processes, largest first; each trains on
+    one thread exactly as it would here, so the weights are the same bit for bit and the
+    results are then loaded from the cache. Without a usable cache
+    (``IDN_NO_CACHE=1``) everything trains here, one model after the other.
+    """
+    check_seed(seed)
+    jobs = training_jobs() if jobs is None else check_positive_int("jobs", jobs)
+    names = [s.name for s in specs]
+    if len(set(names)) != len(names):
+        raise ValueError(f"spec names must be unique, got {names}")
+    if jobs > 1 and os.environ.get("IDN_NO_CACHE") != "1":
+        _pretrain(list(specs), dataset, seed, jobs, cache_dir)
+    return {
+        s.name: train_model(s, dataset, seed, cache_dir=cache_dir, progress=progress) for s in specs
+    }
+
+
+def _pretrain(
+    specs: list[ModelSpec],
+    dataset: Dataset,
+    seed: int,
+    jobs: int,
+    cache_dir: str | os.PathLike | None,
+) -> None:
+    """Train the specs missing from the cache in ``jobs`` worker processes, largest first."""
+    folder = Path(cache_dir or default_cache_dir()) / "models"
+    missing = [
+        s for s in specs if not (folder / f"{_model_key(s, dataset, seed, None, None)}.pt").exists()
+    ]
+    if len(missing) < 2:
+        return
+    missing.sort(key=lambda s: -_training_cost(s, dataset))
+    context = multiprocessing.get_context("spawn")  # no fork of a process holding torch
+    with ProcessPoolExecutor(max_workers=min(jobs, len(missing)), mp_context=context) as pool:
+        futures = [pool.submit(_train_quietly, s, dataset, seed, cache_dir) for s in missing]
+        for future in futures:
+            future.result()
+
+
+def _training_cost(spec: ModelSpec, dataset: Dataset) -> float:
+    """Relative cost of training ``spec``: FLOPs per sample times epochs (for scheduling)."""
+    with torch.random.fork_rng(devices=[]):  # building draws initial weights
+        module = spec.build(dataset.input_length, dataset.n_classes)
+    return float(count_flops(module, dataset.input_length) * spec.epochs)
+
+
+def _train_quietly(
+    spec: ModelSpec, dataset: Dataset, seed: int, cache_dir: str | os.PathLike | None
+) -> None:
+    """Worker process: train ``spec`` into the cache (the result is read back from it)."""
+    train_model(spec, dataset, seed, cache_dir=cache_dir, progress=False)
 
 
 def random_circular_shift(

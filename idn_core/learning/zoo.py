@@ -17,7 +17,7 @@ from idn_core._util.validation import check_choice, check_positive_int, check_se
 from idn_core.learning.data import DATASETS, Dataset
 from idn_core.learning.models import ModelSpec
 from idn_core.learning.outputs import OutputsTable
-from idn_core.learning.training import TrainedModel, train_model
+from idn_core.learning.training import TrainedModel, train_models
 
 _ZOO_SPECS: dict[str, list[ModelSpec]] = {
     # 1-D CNNs from a 328-parameter sensor-class model to a 224k-parameter cloud model;
@@ -155,9 +155,13 @@ def build_zoo(
     epochs: int | None = None,
     specs: list[ModelSpec] | None = None,
     progress: bool | None = None,
+    jobs: int | None = None,
 ) -> Zoo:
-    """Train (or load from the cache) every model of ``dataset``'s zoo with ``seed``."""
+    """Train (or load from the cache) every model of ``dataset``'s zoo with ``seed``.
+
+    ``jobs`` processes train the missing models at once (see
+    :func:`~idn_core.learning.training.train_models`; the weights do not depend on it).
+    """
     check_seed(seed)
     specs = specs if specs is not None else zoo_specs(dataset.name, epochs)
-    models = {s.name: train_model(s, dataset, seed, progress=progress) for s in specs}
-    return Zoo(dataset, models)
+    return Zoo(dataset, train_models(specs, dataset, seed, jobs=jobs, progress=progress))

@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import hashlib
 import itertools
 import os
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, milp
@@ -87,10 +88,35 @@ def optimal_static(
 
     Variables: ``x_vm`` binary for allowed pairs and ``z_{rho,k} >= 0`` for each real
     candidate; maximise ``sum delta_{rho,k} z_{rho,k}`` subject to the budgets and
-    ``z <= intercept_j + slope_j * Z_{rho,k}(x)`` for every piece ``j``.
+    ``z <= intercept_j + slope_j * Z_{rho,k}(x)`` for every piece ``j``. A repeated call
+    with the same instance object, loads and options returns (a copy of) the solution
+    found before instead of solving the same program again.
     """
     r = check_loads(inst, np.atleast_2d(loads))
     check_positive("time_limit", time_limit)
+    key = (id(inst), hashlib.sha256(np.ascontiguousarray(r).tobytes()).hexdigest(), r.shape)
+    key += (float(time_limit), float(gap))
+    held = _OPTIMA.get(key)
+    if held is not None and held[0] is inst:  # the same program again: the same solution
+        return replace(held[1], x=held[1].x.copy())
+    solution = _solve_static(inst, r, time_limit, gap)
+    _OPTIMA[key] = (inst, solution)
+    while len(_OPTIMA) > _OPTIMA_KEPT:
+        _OPTIMA.pop(next(iter(_OPTIMA)))
+    return replace(solution, x=solution.x.copy())
+
+
+#: Recent solutions of :func:`optimal_static` by (instance, loads, options): a chapter asks
+#: for the optimum of the same demand more than once (a comparison, then its phases or its
+#: horizons), and HiGHS would solve the same program again.
+_OPTIMA: dict[tuple, tuple[PlacementInstance, StaticSolution]] = {}
+_OPTIMA_KEPT = 16
+
+
+def _solve_static(
+    inst: PlacementInstance, r: np.ndarray, time_limit: float, gap: float
+) -> StaticSolution:
+    """Build and solve :func:`optimal_static`'s program for checked loads ``r`` ``(T, R)``."""
     start = time.perf_counter()
     var = milp_variables(inst)
     c = np.zeros(var.n_var)
@@ -231,16 +257,31 @@ def brute_force_static(
 
 def marginal_gains(inst: PlacementInstance, x: np.ndarray, loads: np.ndarray) -> np.ndarray:
     """``(V, M)`` gain added by placing each model on each node on top of ``x`` (loads ``(R,)``)."""
-    r = check_loads(inst, loads)
+    return _marginal_gains(inst, x, check_loads(inst, loads))
+
+
+def _marginal_gains(
+    inst: PlacementInstance, x: np.ndarray, r: np.ndarray, nodes: np.ndarray | None = None
+) -> np.ndarray:
+    """:func:`marginal_gains` for checked loads ``r``; with ``nodes`` (bool ``(V,)``) only the
+    candidates on those nodes are evaluated (the others' entries are 0). Each entry sums the
+    same terms in the same order either way, so the entries computed are identical."""
     Z = cumulative_capacity(inst, x)
     base = np.minimum(r[:, None], Z)
     K = Z.shape[1]
     after = np.arange(K)[None, :] >= np.arange(K)[:, None]  # [k, k']: k' >= k
-    inc = inst.cand_cap[:, :, None] * after[None]
-    new = np.minimum(r[:, None, None], Z[:, None, :] + inc)
-    m = (inst.delta[:, None, :] * (new - base[:, None, :])).sum(axis=2)
     V, M = inst.shape
-    return np.bincount(inst.cand.ravel(), m.ravel(), minlength=V * M + 1)[:-1].reshape(V, M)
+    if nodes is None:
+        inc = inst.cand_cap[:, :, None] * after[None]
+        new = np.minimum(r[:, None, None], Z[:, None, :] + inc)
+        m = (inst.delta[:, None, :] * (new - base[:, None, :])).sum(axis=2)
+        return np.bincount(inst.cand.ravel(), m.ravel(), minlength=V * M + 1)[:-1].reshape(V, M)
+    on_nodes = np.append(np.repeat(nodes, M), False)[inst.cand]  # (R, K), padding excluded
+    rho, k = np.nonzero(on_nodes)
+    inc = inst.cand_cap[rho, k][:, None] * after[k]
+    new = np.minimum(r[rho][:, None], Z[rho] + inc)
+    m = (inst.delta[rho] * (new - base[rho])).sum(axis=1)
+    return np.bincount(inst.cand[rho, k], m, minlength=V * M + 1)[:-1].reshape(V, M)
 
 
 def _greedy_fill(
@@ -251,11 +292,12 @@ def _greedy_fill(
     free = inst.budgets_kb - x @ inst.sizes_kb
     mask = np.zeros(inst.shape, bool)
     mask[rows] = True
+    nodes = None if mask.all() else mask[:, 0]  # a few nodes: evaluate only their candidates
     while True:
         fits = mask & inst.allowed & (x == 0) & (inst.sizes_kb[None, :] <= free[:, None] + 1e-9)
         if not fits.any():
             return x
-        mg = marginal_gains(inst, x, r)
+        mg = _marginal_gains(inst, x, r, nodes)
         score = np.where(fits & (mg > 1e-12), mg / inst.sizes_kb[None, :], -np.inf)
         v, m = np.unravel_index(np.argmax(score), score.shape)
         if not np.isfinite(score[v, m]):

@@ -208,44 +208,65 @@ def depround(
     sign = -1.0 if order == "largest" else 1.0
     x[x < _EPS] = 0.0
     x[x > 1 - _EPS] = 1.0
-    rows = np.arange(len(x))
-    # Sweep the columns in pairing order; each row carries its one fractional survivor, so
-    # pairing the survivor with the next fractional entry is the "first two fractional
-    # entries" rule, vectorised over rows.
-    survivor = np.full(len(x), -1)
     u = rng.random((x.shape[1], len(x)))
-    for step, c in enumerate(np.argsort(sign * s, kind="stable")):
-        xc = x[:, c]
-        frac = (xc > 0) & (xc < 1)
-        if not frac.any():
-            continue
-        pair = frac & (survivor >= 0)
-        survivor[frac & (survivor < 0)] = c
-        if not pair.any():
-            continue
-        r, i = rows[pair], survivor[pair]
-        xi, xj, si, sj = x[r, i], xc[pair], s[i], s[c]
-        up = np.minimum((1 - xi) * si, xj * sj)
-        down = np.minimum(xi * si, (1 - xj) * sj)
-        move = np.where(u[step, pair] * (up + down) < down, up, -down)
-        xi, xj = xi + move / si, xj - move / sj
-        xi = np.where(xi < _EPS, 0.0, np.where(xi > 1 - _EPS, 1.0, xi))
-        xj = np.where(xj < _EPS, 0.0, np.where(xj > 1 - _EPS, 1.0, xj))
-        x[r, i], x[r, c] = xi, xj
-        survivor[r] = np.where((xi > 0) & (xi < 1), i, np.where((xj > 0) & (xj < 1), c, -1))
+    sweep = np.argsort(sign * s, kind="stable").tolist()
+    rows = zip(x.tolist(), u.T.tolist(), strict=True)
+    paired = [_pair_row(row, s.tolist(), ur, sweep) for row, ur in rows]
+    x = np.array(paired, dtype=float).reshape(x.shape)
     x[x < 1 - _EPS] = 0.0
     x[x >= 1 - _EPS] = 1.0
     return _fill(x, np.asarray(y, dtype=float), s, b) if fill else x
 
 
+def _pair_row(
+    row: list[float], sizes: list[float], u: list[float], sweep: list[int]
+) -> list[float]:
+    """DepRound's pairing steps on one row (Python floats: the same float64 operations as a
+    column sweep vectorised over rows, without its per-column array overhead).
+
+    The columns are visited in ``sweep`` order; the row carries its one fractional survivor
+    ``i``, so pairing it with the next fractional entry ``c`` is the "first two fractional
+    entries" rule. ``u[step]`` is the uniform draw of the ``step``-th column of the sweep.
+    """
+    i = -1
+    for step, c in enumerate(sweep):
+        xj = row[c]
+        if not 0 < xj < 1:
+            continue
+        if i < 0:
+            i = c
+            continue
+        xi, si, sj = row[i], sizes[i], sizes[c]
+        up = min((1 - xi) * si, xj * sj)
+        down = min(xi * si, (1 - xj) * sj)
+        move = up if u[step] * (up + down) < down else -down
+        xi, xj = xi + move / si, xj - move / sj
+        xi = 0.0 if xi < _EPS else (1.0 if xi > 1 - _EPS else xi)
+        xj = 0.0 if xj < _EPS else (1.0 if xj > 1 - _EPS else xj)
+        row[i], row[c] = xi, xj
+        i = i if 0 < xi < 1 else (c if 0 < xj < 1 else -1)
+    return row
+
+
 def _fill(x: np.ndarray, y: np.ndarray, sizes: np.ndarray, budgets: np.ndarray) -> np.ndarray:
-    """Add to each row of ``x`` the models of largest ``y`` (``y > 0``) that still fit, in place."""
-    rows = np.arange(len(x))
-    free = budgets - x @ sizes
-    for col in np.argsort(-y, axis=1, kind="stable").T:
-        add = (x[rows, col] == 0) & (y[rows, col] > 0) & (sizes[col] <= free + 1e-9)
-        x[rows[add], col[add]] = 1.0
-        free[add] -= sizes[col[add]]
+    """Add to each row of ``x`` the models of largest ``y`` (``y > 0``) that still fit, in place.
+
+    Row by row on Python floats (the same float64 operations as a column sweep over all
+    rows, in the same order per row, without the per-column array overhead).
+    """
+    free = (budgets - x @ sizes).tolist()
+    size = sizes.tolist()
+    order = np.argsort(-y, axis=1, kind="stable")
+    for v, (held, want, cols) in enumerate(
+        zip(x.tolist(), y.tolist(), order.tolist(), strict=True)
+    ):
+        room = free[v]
+        for c in cols:
+            if want[c] <= 0:
+                break  # sorted by -y: the rest are not wanted either
+            if held[c] == 0 and size[c] <= room + 1e-9:
+                x[v, c] = 1.0
+                room -= size[c]
     return x
 
 

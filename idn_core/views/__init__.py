@@ -73,14 +73,14 @@ from idn_core.views.scenario import (
 from idn_core.views.suite import (
     suite_headlines_figure,
 )
+from idn_core.views.sweep import (
+    sweep_figure,
+)
 from idn_core.views.tables import (
     glue_zoo_accuracy,
     readable_frame,
     readable_table,
     zoo_accuracy_pct,
-)
-from idn_core.views.sweep import (
-    sweep_figure,
 )
 
 __all__ = [

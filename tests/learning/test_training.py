@@ -168,3 +168,39 @@ def test_training_in_the_book_build_prints_no_progress_bar(monkeypatch, capsys, 
     training.train_model(SPEC, small_data, seed=3)
     captured = capsys.readouterr()
     assert captured.out == "" and captured.err == ""
+
+
+def test_parallel_training_gives_the_sequential_weights(small_data, tmp_path):
+    specs = [SPEC, ModelSpec("wider", "edge", "cnn1d", {"channels": [8, 8]}, epochs=1)]
+
+    parallel = training.train_models(
+        specs, small_data, seed=2, jobs=2, cache_dir=tmp_path / "a", progress=False
+    )
+    sequential = training.train_models(
+        specs, small_data, seed=2, jobs=1, cache_dir=tmp_path / "b", progress=False
+    )
+
+    assert list(parallel) == ["tiny", "wider"]
+    assert len(list((tmp_path / "a" / "models").glob("*.pt"))) == 2
+    for name in parallel:
+        for a, b in zip(
+            parallel[name].module.state_dict().values(),
+            sequential[name].module.state_dict().values(),
+            strict=True,
+        ):
+            torch.testing.assert_close(a, b, rtol=0, atol=0)
+
+
+def test_training_jobs_reads_the_environment(monkeypatch):
+    monkeypatch.delenv(training.TRAIN_JOBS_ENV, raising=False)
+    assert training.training_jobs() == 1
+    monkeypatch.setenv(training.TRAIN_JOBS_ENV, "2")
+    assert training.training_jobs() == 2
+    monkeypatch.setenv(training.TRAIN_JOBS_ENV, "two")
+    with pytest.raises(ValueError, match=training.TRAIN_JOBS_ENV):
+        training.training_jobs()
+
+
+def test_train_models_rejects_duplicate_names(small_data):
+    with pytest.raises(ValueError, match="unique"):
+        training.train_models([SPEC, SPEC], small_data, jobs=1, progress=False)

@@ -271,3 +271,37 @@ def test_shared_capacity_matches_a_hand_computed_case() -> None:
     assert np.allclose(
         shared_capacity_gain(inst, x, np.stack([r, r / 5])), [30 * saving, 10 * saving]
     )
+
+
+def test_local_greedy_equals_the_greedy_over_all_candidates(inst) -> None:
+    rng = np.random.default_rng(5)
+    r = rng.integers(0, 80, len(inst.types)).astype(float)
+    expected = inst.empty()
+    for v in range(inst.shape[0]):  # the greedy of one node, scoring every candidate
+        x, free = inst.empty(), inst.budgets_kb[v]
+        while True:
+            fits = inst.allowed[v] & (x[v] == 0) & (inst.sizes_kb <= free + 1e-9)
+            mg = marginal_gains(inst, x, r)[v]
+            score = np.where(fits & (mg > 1e-12), mg / inst.sizes_kb, -np.inf)
+            if not np.isfinite(score).any():
+                break
+            x[v, int(np.argmax(score))] = 1.0
+            free -= inst.sizes_kb[int(np.argmax(score))]
+        expected[v] = x[v]
+    np.testing.assert_array_equal(local_greedy_allocation(inst, r), expected)
+
+
+def test_optimal_static_solves_a_repeated_program_once(inst, monkeypatch) -> None:
+    from idn_core.placement import baselines
+
+    loads = make_loads(inst, 12, rate=300.0, seed=7)
+    first = optimal_static(inst, loads)
+    calls = []
+    monkeypatch.setattr(baselines, "_solve_static", lambda *a: calls.append(a) or first)
+    again = optimal_static(inst, loads.copy())
+    assert calls == [] and again.gain == first.gain
+    np.testing.assert_array_equal(again.x, first.x)
+    again.x[:] = 0  # a copy: the stored solution is untouched
+    assert optimal_static(inst, loads).x.sum() == first.x.sum() > 0
+    optimal_static(inst, loads[:6])  # other loads: solved anew
+    assert len(calls) == 1
