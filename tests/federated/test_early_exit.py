@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 import torch
@@ -24,6 +26,7 @@ from idn_core.federated.early_exit import (
     node_depths,
     node_exit_updates,
     normalised_entropy,
+    participation_study,
     run_early_exit,
     serve_on_tree,
     server_round,
@@ -386,3 +389,26 @@ def test_node_data_indices_must_lie_in_the_training_split(digits):
         run_early_exit(digits, EarlyExitConfig(**TINY), node_data=parts, progress=False)
     with pytest.raises(ValueError, match="seed"):
         run_early_exit(digits, EarlyExitConfig(**TINY), seed=-1, progress=False)
+
+
+def test_participation_study_runs_each_participation_as_configured(digits):
+    base = EarlyExitConfig(**{**TINY, "rounds": 1})
+
+    study = participation_study(digits, base, seeds=[1], progress=False)
+
+    assert study[["participation", "seed"]].values.tolist() == [
+        ["deepest exit only", 1], ["lower exits too", 1],
+    ]  # fmt: skip
+    deepest, lower = study.iloc[0], study.iloc[1]
+    # 7 nodes each train their deepest exit in the round; with lower exits, edges add exit 1
+    # with probability 0.4 and the cloud exits 1-2 with 0.8 each: at most 2 + 2 more
+    assert deepest.updates_per_round == 7
+    assert 7 < lower.updates_per_round <= 11
+    run = run_early_exit(digits, replace(base, participation=LOWER_EXITS), seed=1, progress=False)
+    expected = evaluate_serving(
+        run.logits(digits.x_test), digits.y_test, base.serving_split, seed=1
+    )
+    assert lower.updates_per_round == run.history.updates.mean()
+    for key, value in expected.items():
+        assert lower[key] == pytest.approx(value), key
+    assert any(deepest[key] != pytest.approx(value) for key, value in expected.items())

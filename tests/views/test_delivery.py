@@ -214,3 +214,16 @@ def test_slider_figure_refuses_states_for_more_traces_than_it_moves() -> None:
 
     with pytest.raises(ValueError):
         slider_figure(slider_base(), states, n_dynamic=2, label="value: ")
+
+
+def test_distinct_labels_use_the_fewest_digits_that_keep_values_apart() -> None:
+    from idn_core.views import distinct_labels
+
+    assert distinct_labels(np.array([0.1, 0.25, 0.5])) == ["0.1", "0.25", "0.5"]
+    crowded = np.array([0.99, 0.997, 0.9993, 0.99931])
+    labels = distinct_labels(crowded)
+    assert labels == ["0.99", "0.997", "0.9993", "0.99931"]  # 5 digits: the first that separates
+    assert len(set(labels)) == len(crowded)
+    # equal values keep equal labels; values no 8-digit label separates stay as close as it gets
+    assert distinct_labels(np.array([0.5, 0.5, 0.75])) == ["0.5", "0.5", "0.75"]
+    assert len(set(distinct_labels(np.array([1.0, 1.0 + 1e-12])))) == 1

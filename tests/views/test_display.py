@@ -49,3 +49,24 @@ def test_show_falls_back_to_plotly_outside_the_build(fig, monkeypatch, value: st
 
 def test_config_reaches_plotly(fig: go.Figure) -> None:
     assert '"displayModeBar": false' in display.figure_html(fig, {"displayModeBar": False})
+
+
+@pytest.mark.parametrize("value", ["1", ""])
+def test_glue_figure_glues_book_html_in_the_build_and_the_figure_outside(
+    fig: go.Figure, monkeypatch, value: str
+) -> None:
+    glued = []
+    monkeypatch.setenv(display.BUILD_ENV_VAR, value)
+    monkeypatch.setattr(
+        "myst_nb.glue", lambda name, obj, display=True: glued.append((name, obj, display))
+    )
+
+    display.glue_figure("fig-name", fig)
+
+    ((name, obj, shown),) = glued
+    assert name == "fig-name" and shown is False
+    if value:
+        html = obj._repr_html_()  # the book's fragment (div ids differ between calls)
+        assert "Plotly.newPlot" in html and '"y":[0,1]' in html and "<script src" not in html
+    else:
+        assert obj is fig

@@ -147,7 +147,8 @@ def test_placement_dashboard_shows_the_gain_figure_and_table_of_the_chosen_deman
     assert [b.label for b in fig.layout.updatemenus[0].buttons] == ["shifting"]
     assert len(fig.data[0].x) == 6
     (table,) = shown.displayed
-    assert table.loc["offline optimum", "gain / optimum"] == pytest.approx(1.0)
+    # the table's ratios are over the offline optimum: no static allocation beats it
+    assert 0 < table.loc["greedy (per KiB)", "gain / optimum"] <= 1 + 1e-9
     assert set(table.index) == {t.name for t in fig.data} | {"offline optimum"}
 
 
