@@ -5,6 +5,9 @@ the latency of answering or querying along a path (:mod:`.latency`,
 :mod:`.query_latency`), and the book's running scenario (:mod:`.scenario`).
 """
 
+from idn_core.network.admission import (
+    fifo_admission,
+)
 from idn_core.network.arrivals import (
     ArrivalProcess,
     BatchArrivals,
@@ -103,6 +106,7 @@ __all__ = [
     "deadline_metrics",
     "erlang_c",
     "evaluate_load",
+    "fifo_admission",
     "fifo_departures",
     "load_scenario",
     "make_requests",
