@@ -68,6 +68,9 @@ from idn_core.network.scenario import (
     load_scenario,
     scenario_latency,
 )
+from idn_core.network.simpy_check import (
+    simpy_fifo_departures,
+)
 from idn_core.network.topology import (
     TIER_DEFAULTS,
     UPLINK_LATENCY_MS,
@@ -123,6 +126,7 @@ __all__ = [
     "scenario_latency",
     "scenario_network",
     "select_tiers",
+    "simpy_fifo_departures",
     "thinned_arrivals",
     "timed_requests",
     "tree_topology",
