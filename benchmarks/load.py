@@ -27,7 +27,7 @@ transmission. Prints the station table and a FINAL line holding one JSON object 
   simulated mean wait in queue against the closed form at utilisation 0.8 (M/M/c: c = 4),
   1,000,000 requests each, started empty, the first 5 % discarded as warm-up;
 * ``on_time_acc_<policy>_<pct>``: on-time accuracy (right and back within the 50 ms
-  deadline) of every load-aware policy (``idn_core.delivery.compare_policies``: chapter
+  deadline) of every load-aware policy (``idn_core.delivery.compare_under_load``: chapter
   2's fixed thresholds, the best static thresholds per rate chosen on a validation stream,
   decentralised feedback, upstream shedding, the deadline-aware gain rule) at arrival
   rates of 50, 90 and 120 % of the rate at which chapter 2's thresholds fill the edge,
@@ -174,7 +174,7 @@ def closed_form_errors(n: int) -> dict:
 def load_aware(args) -> dict:
     """Per-rate on-time accuracy of every load-aware policy on the running scenario."""
     import idn_core
-    from idn_core.delivery import DeadlineGainRule, compare_policies, prepare_load
+    from idn_core.delivery import DeadlineGainRule, compare_under_load, prepare_load
     from idn_core.delivery import experiments as dx
 
     kw = {"num_samples": 3000, "epochs": 3} if args.quick else {}
@@ -185,7 +185,7 @@ def load_aware(args) -> dict:
     alpha = choices.alpha.get("gain-aware", np.nan)
     rule = DeadlineGainRule(alpha_per_s=1e3 * float(alpha) if np.isfinite(alpha) else 0.0)
     ls = prepare_load(scenario, setup, thresholds, gain_rule=rule)
-    table, _ = compare_policies(ls, factors=(0.5, 0.9, 1.2), duration_s=5.0, seed=0)
+    table, _ = compare_under_load(ls, factors=(0.5, 0.9, 1.2), duration_s=5.0, seed=0)
     print(table.to_string())
     out = {"load_reference_rate_per_device": ls.reference_rate}
     for row in table.itertuples():

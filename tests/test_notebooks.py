@@ -94,3 +94,17 @@ def test_playground_oracle_bounds_every_policy() -> None:
     policies = ("pg_local_acc", "pg_cloud_acc", "pg_cascade_acc", "pg_gain_aware_acc")
     assert all(g["pg_oracle_acc"] >= g[k] for k in policies)
     assert g["pg_local_ms"] <= g["pg_cascade_ms"] <= g["pg_cloud_ms"] + 1e-9
+
+
+@pytest.mark.slow
+def test_busy_network_headlines_hold() -> None:
+    g = glued("08_busy_network")
+    policies = ("fixed", "best", "feedback", "shed", "gain")
+    assert all(percent(g[f"{p}_{r}"]) for p in policies for r in (50, 90, 120))
+    assert g["feedback_gain_pp"] == pytest.approx(g["feedback_120"] - g["fixed_120"], abs=1e-6)
+    assert g["feedback_120"] > g["fixed_120"], "feedback must beat fixed thresholds in overload"
+    assert g["fixed_anytime_120"] >= g["fixed_120"] - 1e-9, "the anytime answer never hurts"
+    assert g["edge_util_max"] > 90.0, "at the largest load factor the edge is saturated"
+    assert g["reference_rate"] > 0 and g["edge_capacity"] > 0
+    assert g["simpy_max_diff"] <= 1e-9, "the engine equals SimPy"
+    assert g["day_feedback"] >= g["day_fixed"]

@@ -40,7 +40,7 @@ from idn_core.delivery.feedback import (
 from idn_core.delivery.load_comparison import (
     POLICIES_UNDER_LOAD,
     LoadSetup,
-    compare_policies,
+    compare_under_load,
     prepare_load,
     stream_at,
     tier_response,
@@ -119,7 +119,7 @@ __all__ = [
     "check_thresholds",
     "choose_policies",
     "choose_within_tolerance",
-    "compare_policies",
+    "compare_under_load",
     "decision_metrics",
     "effective_thresholds",
     "evaluate",

@@ -5,7 +5,7 @@ scenario's network (service times from FLOPs and node speeds), the chapter's cho
 thresholds, a deadline, and the **reference rate**: the per-device Poisson rate at which
 those fixed thresholds fill the busiest node (the edge) exactly, so that a *load factor*
 of 1.2 means 20 % more requests than the edge can serve under chapter 2's policy.
-:func:`compare_policies` runs every policy at each load factor on a test stream (the best
+:func:`compare_under_load` runs every policy at each load factor on a test stream (the best
 static thresholds chosen on a separate validation stream); :func:`tier_response` gives
 the response time per answering tier against load (the knee); :func:`varying_rate_run`
 follows a rate that changes during the run (a day, a burst).
@@ -32,7 +32,7 @@ from idn_core.network.scenario import Scenario
 __all__ = [
     "POLICIES_UNDER_LOAD",
     "LoadSetup",
-    "compare_policies",
+    "compare_under_load",
     "prepare_load",
     "stream_at",
     "tier_response",
@@ -138,7 +138,7 @@ def _row(factor: float, policy: str, metrics: dict) -> dict:
     return out
 
 
-def compare_policies(
+def compare_under_load(
     ls: LoadSetup,
     factors: tuple[float, ...] = (0.5, 0.9, 1.2),
     duration_s: float = 5.0,

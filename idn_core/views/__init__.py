@@ -56,8 +56,8 @@ from idn_core.views.load import (
 )
 from idn_core.views.load_live import (
     LIVE_POLICIES,
+    busy_state,
     load_dashboard,
-    load_state,
 )
 from idn_core.views.placement import (
     placement_alpha_figure,
@@ -90,6 +90,7 @@ __all__ = [
     "PlaygroundSweep",
     "bagging_figure",
     "boosting_figure",
+    "busy_state",
     "capacity_region_figure",
     "cascade_tradeoff_figure",
     "confidence_histograms",
@@ -111,7 +112,6 @@ __all__ = [
     "lambda_figure",
     "load_dashboard",
     "load_policy_figure",
-    "load_state",
     "node_accuracy_figure",
     "placement_alpha_figure",
     "placement_dashboard",

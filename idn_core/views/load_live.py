@@ -14,12 +14,12 @@ from idn_core.delivery.policies import cascade_decision
 from idn_core.delivery.under_load import LoadOutcome, evaluate_under_load
 from idn_core.views.display import show
 
-__all__ = ["LIVE_POLICIES", "load_dashboard", "load_state"]
+__all__ = ["LIVE_POLICIES", "load_dashboard", "busy_state"]
 
 LIVE_POLICIES = ("fixed", "feedback", "shedding", "deadline gain")
 
 
-def load_state(
+def busy_state(
     ls: LoadSetup, factor: float, deadline_ms: float, policy: str, duration_s: float, seed: int = 0
 ) -> LoadOutcome:
     """One policy's outcome at ``factor`` x the reference rate with a ``deadline_ms`` deadline."""
@@ -61,7 +61,7 @@ def load_dashboard(ls: LoadSetup, duration_s: float = 2.0):
     from IPython.display import display
 
     def view(factor: float, deadline_ms: float, policy: str) -> None:
-        out = load_state(ls, factor, deadline_ms, policy, duration_s)
+        out = busy_state(ls, factor, deadline_ms, policy, duration_s)
         show(_response_figure(out))
         m = out.metrics()
         display(pd.DataFrame({k: [np.round(v, 4)] for k, v in m.items()}))

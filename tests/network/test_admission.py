@@ -57,3 +57,15 @@ def test_bad_input_names_the_argument():
         fifo_admission(a, s, np.array([1.0]))
     with pytest.raises(ValueError, match="servers"):
         fifo_admission(a, s, a, servers=0)
+
+
+def test_requests_per_slot_is_servers_times_speed_over_flops():
+    from idn_core.network import NodeCapacity
+
+    node = NodeCapacity(servers=3, speed_flops_per_s=1e10)
+    assert node.requests_per_slot(1e5, 0.01) == 3 * 1000  # an exact multiple stays exact
+    assert node.requests_per_slot(3e5, 0.01) == 3 * 333
+    with pytest.raises(ValueError, match="slot_s"):
+        node.requests_per_slot(1e5, 0.0)
+    with pytest.raises(ValueError, match="flops"):
+        node.requests_per_slot(-1.0, 0.01)
