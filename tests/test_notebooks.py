@@ -105,6 +105,7 @@ def test_busy_network_headlines_hold() -> None:
     assert g["feedback_120"] > g["fixed_120"], "feedback must beat fixed thresholds in overload"
     assert g["fixed_anytime_120"] >= g["fixed_120"] - 1e-9, "the anytime answer never hurts"
     assert g["edge_util_max"] > 90.0, "at the largest load factor the edge is saturated"
+    assert percent(g["cloud_on_time_max"]) and percent(g["edge_on_time_max"])
     assert g["reference_rate"] > 0 and g["edge_capacity"] > 0
     assert g["simpy_max_diff"] <= 1e-9, "the engine equals SimPy"
     assert g["day_feedback"] >= g["day_fixed"]
