@@ -3,8 +3,11 @@
 A policy's choice per request (:class:`Decision`) and its evaluation (:mod:`.evaluation`),
 the policies (:mod:`.policies`), threshold search (:mod:`.search`), exact per-sample weights
 (:mod:`.sample_weights`), the oracle bound (:mod:`.oracle_bound`), experiments and
-diagnostics over every policy family (:mod:`.experiments`, :mod:`.diagnostics`), and the
-playground's configuration model (:mod:`.playground`).
+diagnostics over every policy family (:mod:`.experiments`, :mod:`.diagnostics`), the
+playground's configuration model (:mod:`.playground`), and delivery under load: any
+decision through the network's queues with deadlines and shedding (:mod:`.under_load`),
+decentralised adaptive rules simulated exactly (:mod:`.feedback`) and their comparison
+from light load to overload (:mod:`.load_comparison`).
 """
 
 from idn_core.delivery.diagnostics import (

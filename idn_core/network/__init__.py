@@ -2,7 +2,10 @@
 
 Nodes, links and tiers (:mod:`.topology`), which models each node holds (:mod:`.deployment`),
 the latency of answering or querying along a path (:mod:`.latency`,
-:mod:`.query_latency`), and the book's running scenario (:mod:`.scenario`).
+:mod:`.query_latency`), the book's running scenario (:mod:`.scenario`), timed request
+streams (:mod:`.arrivals`), exact FIFO queues (:mod:`.queues`, :mod:`.queue_theory`),
+admission control at a station (:mod:`.admission`), deadlines (:mod:`.deadlines`) and a
+SimPy cross-check (:mod:`.simpy_check`).
 """
 
 from idn_core.network.admission import (
