@@ -13,6 +13,7 @@ follows a rate that changes during the run (a day, a burst).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -104,7 +105,11 @@ def prepare_load(
 
 
 def stream_at(
-    ls: LoadSetup, factor: float | np.ndarray, duration_s: float, seed: int, split: str = "test"
+    ls: LoadSetup,
+    factor: float | Callable[[np.ndarray], np.ndarray],
+    duration_s: float,
+    seed: int,
+    split: str = "test",
 ) -> TimedRequests:
     """Poisson requests at ``factor`` x the reference rate at every device for ``duration_s``,
     drawing samples of ``split``; ``factor`` may be a vectorised function of time (s)."""
