@@ -25,7 +25,15 @@ transmission. Prints the station table and a FINAL line holding one JSON object 
   ``multi_server_max_departure_diff_s`` to SimPy;
 * ``mm1_wait_rel_err``, ``md1_wait_rel_err``, ``mmc_wait_rel_err``: relative error of the
   simulated mean wait in queue against the closed form at utilisation 0.8 (M/M/c: c = 4),
-  1,000,000 requests each, started empty, the first 5 % discarded as warm-up.
+  1,000,000 requests each, started empty, the first 5 % discarded as warm-up;
+* ``on_time_acc_<policy>_<pct>``: on-time accuracy (right and back within the 50 ms
+  deadline) of every load-aware policy (``idn_core.delivery.compare_under_load``: chapter
+  2's fixed thresholds, the best static thresholds per rate chosen on a validation stream,
+  decentralised feedback, upstream shedding, the deadline-aware gain rule) at arrival
+  rates of 50, 90 and 120 % of the rate at which chapter 2's thresholds fill the edge,
+  5 s of Poisson requests at every device (not with ``--synthetic``); ``feedback_gain_pp``
+  = feedback minus fixed thresholds at 120 % (points), and ``feedback_gap_to_best_pp`` the
+  largest shortfall of feedback against the best static thresholds over the three rates.
 
 Usage: ``.venv/bin/python benchmarks/load.py [--quick] [--synthetic]``.
 """
@@ -163,6 +171,32 @@ def closed_form_errors(n: int) -> dict:
     return out
 
 
+def load_aware(args) -> dict:
+    """Per-rate on-time accuracy of every load-aware policy on the running scenario."""
+    import idn_core
+    from idn_core.delivery import DeadlineGainRule, compare_under_load, prepare_load
+    from idn_core.delivery import experiments as dx
+
+    kw = {"num_samples": 3000, "epochs": 3} if args.quick else {}
+    scenario = idn_core.load_scenario(progress=False, **kw)
+    setup = dx.prepare_delivery(scenario, n_requests=100_000, learned=False)
+    choices = dx.choose_policies(setup, 0.005, n_grid=100).set_index("family")
+    thresholds = np.array(choices.loc["max_prob calibrated", "thresholds"])
+    alpha = choices.alpha.get("gain-aware", np.nan)
+    rule = DeadlineGainRule(alpha_per_s=1e3 * float(alpha) if np.isfinite(alpha) else 0.0)
+    ls = prepare_load(scenario, setup, thresholds, gain_rule=rule)
+    table, _ = compare_under_load(ls, factors=(0.5, 0.9, 1.2), duration_s=5.0, seed=0)
+    print(table.to_string())
+    out = {"load_reference_rate_per_device": ls.reference_rate}
+    for row in table.itertuples():
+        key = f"on_time_acc_{row.policy.replace(' ', '_')}_{round(100 * row.factor)}"
+        out[key] = row.on_time_accuracy
+    acc = table.pivot(index="factor", columns="policy", values="on_time_accuracy")
+    out["feedback_gain_pp"] = 100 * (acc.loc[1.2, "feedback"] - acc.loc[1.2, "fixed"])
+    out["feedback_gap_to_best_pp"] = float(100 * (acc["best static"] - acc["feedback"]).max())
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="CI scenario, 20k SimPy requests")
@@ -200,6 +234,8 @@ def main() -> None:
         "multi_server_max_departure_diff_s": multi["max_diff_s"],
     }
     result.update(closed_form_errors(1_000_000))
+    if not args.synthetic:
+        result.update(load_aware(args))
     result["seconds"] = time.perf_counter() - start
     for key, value in result.items():
         print(f"{key:>36}: {value}")

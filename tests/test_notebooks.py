@@ -152,3 +152,18 @@ def test_across_scenarios_headlines_hold() -> None:
     for key in ("combo_verdict", "exit_verdict", "gap_verdict", "infida_verdict"):
         assert VERDICT.fullmatch(g[key]), (key, g[key])
     assert g["infida_opt_verdict"] == "on every scenario"
+
+
+@pytest.mark.slow
+def test_busy_network_headlines_hold() -> None:
+    g = glued("08_busy_network")
+    policies = ("fixed", "best", "feedback", "shed", "gain")
+    assert all(percent(g[f"{p}_{r}"]) for p in policies for r in (50, 90, 120))
+    assert g["feedback_gain_pp"] == pytest.approx(g["feedback_120"] - g["fixed_120"], abs=1e-6)
+    assert g["feedback_120"] > g["fixed_120"], "feedback must beat fixed thresholds in overload"
+    assert g["fixed_anytime_120"] >= g["fixed_120"] - 1e-9, "the anytime answer never hurts"
+    assert g["edge_util_max"] > 90.0, "at the largest load factor the edge is saturated"
+    assert percent(g["cloud_on_time_max"]) and percent(g["edge_on_time_max"])
+    assert g["reference_rate"] > 0 and g["edge_capacity"] > 0
+    assert g["simpy_max_diff"] <= 1e-9, "the engine equals SimPy"
+    assert g["day_feedback"] >= g["day_fixed"]

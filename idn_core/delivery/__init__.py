@@ -5,8 +5,11 @@ the policies (:mod:`.policies`), threshold search (:mod:`.search`), exact per-sa
 (:mod:`.sample_weights`), the oracle bound (:mod:`.oracle_bound`), experiments and
 diagnostics over every policy family (:mod:`.experiments`, :mod:`.diagnostics`),
 carried-evidence forwarding (:mod:`.carried_evidence`: upstream tiers decide and predict
-with the outputs the request carries), and the playground's configuration model
-(:mod:`.playground`).
+with the outputs the request carries), the playground's configuration model
+(:mod:`.playground`), and delivery under load: any
+decision through the network's queues with deadlines and shedding (:mod:`.under_load`),
+decentralised adaptive rules simulated exactly (:mod:`.feedback`) and their comparison
+from light load to overload (:mod:`.load_comparison`).
 """
 
 from idn_core.delivery.carried_evidence import (
@@ -52,6 +55,21 @@ from idn_core.delivery.experiments import (
     oracle_test_frontier,
     prepare_delivery,
 )
+from idn_core.delivery.feedback import (
+    AdaptiveRun,
+    DeadlineGainRule,
+    FeedbackRule,
+    simulate_adaptive,
+)
+from idn_core.delivery.load_comparison import (
+    POLICIES_UNDER_LOAD,
+    LoadSetup,
+    compare_under_load,
+    prepare_load,
+    stream_at,
+    tier_response,
+    varying_rate_run,
+)
 from idn_core.delivery.oracle_bound import (
     oracle_accuracy_at,
     oracle_accuracy_at_fraction,
@@ -91,24 +109,38 @@ from idn_core.delivery.search import (
     choose_within_tolerance,
     threshold_candidates,
 )
+from idn_core.delivery.under_load import (
+    LoadOutcome,
+    best_static_thresholds,
+    evaluate_under_load,
+    request_subset,
+    routes_under_load,
+)
 
 __all__ = [
+    "AdaptiveRun",
     "BYTES_PER_PROBABILITY",
     "COMPARED_RULES",
     "CascadeGrid",
+    "DeadlineGainRule",
     "Decision",
     "DeliverySetup",
     "EVIDENCE_RULES",
     "EvidenceSetup",
+    "FeedbackRule",
     "GainAwareForwarding",
     "LearnedForwarding",
+    "LoadOutcome",
+    "LoadSetup",
     "Outcome",
     "POLICIES",
+    "POLICIES_UNDER_LOAD",
     "PREDICT_MODES",
     "Playground",
     "PlaygroundResult",
     "SampleWeights",
     "StackedEvidence",
+    "best_static_thresholds",
     "carried_evidence_headline",
     "carried_latency",
     "cascade_answer",
@@ -120,9 +152,11 @@ __all__ = [
     "choose_policies",
     "choose_within_tolerance",
     "combine_evidence",
+    "compare_under_load",
     "decision_metrics",
     "effective_thresholds",
     "evaluate",
+    "evaluate_under_load",
     "evidence_choice",
     "evidence_choices",
     "evidence_curve",
@@ -147,14 +181,21 @@ __all__ = [
     "pareto_front",
     "prepare_delivery",
     "prepare_evidence",
+    "prepare_load",
     "random_halves",
+    "request_subset",
     "request_weights",
     "reweighted",
+    "routes_under_load",
     "rule_outcomes",
+    "simulate_adaptive",
     "stacked_features",
+    "stream_at",
     "summarize",
     "threshold_candidates",
+    "tier_response",
     "tolerance_coverage",
     "uniform_weights",
+    "varying_rate_run",
     "what_if",
 ]

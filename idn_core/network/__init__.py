@@ -2,10 +2,16 @@
 
 Nodes, links and tiers (:mod:`.topology`), which models each node holds (:mod:`.deployment`),
 the latency of answering or querying along a path (:mod:`.latency`,
-:mod:`.query_latency`), the book's running scenario (:mod:`.scenario`) and the suite of named scenarios
-(:mod:`.suite`).
+:mod:`.query_latency`), the book's running scenario (:mod:`.scenario`) and the suite of
+named scenarios (:mod:`.suite`), timed request
+streams (:mod:`.arrivals`), exact FIFO queues (:mod:`.queues`, :mod:`.queue_theory`),
+admission control at a station (:mod:`.admission`), deadlines (:mod:`.deadlines`) and a
+SimPy cross-check (:mod:`.simpy_check`).
 """
 
+from idn_core.network.admission import (
+    fifo_admission,
+)
 from idn_core.network.arrivals import (
     ArrivalProcess,
     BatchArrivals,
@@ -67,6 +73,9 @@ from idn_core.network.scenario import (
     load_scenario,
     scenario_latency,
 )
+from idn_core.network.simpy_check import (
+    simpy_fifo_departures,
+)
 from idn_core.network.suite import (
     RUNNING_SCENARIO,
     SCENARIOS,
@@ -121,6 +130,7 @@ __all__ = [
     "deadline_metrics",
     "erlang_c",
     "evaluate_load",
+    "fifo_admission",
     "fifo_departures",
     "get_scenario",
     "load_named_scenario",
@@ -144,6 +154,7 @@ __all__ = [
     "scenario_topology",
     "scenario_zoo",
     "select_tiers",
+    "simpy_fifo_departures",
     "thinned_arrivals",
     "timed_requests",
     "tree_topology",

@@ -88,6 +88,17 @@ class NodeCapacity:
         check_positive_int("servers", self.servers)
         check_positive("speed_flops_per_s", self.speed_flops_per_s)
 
+    def requests_per_slot(self, flops: float, slot_s: float) -> float:
+        """Requests of ``flops`` FLOPs the node can finish in a slot of ``slot_s`` seconds:
+        ``floor(slot_s / service)`` with ``service = flops / speed`` on each of its
+        ``servers`` servers, i.e. ``servers * floor(slot_s * speed / flops)``
+        (the capacities of the placement chapter)."""
+        check_non_negative("flops", flops)
+        check_positive("slot_s", slot_s)
+        per_server = slot_s * self.speed_flops_per_s / max(flops, 1e-300)
+        # a relative 1e-12 keeps exact multiples (e.g. 10 ms of 10 us) from rounding down
+        return float(self.servers * np.floor(min(per_server, 1e300) * (1 + 1e-12)))
+
 
 @dataclass(frozen=True)
 class LinkCapacity:

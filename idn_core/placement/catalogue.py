@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from idn_core._util.validation import check_positive, check_type
+from idn_core.network.queues import NodeCapacity
 from idn_core.network.topology import Topology
 
 
@@ -57,7 +58,10 @@ def catalogue_from_zoos(tasks: Mapping[str, object]) -> list[CatalogueModel]:
 def compute_capacity(
     topology: Topology, catalogue: Sequence[CatalogueModel], slot_ms: float, share: float = 1.0
 ) -> np.ndarray:
-    """Requests per slot each node can serve with each model: ``floor(share * slot_ms / compute_ms)``.
+    """Requests per slot each node can serve with each model, from the queueing chapter's
+    service model: a node of speed ``v`` (one server, ``compute_gflops * 1e9`` FLOP/s)
+    serves a model of ``F`` FLOPs in ``F / v`` seconds, so ``floor(share * slot / (F / v))``
+    requests fit in a slot (:meth:`idn_core.network.NodeCapacity.requests_per_slot`).
 
     Returns a ``(V, M)`` float array (nodes in ``topology.nodes`` order).
     """
@@ -65,6 +69,7 @@ def compute_capacity(
     check_positive("share", share)
     cap = np.zeros((len(topology.nodes), len(catalogue)))
     for v, node in enumerate(topology.nodes):
+        server = NodeCapacity(1, node.compute_gflops * 1e9)
         for m, model in enumerate(catalogue):
-            cap[v, m] = np.floor(share * slot_ms / max(node.compute_ms(model.flops), 1e-12))
+            cap[v, m] = server.requests_per_slot(model.flops, share * slot_ms / 1e3)
     return cap

@@ -47,6 +47,19 @@ from idn_core.views.federated_live import (
     delivery_training_explorer,
     early_exit_explorer,
 )
+from idn_core.views.load import (
+    capacity_region_figure,
+    knee_figure,
+    load_policy_figure,
+    policy_rate_slider_figure,
+    simpy_check_figure,
+    varying_rate_figure,
+)
+from idn_core.views.load_live import (
+    LIVE_POLICIES,
+    busy_state,
+    load_dashboard,
+)
 from idn_core.views.placement import (
     placement_alpha_figure,
     placement_dashboard,
@@ -85,10 +98,13 @@ from idn_core.views.tables import (
 
 __all__ = [
     "DeliveryExplorer",
+    "LIVE_POLICIES",
     "PlaygroundDashboard",
     "PlaygroundSweep",
     "bagging_figure",
     "boosting_figure",
+    "busy_state",
+    "capacity_region_figure",
     "cascade_tradeoff_figure",
     "confidence_histograms",
     "delivery_history_figure",
@@ -107,13 +123,17 @@ __all__ = [
     "glue_figure",
     "glue_zoo_accuracy",
     "in_book_build",
+    "knee_figure",
     "lambda_figure",
+    "load_dashboard",
+    "load_policy_figure",
     "node_accuracy_figure",
     "placement_alpha_figure",
     "placement_dashboard",
     "placement_gain_figure",
     "playground_figure",
     "playground_sweep",
+    "policy_rate_slider_figure",
     "readable_frame",
     "readable_table",
     "regret_figure",
@@ -122,6 +142,7 @@ __all__ = [
     "result_html",
     "show",
     "signals_figure",
+    "simpy_check_figure",
     "slider_figure",
     "suite_headlines_figure",
     "sweep_figure",
@@ -129,6 +150,7 @@ __all__ = [
     "tier_tradeoff_figure",
     "topology_figure",
     "tree_layout",
+    "varying_rate_figure",
     "weighting_gain_figure",
     "zoo_accuracy_pct",
     "zoo_figure",
