@@ -138,7 +138,8 @@ def test_weights_do_not_depend_on_the_callers_thread_count(small_data, monkeypat
         torch.testing.assert_close(a, b, rtol=0, atol=0)
 
 
-def test_parallel_training_gives_the_sequential_weights(small_data, tmp_path):
+def test_parallel_training_gives_the_sequential_weights(small_data, tmp_path, monkeypatch):
+    monkeypatch.setattr(training, "PARALLEL_MIN_COST", 0.0)
     specs = [SPEC, ModelSpec("wider", "edge", "cnn1d", {"channels": [8, 8]}, epochs=1)]
 
     parallel = training.train_models(
