@@ -24,6 +24,12 @@ from idn_core.learning.models import ModelProfile, ModelSpec, count_flops, profi
 #: Environment variable: how many processes :func:`train_models` may train in at once.
 TRAIN_JOBS_ENV = "IDN_TRAIN_JOBS"
 
+#: Training cost (forward FLOPs x epochs x samples) that the models other than the
+#: largest must reach before :func:`train_models` starts worker processes: about 15 s of
+#: training on one core (measured: the cloud model's 2e12 take ~300 s), several times a
+#: worker's start-up. Quick previews train in-process.
+PARALLEL_MIN_COST = 1e11
+
 
 @dataclass
 class TrainedModel:
@@ -225,8 +231,9 @@ def _pretrain(
     missing = [
         s for s in specs if not (folder / f"{_model_key(s, dataset, seed, None, None)}.pt").exists()
     ]
-    if len(missing) < 2:
-        return
+    costs = sorted((_training_cost(s, dataset) for s in missing), reverse=True)
+    if len(missing) < 2 or sum(costs[1:]) < PARALLEL_MIN_COST:
+        return  # a worker's start-up (~5 s of imports) would cost more than it saves
     missing.sort(key=lambda s: -_training_cost(s, dataset))
     context = multiprocessing.get_context("spawn")  # no fork of a process holding torch
     with ProcessPoolExecutor(max_workers=min(jobs, len(missing)), mp_context=context) as pool:
@@ -236,10 +243,11 @@ def _pretrain(
 
 
 def _training_cost(spec: ModelSpec, dataset: Dataset) -> float:
-    """Relative cost of training ``spec``: FLOPs per sample times epochs (for scheduling)."""
+    """Cost of training ``spec``: forward FLOPs per sample x epochs x training samples."""
     with torch.random.fork_rng(devices=[]):  # building draws initial weights
         module = spec.build(dataset.input_length, dataset.n_classes)
-    return float(count_flops(module, dataset.input_length) * spec.epochs)
+    flops = count_flops(module, dataset.input_length)
+    return float(flops * spec.epochs * len(dataset.y_train))
 
 
 def _train_quietly(

@@ -257,31 +257,16 @@ def brute_force_static(
 
 def marginal_gains(inst: PlacementInstance, x: np.ndarray, loads: np.ndarray) -> np.ndarray:
     """``(V, M)`` gain added by placing each model on each node on top of ``x`` (loads ``(R,)``)."""
-    return _marginal_gains(inst, x, check_loads(inst, loads))
-
-
-def _marginal_gains(
-    inst: PlacementInstance, x: np.ndarray, r: np.ndarray, nodes: np.ndarray | None = None
-) -> np.ndarray:
-    """:func:`marginal_gains` for checked loads ``r``; with ``nodes`` (bool ``(V,)``) only the
-    candidates on those nodes are evaluated (the others' entries are 0). Each entry sums the
-    same terms in the same order either way, so the entries computed are identical."""
+    r = check_loads(inst, loads)
     Z = cumulative_capacity(inst, x)
     base = np.minimum(r[:, None], Z)
     K = Z.shape[1]
     after = np.arange(K)[None, :] >= np.arange(K)[:, None]  # [k, k']: k' >= k
+    inc = inst.cand_cap[:, :, None] * after[None]
+    new = np.minimum(r[:, None, None], Z[:, None, :] + inc)
+    m = (inst.delta[:, None, :] * (new - base[:, None, :])).sum(axis=2)
     V, M = inst.shape
-    if nodes is None:
-        inc = inst.cand_cap[:, :, None] * after[None]
-        new = np.minimum(r[:, None, None], Z[:, None, :] + inc)
-        m = (inst.delta[:, None, :] * (new - base[:, None, :])).sum(axis=2)
-        return np.bincount(inst.cand.ravel(), m.ravel(), minlength=V * M + 1)[:-1].reshape(V, M)
-    on_nodes = np.append(np.repeat(nodes, M), False)[inst.cand]  # (R, K), padding excluded
-    rho, k = np.nonzero(on_nodes)
-    inc = inst.cand_cap[rho, k][:, None] * after[k]
-    new = np.minimum(r[rho][:, None], Z[rho] + inc)
-    m = (inst.delta[rho] * (new - base[rho])).sum(axis=1)
-    return np.bincount(inst.cand[rho, k], m, minlength=V * M + 1)[:-1].reshape(V, M)
+    return np.bincount(inst.cand.ravel(), m.ravel(), minlength=V * M + 1)[:-1].reshape(V, M)
 
 
 def _greedy_fill(
@@ -292,12 +277,11 @@ def _greedy_fill(
     free = inst.budgets_kb - x @ inst.sizes_kb
     mask = np.zeros(inst.shape, bool)
     mask[rows] = True
-    nodes = None if mask.all() else mask[:, 0]  # a few nodes: evaluate only their candidates
     while True:
         fits = mask & inst.allowed & (x == 0) & (inst.sizes_kb[None, :] <= free[:, None] + 1e-9)
         if not fits.any():
             return x
-        mg = _marginal_gains(inst, x, r, nodes)
+        mg = marginal_gains(inst, x, r)
         score = np.where(fits & (mg > 1e-12), mg / inst.sizes_kb[None, :], -np.inf)
         v, m = np.unravel_index(np.argmax(score), score.shape)
         if not np.isfinite(score[v, m]):

@@ -177,7 +177,8 @@ def test_training_in_the_book_build_prints_no_progress_bar(monkeypatch, capsys, 
     assert captured.out == "" and captured.err == ""
 
 
-def test_parallel_training_gives_the_sequential_weights(small_data, tmp_path):
+def test_parallel_training_gives_the_sequential_weights(small_data, tmp_path, monkeypatch):
+    monkeypatch.setattr(training, "PARALLEL_MIN_COST", 0.0)
     specs = [SPEC, ModelSpec("wider", "edge", "cnn1d", {"channels": [8, 8]}, epochs=1)]
 
     parallel = training.train_models(
