@@ -15,9 +15,10 @@ left alone), through the same command as ``make book``:
    ``notebook`` renderer would give: one embedded 4.8 MB plotly.js per figure;
 5. ``max_page_transfer_mb``: what a reader's browser downloads to show one page, cold (empty
    cache): Debian's Chromium loads every page of the quick build from a local HTTP server
-   (no compression, as from ``file://``), waits until its figures and saved widgets are drawn,
-   and the bytes of every file it fetched are added up; the largest page is reported (and
-   the pages of the full build too, unless ``--quick``).
+   (no compression, as from ``file://``), waits until its figures are drawn, and the bytes
+   of every file it fetched are added up; the largest page is reported (and the pages of
+   the full build too, unless ``--quick``). ``max_page_transfer_scrolled_mb`` adds what
+   scrolling to every saved dashboard fetches (the widget manager, loaded on demand).
 
 Run: ``.venv/bin/python benchmarks/book.py [--quick] [--exclude STEM ...]``, or
 ``benchmarks/book.py --html _build/html`` to measure an existing build's pages only (no
@@ -119,8 +120,10 @@ def page_stats(html: Path) -> list[dict]:
     return rows
 
 
-def page_transfer(html: Path) -> dict[str, float]:
-    """MB fetched by a cold Chromium to show each page of ``html`` (figures, widgets drawn)."""
+def page_transfer(html: Path) -> tuple[dict[str, float], dict[str, float]]:
+    """MB fetched by a cold Chromium to show each page of ``html``: once loaded (figures
+    drawn), and after scrolling to every saved dashboard (whose widget manager is fetched
+    only when one nears the screen) until its widgets are drawn."""
     sys.path.insert(0, str(REPO / "tests"))
     from browser_support import ALL_DRAWN, BROWSER_ARGS, require_chromium, serve
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
@@ -128,7 +131,8 @@ def page_transfer(html: Path) -> dict[str, float]:
 
     pages = sorted(p.relative_to(html).as_posix() for p in html.rglob("*.html")
                    if not {"_static", "_sources"} & set(p.relative_to(html).parts))  # fmt: skip
-    sizes: dict[str, float] = {}
+    loaded: dict[str, float] = {}
+    scrolled: dict[str, float] = {}
     with serve(html) as site, sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=require_chromium(), args=BROWSER_ARGS)
         try:
@@ -140,16 +144,22 @@ def page_transfer(html: Path) -> dict[str, float]:
                 page.goto(site + rel, wait_until="networkidle")
                 try:
                     page.wait_for_function(ALL_DRAWN, timeout=30_000)
-                    if "widget-state+json" in (html / rel).read_text(encoding="utf-8"):
+                    page.wait_for_load_state("networkidle")
+                    loaded[rel] = sum(served_bytes(html, site, url) for url in fetched) / 1e6
+                    notices = page.locator(".idn-static-widget")
+                    for i in range(notices.count()):
+                        notices.nth(i).scroll_into_view_if_needed()
+                    if notices.count():
                         page.wait_for_selector(".jupyter-widgets", timeout=30_000)
                 except PlaywrightTimeout:
                     print(f"  {rel}: figures or widgets not drawn within 30 s", flush=True)
                 page.wait_for_load_state("networkidle")
                 context.close()
-                sizes[rel] = sum(served_bytes(html, site, url) for url in fetched) / 1e6
+                scrolled[rel] = sum(served_bytes(html, site, url) for url in fetched) / 1e6
+                loaded.setdefault(rel, scrolled[rel])
         finally:
             browser.close()
-    return sizes
+    return loaded, scrolled
 
 
 def served_bytes(html: Path, site: str, url: str) -> int:
@@ -163,10 +173,10 @@ def served_bytes(html: Path, site: str, url: str) -> int:
     return path.stat().st_size if path.is_file() else 0
 
 
-def report_transfer(name: str, sizes: dict[str, float]) -> None:
-    print(f"  {name}: cold transfer per page (MB)")
-    for rel, mb in sorted(sizes.items(), key=lambda item: -item[1]):
-        print(f"    {rel:<40} {mb:6.2f}")
+def report_transfer(name: str, loaded: dict[str, float], scrolled: dict[str, float]) -> None:
+    print(f"  {name}: cold transfer per page (MB), loaded / scrolled to every dashboard")
+    for rel, mb in sorted(loaded.items(), key=lambda item: -item[1]):
+        print(f"    {rel:<40} {mb:6.2f} / {scrolled[rel]:6.2f}")
 
 
 def report(name: str, rows: list[dict]) -> None:
@@ -188,8 +198,9 @@ def main() -> None:
     if args.html:
         measure_only(args.html.resolve())
         return
-    final: dict[str, float | int | None | bool] = {}
+    final: dict[str, float | int | None | bool | str | list] = {}
     transfer: dict[str, float] = {}
+    transfer_scrolled: dict[str, float] = {}
     with tempfile.TemporaryDirectory(prefix="idn-book-bench-") as tmp:
         root = scratch_copy(Path(tmp), tuple(args.exclude))
         print(f"scratch copy: {root}", flush=True)
@@ -197,17 +208,20 @@ def main() -> None:
         final["rebuild_unchanged_s"] = round(build(root, "quick"), 1)
         rows = page_stats(root / "_build" / "html")
         report("quick", rows)
-        transfer = {f"quick/{k}": v for k, v in page_transfer(root / "_build" / "html").items()}
-        report_transfer("quick", transfer)
+        loaded, scrolled = page_transfer(root / "_build" / "html")
+        report_transfer("quick", loaded, scrolled)
+        transfer = {f"quick/{k}": v for k, v in loaded.items()}
+        transfer_scrolled = {f"quick/{k}": v for k, v in scrolled.items()}
         if not args.quick:
             shutil.rmtree(root / "_build")
             final["full_build_s"] = round(build(root, "full"), 1)
             full_rows = page_stats(root / "_build" / "html")
             report("full", full_rows)
             rows += full_rows
-            full_transfer = page_transfer(root / "_build" / "html")
-            report_transfer("full", full_transfer)
-            transfer |= {f"full/{k}": v for k, v in full_transfer.items()}
+            loaded, scrolled = page_transfer(root / "_build" / "html")
+            report_transfer("full", loaded, scrolled)
+            transfer |= {f"full/{k}": v for k, v in loaded.items()}
+            transfer_scrolled |= {f"full/{k}": v for k, v in scrolled.items()}
         else:
             final["full_build_s"] = None
     final["max_page_mb"] = round(max(r["mb"] for r in rows), 3)
@@ -216,6 +230,7 @@ def main() -> None:
     final["baseline_plotly_js_copies_max"] = max(r["figures"] for r in rows)
     final["max_page_transfer_mb"] = round(max(transfer.values()), 2)
     final["max_page_transfer_page"] = max(transfer, key=transfer.__getitem__)
+    final["max_page_transfer_scrolled_mb"] = round(max(transfer_scrolled.values()), 2)
     final["pages"] = len(rows)
     final["quick_only"] = args.quick
     final["excluded"] = args.exclude
@@ -236,14 +251,15 @@ def measure_only(html: Path) -> None:
     """Page figures of an existing build (``--html``): sizes, plotly.js copies, transfer."""
     rows = page_stats(html)
     report(str(html), rows)
-    transfer = page_transfer(html)
-    report_transfer(str(html), transfer)
+    transfer, scrolled = page_transfer(html)
+    report_transfer(str(html), transfer, scrolled)
     final = {
         "quick_build_s": None, "rebuild_unchanged_s": None, "full_build_s": None,
         "max_page_mb": round(max(r["mb"] for r in rows), 3),
         "plotly_js_copies_max": max(r["plotly_js_copies"] for r in rows),
         "max_page_transfer_mb": round(max(transfer.values()), 2),
         "max_page_transfer_page": max(transfer, key=transfer.__getitem__),
+        "max_page_transfer_scrolled_mb": round(max(scrolled.values()), 2),
         "pages": len(rows), "html": str(html),
     }  # fmt: skip
     final["targets_met"] = targets_met(final)

@@ -151,10 +151,26 @@ def widget_book(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_widget_page_uses_local_assets(widget_book: Path) -> None:
     text = (widget_book / "notebooks" / "widgets.html").read_text(encoding="utf-8")
     sources = SCRIPT_SRC.findall(text)
-    for name in ("vendor/require.js", "vendor/widgets/embed-amd.js", "vendor/mathjax/"):
+    for name in ("_static/idn_widgets.js", "vendor/mathjax/"):
         assert any(name in src for src in sources), name
+    for name in ("vendor/require.js", "embed-amd.js"):  # fetched by idn_widgets.js on demand
+        assert not any(name in src for src in sources), name
     assert not [src for src in sources if "://" in src or src.startswith("//")]
-    assert text.index("var require = {paths") < text.index("vendor/require.js")
+    assert text.index("var require = {paths") < text.index("idn_widgets.js")
+    loader = (widget_book / "_static" / "idn_widgets.js").read_text(encoding="utf-8")
+    assert '["vendor/require.js", "vendor/widgets/embed-amd.js"]' in loader
+
+
+def test_only_pages_with_saved_widgets_load_the_widget_loader(html: Path) -> None:
+    with_widgets = 0
+    for page in pages(html):
+        text = page.read_text(encoding="utf-8")
+        sources = " ".join(SCRIPT_SRC.findall(text))
+        has_state = "application/vnd.jupyter.widget-state+json" in text
+        with_widgets += has_state
+        assert ("idn_widgets.js" in sources) == has_state, page.name
+        assert "embed-amd.js" not in sources and "require.js" not in sources, page.name
+    assert with_widgets, "no page with saved widgets"
 
 
 def test_widgets_maths_and_glued_figure_render_offline(widget_book: Path) -> None:

@@ -58,6 +58,10 @@ WIDGET_NOTICES = """() => [...document.querySelectorAll(
     text: notice ? notice.innerText : '',
   };
 })"""
+FIRST_NOTICE_TOP = """() => {
+  const notice = document.querySelector('.idn-static-widget');
+  return notice ? notice.getBoundingClientRect().top + window.scrollY : 0;
+}"""
 # Horizontal overflow of the page (not of a box that scrolls by itself), and the legend of
 # every figure that shows one.
 PAGE_LAYOUT = """() => ({
@@ -91,6 +95,9 @@ class Visit:
     trace_types: dict[str, list[str]] = field(default_factory=dict)
     widget_notices: list[dict[str, Any]] = field(default_factory=list)
     layout: dict[str, Any] = field(default_factory=dict)
+    requested: list[str] = field(default_factory=list)
+    fetched_before_scroll: list[str] = field(default_factory=list)
+    first_notice_top: float = 0.0
 
 
 def book_pages(html: Path) -> list[str]:
@@ -155,6 +162,7 @@ def visit_every_page(
         current[-1].errors.append(f"pageerror: {exc}")
 
     def on_request(request: Any) -> None:
+        current[-1].requested.append(request.url)
         if not request.url.startswith((site, "data:", "blob:", "about:")):
             current[-1].remote.append(request.url)
 
@@ -172,7 +180,11 @@ def visit_every_page(
             with contextlib.suppress(PlaywrightTimeout):  # the figure test reports it
                 page.wait_for_function(ALL_DRAWN, timeout=30_000)
             if visit.has_widget_state:
+                # The widget manager is fetched when a dashboard nears the screen.
+                visit.fetched_before_scroll = list(visit.requested)
+                visit.first_notice_top = page.evaluate(FIRST_NOTICE_TOP)
                 with contextlib.suppress(PlaywrightTimeout):  # the widget test reports it
+                    page.locator(".idn-static-widget").first.scroll_into_view_if_needed()
                     page.wait_for_selector(".jupyter-widgets", timeout=30_000)
             visit.figures = page.evaluate(FIGURE_STATE)
             visit.widgets = page.locator(".jupyter-widgets").count()
@@ -235,6 +247,24 @@ def test_every_saved_widget_has_a_notice_right_above_it(visits: dict[str, Visit]
             assert "changes nothing" in view["text"], view["text"]
 
 
+def test_the_widget_manager_waits_until_a_dashboard_nears_the_screen(
+    visits: dict[str, Visit],
+) -> None:
+    far = {
+        rel: v
+        for rel, v in visits.items()
+        if v.has_widget_state and v.first_notice_top > 2.5 * VIEWPORT["height"]
+    }
+    assert far, "no page whose dashboard starts below the first screens"
+    early = {
+        rel: [u for u in v.fetched_before_scroll if "embed-amd.js" in u or "require.js" in u]
+        for rel, v in far.items()
+    }
+    early = {rel: urls for rel, urls in early.items() if urls}
+    assert not early, f"widget manager fetched before a dashboard came near: {early}"
+    assert all(v.widgets for v in far.values()), "a dashboard was not drawn after scrolling"
+
+
 def test_no_page_scrolls_sideways_on_a_phone(phone_visits: dict[str, Visit]) -> None:
     wide = {
         rel: f"{v.layout['scrollWidth']} px wide in {v.layout['clientWidth']} px"
@@ -295,6 +325,16 @@ def test_a_screenshot_of_each_chapter(visits: dict[str, Visit]) -> None:
         assert (width, height) == (VIEWPORT["width"], VIEWPORT["height"]), rel
 
 
+def draw_dashboards(page: Any) -> None:
+    """Bring the page's saved dashboards near the screen and wait until they are drawn, so
+    that the widget manager (fetched on demand) does not run in the middle of a gesture."""
+    notices = page.locator(".idn-static-widget")
+    if notices.count():
+        notices.first.scroll_into_view_if_needed()
+        page.wait_for_selector(".jupyter-widgets", timeout=30_000)
+        page.wait_for_load_state("networkidle")
+
+
 def _drag(page: Any, index: int) -> str | None:
     """Drag the first slider of figure ``index`` to its far end; return a problem or None."""
     gd = page.locator(".plotly-graph-div").nth(index)
@@ -347,6 +387,7 @@ def test_dragging_a_static_slider_changes_the_plotted_data(
             if rel != loaded:
                 page.goto(site + rel, wait_until="networkidle")
                 page.wait_for_function(ALL_DRAWN, timeout=30_000)
+                draw_dashboards(page)
                 loaded = rel
             if problem := _drag(page, index):
                 problems[f"{rel} figure {index}"] = problem
@@ -383,6 +424,7 @@ def test_playground_buttons_switch_the_plotted_latency(browser: Any, site: str) 
     try:
         page.goto(site + PLAYGROUND, wait_until="networkidle")
         page.wait_for_function(ALL_DRAWN, timeout=30_000)
+        draw_dashboards(page)
         gd = page.locator(".plotly-graph-div").first
         gd.scroll_into_view_if_needed()
         plotted = f"() => ({PLOTTED})(document.querySelector('.plotly-graph-div'))"
@@ -390,7 +432,7 @@ def test_playground_buttons_switch_the_plotted_latency(browser: Any, site: str) 
         buttons = gd.locator(".updatemenu-button")
         assert buttons.count() >= 2, "no latency buttons"
         buttons.nth(buttons.count() - 1).click()
-        page.wait_for_function(f"p => ({plotted})() !== p", arg=before, timeout=5_000)
+        page.wait_for_function(f"p => ({plotted})() !== p", arg=before, timeout=10_000)
     finally:
         context.close()
 
@@ -431,6 +473,7 @@ def test_the_notice_at_a_widget_opens_the_run_box(browser: Any, site: str) -> No
     page = context.new_page()
     try:
         page.goto(site + PLAYGROUND, wait_until="networkidle")
+        draw_dashboards(page)
         box = page.locator("#run-this-chapter-07-playground")
         page.wait_for_function(
             "() => document.querySelector('#run-this-chapter-07-playground.toggle-hidden')",

@@ -9,6 +9,8 @@ without ``defer`` so it runs before the inline figure code. Every page then gets
 scroll inside their own box; a link to a collapsed box opens it) and ``idn_book.css`` (long
 inline code wraps, wide outputs scroll inside their box, the notices at saved widgets).
 The theme's 1.5 MB ``fontawesome.js`` is removed from every page (its CSS draws the icons).
+On pages with saved widgets, myst-nb adds ``idn_widgets.js`` (``nb_ipywidgets_js``), which
+loads require.js and the 3.6 MB widget manager only when a dashboard comes near the screen.
 
 On pages with saved widgets it also points require.js at the local widget manager's
 folder (so its icon fonts load from ``_static/vendor/widgets``, not from beside the page)
@@ -83,7 +85,7 @@ def _add_plotly(
     if any(marker in body for marker in FIGURE_MARKERS):
         app.add_js_file(PLOTLY_JS, priority=100)
     if WIDGET_MARKER in body:
-        # Before require.js and embed-amd.js, which myst-nb adds with priority 500.
+        # Before require.js (loaded later by idn_widgets.js, which myst-nb adds at priority 500).
         widgets_dir = context["pathto"](WIDGETS_DIR, 1)
         app.add_js_file(None, body=REQUIRE_PATHS % {"dir": widgets_dir}, priority=499)
         if app.env.get_domain("math").has_equations(pagename):  # type: ignore[attr-defined]
