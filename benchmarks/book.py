@@ -143,20 +143,22 @@ def page_transfer(html: Path) -> tuple[dict[str, float], dict[str, float]]:
                 page.on("requestfinished", lambda r, seen=fetched: seen.add(r.url))
                 page.goto(site + rel, wait_until="networkidle")
                 try:
-                    page.wait_for_function(ALL_DRAWN, timeout=30_000)
-                    page.wait_for_load_state("networkidle")
-                    loaded[rel] = sum(served_bytes(html, site, url) for url in fetched) / 1e6
-                    notices = page.locator(".idn-static-widget")
-                    for i in range(notices.count()):
-                        notices.nth(i).scroll_into_view_if_needed()
-                    if notices.count():
-                        page.wait_for_selector(".jupyter-widgets", timeout=30_000)
+                    page.wait_for_function(ALL_DRAWN, timeout=90_000)
                 except PlaywrightTimeout:
-                    print(f"  {rel}: figures or widgets not drawn within 30 s", flush=True)
+                    print(f"  {rel}: figures not drawn within 90 s", flush=True)
+                page.wait_for_load_state("networkidle")
+                loaded[rel] = sum(served_bytes(html, site, url) for url in fetched) / 1e6
+                notices = page.locator(".idn-static-widget")
+                for i in range(notices.count()):
+                    notices.nth(i).scroll_into_view_if_needed()
+                try:
+                    if notices.count():
+                        page.wait_for_selector(".jupyter-widgets", timeout=90_000)
+                except PlaywrightTimeout:
+                    print(f"  {rel}: saved widgets not drawn within 90 s", flush=True)
                 page.wait_for_load_state("networkidle")
                 context.close()
                 scrolled[rel] = sum(served_bytes(html, site, url) for url in fetched) / 1e6
-                loaded.setdefault(rel, scrolled[rel])
         finally:
             browser.close()
     return loaded, scrolled
