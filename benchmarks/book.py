@@ -125,7 +125,7 @@ def page_transfer(html: Path) -> tuple[dict[str, float], dict[str, float]]:
     drawn), and after scrolling to every saved dashboard (whose widget manager is fetched
     only when one nears the screen) until its widgets are drawn."""
     sys.path.insert(0, str(REPO / "tests"))
-    from browser_support import ALL_DRAWN, BROWSER_ARGS, require_chromium, serve
+    from browser_support import ALL_DRAWN, BROWSER_ARGS, WIDGETS_DRAWN, require_chromium, serve
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
     from playwright.sync_api import sync_playwright
 
@@ -146,19 +146,19 @@ def page_transfer(html: Path) -> tuple[dict[str, float], dict[str, float]]:
                     page.wait_for_function(ALL_DRAWN, timeout=90_000)
                 except PlaywrightTimeout:
                     print(f"  {rel}: figures not drawn within 90 s", flush=True)
-                page.wait_for_load_state("networkidle")
+                page.wait_for_timeout(2_000)  # lets the last responses' events arrive
                 loaded[rel] = sum(served_bytes(html, site, url) for url in fetched) / 1e6
                 notices = page.locator(".idn-static-widget")
                 for i in range(notices.count()):
                     notices.nth(i).scroll_into_view_if_needed()
                 try:
                     if notices.count():
-                        page.wait_for_selector(".jupyter-widgets", timeout=90_000)
+                        page.wait_for_function(WIDGETS_DRAWN, timeout=90_000)
                 except PlaywrightTimeout:
                     print(f"  {rel}: saved widgets not drawn within 90 s", flush=True)
-                page.wait_for_load_state("networkidle")
-                context.close()
+                page.wait_for_timeout(2_000)  # lets the last responses' events arrive
                 scrolled[rel] = sum(served_bytes(html, site, url) for url in fetched) / 1e6
+                context.close()
         finally:
             browser.close()
     return loaded, scrolled

@@ -26,6 +26,7 @@ from browser_support import (
     ALL_DRAWN,
     BROWSER_ARGS,
     FIGURE_STATE,
+    WIDGETS_DRAWN,
     require_chromium,
     serve,
 )
@@ -185,7 +186,7 @@ def visit_every_page(
                 visit.first_notice_top = page.evaluate(FIRST_NOTICE_TOP)
                 with contextlib.suppress(PlaywrightTimeout):  # the widget test reports it
                     page.locator(".idn-static-widget").first.scroll_into_view_if_needed()
-                    page.wait_for_selector(".jupyter-widgets", timeout=30_000)
+                    page.wait_for_function(WIDGETS_DRAWN, timeout=30_000)
             visit.figures = page.evaluate(FIGURE_STATE)
             visit.widgets = page.locator(".jupyter-widgets").count()
             visit.widget_notices = page.evaluate(WIDGET_NOTICES)
@@ -331,8 +332,7 @@ def draw_dashboards(page: Any) -> None:
     notices = page.locator(".idn-static-widget")
     if notices.count():
         notices.first.scroll_into_view_if_needed()
-        page.wait_for_selector(".jupyter-widgets", timeout=30_000)
-        page.wait_for_load_state("networkidle")
+        page.wait_for_function(WIDGETS_DRAWN, timeout=30_000)
 
 
 def _drag(page: Any, index: int) -> str | None:
