@@ -24,7 +24,8 @@ ONLY ?=
 BOOK_ARGS = --profile $(PROFILE)$(if $(ONLY), --only $(ONLY))
 PYTEST_ARGS ?=
 
-# Browser assets served by the book itself (never from a CDN), fetched once from the npm registry.
+# Browser assets served by the book itself (never from a CDN), fetched once from the npm registry
+# (the tarballs stay in .cache/vendor/npm: later runs work offline).
 VENDOR_DIR := .cache/vendor
 VENDOR_NPM := $(VENDOR_DIR)/npm
 VENDOR_OUT := $(VENDOR_DIR)/static/vendor
@@ -32,6 +33,10 @@ VENDOR_STAMP := $(VENDOR_DIR)/.stamp
 REQUIREJS_VERSION := 2.3.8
 HTML_MANAGER_VERSION := 1.0.15
 MATHJAX_VERSION := 3.2.2
+# plotly.js's partial bundle of cartesian traces (scatter, bar, histogram, heatmap, box, pie,
+# ...: every trace type the book draws; tests/test_book.py checks it), 1.5 MB instead of the
+# full bundle's 4.8 MB, at the version the installed plotly package embeds.
+PLOTLY_JS_VERSION = $$($(PY) -c 'import plotly.offline as o; print(o.get_plotlyjs_version())')
 
 # The browser tests drive Debian's Chromium (never a browser downloaded by Playwright).
 CHROMIUM := /usr/bin/chromium
@@ -53,8 +58,9 @@ vendor: $(VENDOR_STAMP)
 
 $(VENDOR_STAMP): Makefile requirements.txt | $(VENV_STAMP)
 	@mkdir -p $(VENDOR_NPM)
-	@cd $(VENDOR_NPM) && for spec in requirejs@$(REQUIREJS_VERSION) \
-	    @jupyter-widgets/html-manager@$(HTML_MANAGER_VERSION) mathjax@$(MATHJAX_VERSION); do \
+	@plotly_js=$(PLOTLY_JS_VERSION); cd $(VENDOR_NPM) && for spec in requirejs@$(REQUIREJS_VERSION) \
+	    @jupyter-widgets/html-manager@$(HTML_MANAGER_VERSION) mathjax@$(MATHJAX_VERSION) \
+	    plotly.js-cartesian-dist-min@$$plotly_js; do \
 	  tgz=$$(echo "$${spec#@}" | sed -e 's|/|-|' -e 's|@|-|').tgz; \
 	  test -s "$$tgz" || { echo "npm pack $$spec"; npm pack --silent "$$spec" >/dev/null; }; \
 	done
@@ -70,7 +76,7 @@ $(VENDOR_STAMP): Makefile requirements.txt | $(VENV_STAMP)
 	  cp -r tex-mml-chtml.js a11y adaptors input sre ui $(CURDIR)/$(VENDOR_OUT)/mathjax/ && \
 	  mkdir -p $(CURDIR)/$(VENDOR_OUT)/mathjax/output && \
 	  cp -r output/chtml output/chtml.js $(CURDIR)/$(VENDOR_OUT)/mathjax/output/
-	@cp "$$($(PY) -c 'import plotly, pathlib; print(pathlib.Path(plotly.__file__).parent / "package_data" / "plotly.min.js")')" $(VENDOR_OUT)/plotly.min.js
+	@cp $(VENDOR_DIR)/unpacked/plotly.js-cartesian-dist-min-$(PLOTLY_JS_VERSION)/package/plotly-cartesian.min.js $(VENDOR_OUT)/
 	@rm -rf $(VENDOR_DIR)/unpacked
 	@echo "vendored into $(VENDOR_OUT): $$(du -sh $(VENDOR_OUT) | cut -f1)"
 	@touch $@

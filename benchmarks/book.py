@@ -12,11 +12,19 @@ left alone), through the same command as ``make book``:
 4. ``max_page_mb``: the largest HTML page (figure data are inlined in the page), and
    ``plotly_js_copies_max``: the most copies of plotly.js one page loads or embeds, over
    every page of every build. The baseline printed beside them is what plotly's offline
-   ``notebook`` renderer would give: one embedded 4.8 MB plotly.js per figure.
+   ``notebook`` renderer would give: one embedded 4.8 MB plotly.js per figure;
+5. ``max_page_transfer_mb``: what a reader's browser downloads to show one page, cold (empty
+   cache): Debian's Chromium loads every page of the quick build from a local HTTP server
+   (no compression, as from ``file://``), waits until its figures are drawn, and the bytes
+   of every file it fetched are added up; the largest page is reported (and the pages of
+   the full build too, unless ``--quick``). ``max_page_transfer_scrolled_mb`` adds what
+   scrolling to every saved dashboard fetches (the widget manager, loaded on demand).
 
-Run: ``.venv/bin/python benchmarks/book.py [--quick] [--exclude STEM ...]``. The last line printed is one JSON
-object. Targets: quick <= 180 s, full <= 900 s, unchanged rebuild <= 60 s, page <= 5 MB,
-plotly.js copies <= 1.
+Run: ``.venv/bin/python benchmarks/book.py [--quick] [--exclude STEM ...]``, or
+``benchmarks/book.py --html _build/html`` to measure an existing build's pages only (no
+build, build times null). The last line printed is one JSON object. Targets: quick <= 180 s,
+full <= 900 s, unchanged rebuild <= 60 s, page <= 5 MB, plotly.js copies <= 1, page
+transfer <= 8 MB.
 """
 
 from __future__ import annotations
@@ -30,6 +38,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -87,7 +96,10 @@ def build(root: Path, profile: str) -> float:
 
 def page_stats(html: Path) -> list[dict]:
     """Size, figures and plotly.js copies (loaded or embedded) of every page."""
-    plotly_js_mb = (REPO / ".cache/vendor/static/vendor/plotly.min.js").stat().st_size / 1e6
+    import plotly
+
+    full_bundle = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+    plotly_js_mb = full_bundle.stat().st_size / 1e6
     rows = []
     for page in sorted(html.rglob("*.html")):
         if "_static" in page.parts:
@@ -108,6 +120,67 @@ def page_stats(html: Path) -> list[dict]:
     return rows
 
 
+def page_transfer(html: Path) -> tuple[dict[str, float], dict[str, float]]:
+    """MB fetched by a cold Chromium to show each page of ``html``: once loaded (figures
+    drawn), and after scrolling to every saved dashboard (whose widget manager is fetched
+    only when one nears the screen) until its widgets are drawn."""
+    sys.path.insert(0, str(REPO / "tests"))
+    from browser_support import ALL_DRAWN, BROWSER_ARGS, WIDGETS_DRAWN, require_chromium, serve
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+    from playwright.sync_api import sync_playwright
+
+    pages = sorted(p.relative_to(html).as_posix() for p in html.rglob("*.html")
+                   if not {"_static", "_sources"} & set(p.relative_to(html).parts))  # fmt: skip
+    loaded: dict[str, float] = {}
+    scrolled: dict[str, float] = {}
+    with serve(html) as site, sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=require_chromium(), args=BROWSER_ARGS)
+        try:
+            for rel in pages:
+                context = browser.new_context(viewport={"width": 1280, "height": 900})
+                page = context.new_page()
+                fetched: set[str] = set()
+                page.on("requestfinished", lambda r, seen=fetched: seen.add(r.url))
+                page.goto(site + rel, wait_until="networkidle")
+                try:
+                    page.wait_for_function(ALL_DRAWN, timeout=90_000)
+                except PlaywrightTimeout:
+                    print(f"  {rel}: figures not drawn within 90 s", flush=True)
+                page.wait_for_timeout(2_000)  # lets the last responses' events arrive
+                loaded[rel] = sum(served_bytes(html, site, url) for url in fetched) / 1e6
+                notices = page.locator(".idn-static-widget")
+                for i in range(notices.count()):
+                    notices.nth(i).scroll_into_view_if_needed()
+                try:
+                    if notices.count():
+                        page.wait_for_function(WIDGETS_DRAWN, timeout=90_000)
+                except PlaywrightTimeout:
+                    print(f"  {rel}: saved widgets not drawn within 90 s", flush=True)
+                page.wait_for_timeout(2_000)  # lets the last responses' events arrive
+                scrolled[rel] = sum(served_bytes(html, site, url) for url in fetched) / 1e6
+                context.close()
+        finally:
+            browser.close()
+    return loaded, scrolled
+
+
+def served_bytes(html: Path, site: str, url: str) -> int:
+    """Size of the file behind ``url`` (served from ``html``); 0 for anything else."""
+    if not url.startswith(site):
+        return 0
+    rel = urllib.parse.unquote(urllib.parse.urlsplit(url).path).lstrip("/")
+    path = html / rel
+    if path.is_dir():
+        path = path / "index.html"
+    return path.stat().st_size if path.is_file() else 0
+
+
+def report_transfer(name: str, loaded: dict[str, float], scrolled: dict[str, float]) -> None:
+    print(f"  {name}: cold transfer per page (MB), loaded / scrolled to every dashboard")
+    for rel, mb in sorted(loaded.items(), key=lambda item: -item[1]):
+        print(f"    {rel:<40} {mb:6.2f} / {scrolled[rel]:6.2f}")
+
+
 def report(name: str, rows: list[dict]) -> None:
     print(f"  {name}: {len(rows)} pages")
     for r in sorted(rows, key=lambda r: -r["mb"])[:6]:
@@ -122,8 +195,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="skip the full-profile build")
     parser.add_argument("--exclude", nargs="*", default=[], help="notebook stems left out")
+    parser.add_argument("--html", type=Path, help="measure the pages of this built book only")
     args = parser.parse_args()
-    final: dict[str, float | int | None | bool] = {}
+    if args.html:
+        measure_only(args.html.resolve())
+        return
+    final: dict[str, float | int | None | bool | str | list] = {}
+    transfer: dict[str, float] = {}
+    transfer_scrolled: dict[str, float] = {}
     with tempfile.TemporaryDirectory(prefix="idn-book-bench-") as tmp:
         root = scratch_copy(Path(tmp), tuple(args.exclude))
         print(f"scratch copy: {root}", flush=True)
@@ -131,27 +210,61 @@ def main() -> None:
         final["rebuild_unchanged_s"] = round(build(root, "quick"), 1)
         rows = page_stats(root / "_build" / "html")
         report("quick", rows)
+        loaded, scrolled = page_transfer(root / "_build" / "html")
+        report_transfer("quick", loaded, scrolled)
+        transfer = {f"quick/{k}": v for k, v in loaded.items()}
+        transfer_scrolled = {f"quick/{k}": v for k, v in scrolled.items()}
         if not args.quick:
             shutil.rmtree(root / "_build")
             final["full_build_s"] = round(build(root, "full"), 1)
             full_rows = page_stats(root / "_build" / "html")
             report("full", full_rows)
             rows += full_rows
+            loaded, scrolled = page_transfer(root / "_build" / "html")
+            report_transfer("full", loaded, scrolled)
+            transfer |= {f"full/{k}": v for k, v in loaded.items()}
+            transfer_scrolled |= {f"full/{k}": v for k, v in scrolled.items()}
         else:
             final["full_build_s"] = None
     final["max_page_mb"] = round(max(r["mb"] for r in rows), 3)
     final["plotly_js_copies_max"] = max(r["plotly_js_copies"] for r in rows)
     final["baseline_max_page_mb"] = round(max(r["baseline_mb"] for r in rows), 1)
     final["baseline_plotly_js_copies_max"] = max(r["figures"] for r in rows)
+    final["max_page_transfer_mb"] = round(max(transfer.values()), 2)
+    final["max_page_transfer_page"] = max(transfer, key=transfer.__getitem__)
+    final["max_page_transfer_scrolled_mb"] = round(max(transfer_scrolled.values()), 2)
     final["pages"] = len(rows)
     final["quick_only"] = args.quick
     final["excluded"] = args.exclude
-    targets = {"quick_build_s": 180, "full_build_s": 900, "rebuild_unchanged_s": 60,
-               "max_page_mb": 5, "plotly_js_copies_max": 1}  # fmt: skip
-    final["targets_met"] = all(
-        final[k] is None or final[k] <= limit  # type: ignore[operator]
-        for k, limit in targets.items()
-    )
+    final["targets_met"] = targets_met(final)
+    print(json.dumps(final))
+
+
+TARGETS = {"quick_build_s": 180, "full_build_s": 900, "rebuild_unchanged_s": 60,
+           "max_page_mb": 5, "plotly_js_copies_max": 1, "max_page_transfer_mb": 8}  # fmt: skip
+
+
+def targets_met(final: dict) -> bool:
+    """True when every measured figure of ``final`` is within its target (None: not measured)."""
+    return all(final.get(k) is None or final[k] <= limit for k, limit in TARGETS.items())
+
+
+def measure_only(html: Path) -> None:
+    """Page figures of an existing build (``--html``): sizes, plotly.js copies, transfer."""
+    rows = page_stats(html)
+    report(str(html), rows)
+    transfer, scrolled = page_transfer(html)
+    report_transfer(str(html), transfer, scrolled)
+    final = {
+        "quick_build_s": None, "rebuild_unchanged_s": None, "full_build_s": None,
+        "max_page_mb": round(max(r["mb"] for r in rows), 3),
+        "plotly_js_copies_max": max(r["plotly_js_copies"] for r in rows),
+        "max_page_transfer_mb": round(max(transfer.values()), 2),
+        "max_page_transfer_page": max(transfer, key=transfer.__getitem__),
+        "max_page_transfer_scrolled_mb": round(max(scrolled.values()), 2),
+        "pages": len(rows), "html": str(html),
+    }  # fmt: skip
+    final["targets_met"] = targets_met(final)
     print(json.dumps(final))
 
 

@@ -47,6 +47,11 @@ ALL_DRAWN = f"""() => {{
   return state.every(f => f.drawn && f.traces > 0 && f.marks > 0);
 }}"""
 
+# Every saved widget view of the page has been drawn by the widget manager.
+WIDGETS_DRAWN = """() => [...document.querySelectorAll(
+    'script[type="application/vnd.jupyter.widget-view+json"]')].every(view =>
+  view.previousElementSibling && view.previousElementSibling.classList.contains('widget-subarea'))"""
+
 
 def require_chromium() -> str:
     """Path of Debian's Chromium; an assertion error saying how to install it otherwise."""

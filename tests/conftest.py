@@ -25,6 +25,20 @@ def write_notebook(path: Path, parameters: str, body: str) -> Path:
     return path
 
 
+TINY_PYPROJECT = """[build-system]
+requires = ["setuptools>=68"]
+build-backend = "setuptools.build_meta"
+
+[project]
+name = "idn_core"
+version = "0.0.1"
+readme = "README.md"
+
+[tool.setuptools.packages.find]
+include = ["idn_core*"]
+"""
+
+
 @pytest.fixture
 def fake_book(tmp_path: Path) -> Callable[..., Path]:
     """Return a factory of minimal book repositories (toc, notebooks, profiles, library)."""
@@ -34,6 +48,8 @@ def fake_book(tmp_path: Path) -> Callable[..., Path]:
         (root / "idn_core").mkdir(parents=True)
         (root / "idn_core" / "lib.py").write_text("X = 1\n")
         (root / "requirements.txt").write_text("numpy==2.0\n")
+        (root / "README.md").write_text("# A tiny book\n")
+        (root / "pyproject.toml").write_text(TINY_PYPROJECT)
         (root / "_toc.yml").write_text(
             "format: jb-book\nroot: book/intro\nchapters:\n"
             "  - file: notebooks/a\n  - file: book/page\n  - file: notebooks/b.ipynb\n"

@@ -15,7 +15,15 @@ import yaml
 from conftest import write_notebook
 
 from idn_core import book
-from idn_core.book import CacheWarning, ParameterError, ProfileError, cache, load_profiles
+from idn_core.book import (
+    CacheWarning,
+    ParameterError,
+    ProfileError,
+    cache,
+    downloads,
+    load_profiles,
+)
+from idn_core.book.downloads import download_link, notebook_archive, run_commands
 from idn_core.book.params import notebook_parameters, profile_parameters, validate_parameters
 from idn_core.book.toc import EXECUTED_DIR
 
@@ -595,7 +603,7 @@ def test_cache_reruns_for_code_and_library_not_for_prose_or_the_build_tool(fake_
     root = fake_book()
     (root / "_config.yml").write_text("title: t\n")
     (root / ".cache/vendor/static/vendor").mkdir(parents=True)
-    (root / ".cache/vendor/static/vendor/plotly.min.js").write_text("")
+    (root / ".cache/vendor/static/vendor/plotly-cartesian.min.js").write_text("")
     source = root / "notebooks" / "a.ipynb"
 
     def cached() -> bool:
@@ -616,9 +624,16 @@ def test_cache_reruns_for_code_and_library_not_for_prose_or_the_build_tool(fake_
     assert "A better title" in out.read_text() and "Closing words." in out.read_text()
     assert printed(out) == "3.0\n"  # the output of the run before the edit
     (run,) = book.execute_all("quick", root=root, only=["a"])
-    staged = stage_book([run], "quick", root) / "notebooks/a.ipynb"
+    stage = stage_book([run], "quick", root)
+    staged = stage / "notebooks/a.ipynb"
     assert "A better title" in staged.read_text() and "Closing words." in staged.read_text()
     assert printed(staged) == "3.0\n"
+    downloads = stage / "_extra" / "downloads"
+    assert {p.name for p in downloads.iterdir()} == {
+        "idn_core-0.0.1-py3-none-any.whl",
+        "idn-book-notebooks.zip",
+    }
+    assert "Run this chapter yourself" in staged.read_text()
 
     (root / "idn_core" / "book").mkdir()
     (root / "idn_core" / "book" / "build.py").write_text("# the build tool, edited\n")
@@ -753,3 +768,175 @@ def test_warm_up_lets_the_first_notebook_train_in_parallel(monkeypatch) -> None:
     monkeypatch.setenv("IDN_TRAIN_JOBS", "1")  # the caller's choice wins
     execute.warm_up(None, Path("."), False, 2)
     assert seen == ["2", "1"] and os.environ["IDN_TRAIN_JOBS"] == "1"
+
+
+# --- what a reader gets: downloads, run notes, widget notices, buttons -----------------------
+
+
+def run_of(root: Path, stem: str, path: Path) -> book.NotebookRun:
+    return book.NotebookRun(
+        book.Notebook(stem, f"notebooks/{stem}.ipynb"), "quick", {"n": 2}, 1.0, True, "", path
+    )
+
+
+def test_run_commands_install_unpack_and_open_the_chapter() -> None:
+    commands = run_commands("idn_core-0.1.0-py3-none-any.whl", "07_playground")
+    assert commands == [
+        "python -m pip install idn_core-0.1.0-py3-none-any.whl myst-nb jupyterlab",
+        "python -m zipfile -e idn-book-notebooks.zip .",
+        "jupyter lab idn-book/notebooks/07_playground.ipynb",
+    ]
+    with pytest.raises(ValueError, match="wheel_name"):
+        run_commands("idn_core.tar.gz", "07_playground")
+    with pytest.raises(ValueError, match="notebook_stem"):
+        run_commands("a-1-py3-none-any.whl", "")
+
+
+def test_download_links_are_relative_to_the_page() -> None:
+    assert download_link("notebooks/a.ipynb", "x.zip") == "../downloads/x.zip"
+    assert download_link("book/intro.md", "x.zip") == "../downloads/x.zip"
+    assert download_link("index.md", "x.zip") == "downloads/x.zip"
+
+
+def test_notebook_archive_holds_the_chapters_profiles_and_readme(fake_book) -> None:
+    import io
+    import zipfile
+
+    root = fake_book()
+    notebooks = book.toc_notebooks(root)
+    data = notebook_archive(root, notebooks, "idn_core-0.0.1-py3-none-any.whl")
+    assert data == notebook_archive(root, notebooks, "idn_core-0.0.1-py3-none-any.whl")
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    assert archive.testzip() is None
+    assert sorted(archive.namelist()) == [
+        "idn-book/README.md",
+        "idn-book/notebooks/a.ipynb",
+        "idn-book/notebooks/b.ipynb",
+        "idn-book/notebooks/profiles.yaml",
+        "idn-book/requirements.txt",
+    ]
+    assert archive.read("idn-book/notebooks/a.ipynb") == (root / "notebooks/a.ipynb").read_bytes()
+    readme = archive.read("idn-book/README.md").decode()
+    assert "python -m pip install idn_core-0.0.1-py3-none-any.whl" in readme
+    with pytest.raises(book.BookBuildError, match="no notebook"):
+        notebook_archive(root, [], "w-1-py3-none-any.whl")
+
+
+def test_wheel_sources_must_exist(tmp_path: Path) -> None:
+    with pytest.raises(book.BookBuildError, match="pyproject.toml, README.md, idn_core/ missing"):
+        downloads.source_files(tmp_path)
+    (tmp_path / "idn_core").mkdir()
+    (tmp_path / "idn_core" / "lib.py").write_text("X = 1\n")
+    with pytest.raises(book.BookBuildError, match="wheel: pyproject.toml, README.md missing"):
+        downloads.source_files(tmp_path)
+
+
+def widget_output() -> Any:
+    view = {"model_id": "m1", "version_major": 2, "version_minor": 0}
+    return nbformat.v4.new_output(
+        "display_data",
+        data={"application/vnd.jupyter.widget-view+json": view, "text/plain": "W"},
+    )
+
+
+def test_a_notice_goes_right_above_every_shown_widget_and_nowhere_else() -> None:
+    from idn_core.book.stage import add_widget_notices
+
+    nb = notebook(("markdown", "# T"), ("code", "w"), ("code", "print(1)"), ("code", "glue"))
+    nb.cells[1].outputs = [nbformat.v4.new_output("stream", text="x\n"), widget_output()]
+    nb.cells[2].outputs = [nbformat.v4.new_output("stream", text="1\n")]
+    glued = widget_output()
+    glued.metadata = {"scrapbook": {"name": "w", "mime_prefix": ""}}
+    nb.cells[3].outputs = [glued]
+    assert add_widget_notices(nb, "run-this-chapter-a") == 1
+    outputs = nb.cells[1].outputs
+    assert [o.output_type for o in outputs] == ["stream", "display_data", "display_data"]
+    notice = outputs[1].data["text/html"]
+    assert "idn-static-widget" in notice and 'href="#run-this-chapter-a"' in notice
+    assert "changes nothing" in notice
+    assert "application/vnd.jupyter.widget-view+json" in outputs[2].data
+    assert len(nb.cells[2].outputs) == 1 and len(nb.cells[3].outputs) == 1
+
+
+def test_staged_chapter_has_the_run_box_after_its_title_and_notices(tmp_path: Path) -> None:
+    from idn_core.book.stage import staged_notebook
+
+    nb = notebook(("markdown", "# Title\n\nIntro."), ("code", "n = 1"), ("code", "w"))
+    nb.cells[1].metadata["tags"] = ["parameters"]
+    nb.cells[2].outputs = [widget_output()]
+    path = tmp_path / "a.ipynb"
+    nbformat.write(nb, path)
+    staged = nbformat.reads(
+        staged_notebook(run_of(tmp_path, "a_b", path), "w-1-py3-none-any.whl").decode(),
+        as_version=4,
+    )
+    assert staged.cells[0].source.startswith("# Title")
+    box = staged.cells[1].source
+    assert box.startswith("````{admonition} Run this chapter yourself")
+    assert ":name: run-this-chapter-a_b" in box
+    assert 'href="../downloads/w-1-py3-none-any.whl"' in box
+    assert 'href="../downloads/idn-book-notebooks.zip"' in box
+    assert "jupyter lab idn-book/notebooks/a_b.ipynb" in box
+    notice = staged.cells[3].outputs[0].data["text/html"]
+    assert 'href="#run-this-chapter-a-b"' in notice  # docutils' id of the box's name
+
+
+def test_download_marker_is_replaced_in_markdown_pages(tmp_path: Path) -> None:
+    from idn_core.book.stage import DOWNLOADS_MARKER, fill_download_markers
+
+    (tmp_path / "book").mkdir()
+    page = tmp_path / "book" / "intro.md"
+    page.write_text(f"# Intro\n\n{DOWNLOADS_MARKER}\n\nMore.\n")
+    (tmp_path / "book" / "other.md").write_text("# Other\n")
+    assert fill_download_markers(tmp_path, "w-1-py3-none-any.whl", "01_x") == [page]
+    text = page.read_text()
+    assert DOWNLOADS_MARKER not in text and text.endswith("\n\nMore.\n")
+    assert 'href="../downloads/idn-book-notebooks.zip"' in text
+    assert "jupyter lab idn-book/notebooks/01_x.ipynb" in text
+
+
+def test_repository_intro_has_the_download_marker() -> None:
+    from idn_core.book.stage import DOWNLOADS_MARKER
+
+    intro = book.default_root() / "book" / "intro.md"
+    assert DOWNLOADS_MARKER in intro.read_text(encoding="utf-8")
+
+
+CONFIG = {
+    "title": "t",
+    "repository": {"url": "", "branch": "main"},
+    "launch_buttons": {
+        "notebook_interface": "jupyterlab",
+        "binderhub_url": "https://mybinder.org",
+        "colab_url": "https://colab.research.google.com",
+    },
+    "html": {"use_repository_button": True},
+}
+
+
+def test_no_repository_url_means_no_repository_or_launch_button() -> None:
+    from idn_core.book.stage import staged_config
+
+    staged = staged_config(CONFIG)
+    assert "repository" not in staged
+    assert staged["html"]["use_repository_button"] is False
+    assert staged["launch_buttons"] == {"notebook_interface": "jupyterlab"}
+    assert CONFIG["launch_buttons"]["binderhub_url"], "the input was changed"
+
+
+def test_a_real_repository_url_keeps_the_configured_buttons() -> None:
+    from idn_core.book.stage import staged_config
+
+    config = copy.deepcopy(CONFIG)
+    config["repository"]["url"] = "https://github.com/owner/idn-book"
+    assert staged_config(config) == config
+    for bad in ("github.com/owner/name", "http://example.org/x", "https://", "placeholder"):
+        config["repository"]["url"] = bad
+        with pytest.raises(book.BookBuildError, match="repository.url must be an https://"):
+            staged_config(config)
+
+
+def test_repository_config_has_no_placeholder_url() -> None:
+    config = yaml.safe_load((book.default_root() / "_config.yml").read_text(encoding="utf-8"))
+    url = config["repository"]["url"]
+    assert url == "" or (url.startswith("https://") and "placeholder" not in url), url

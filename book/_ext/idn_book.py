@@ -1,9 +1,16 @@
-"""Sphinx extension of the IDN Book: serve plotly.js locally, only on pages with a figure.
+"""Sphinx extension of the IDN Book: local plotly.js where a figure is, pages fit for phones.
 
 Figures are emitted by :func:`idn_core.views.display.show` as HTML fragments that call
 ``Plotly.newPlot`` without embedding plotly.js. This extension adds one ``<script>`` for the
-book's own copy (``_static/vendor/plotly.min.js``, vendored by ``make vendor``) to the
-``<head>`` of exactly those pages, without ``defer`` so it runs before the inline figure code.
+book's own copy (``_static/vendor/plotly-cartesian.min.js``, plotly.js's partial bundle of
+cartesian traces, vendored by ``make vendor``) to the ``<head>`` of exactly those pages,
+without ``defer`` so it runs before the inline figure code. Every page then gets
+``idn_book.js`` (on narrow screens, side legends go below the plot and multi-panel figures
+scroll inside their own box; a link to a collapsed box opens it) and ``idn_book.css`` (long
+inline code wraps, wide outputs scroll inside their box, the notices at saved widgets).
+The theme's 1.5 MB ``fontawesome.js`` is removed from every page (its CSS draws the icons).
+On pages with saved widgets, myst-nb adds ``idn_widgets.js`` (``nb_ipywidgets_js``), which
+loads require.js and the 3.6 MB widget manager only when a dashboard comes near the screen.
 
 On pages with saved widgets it also points require.js at the local widget manager's
 folder (so its icon fonts load from ``_static/vendor/widgets``, not from beside the page)
@@ -12,13 +19,25 @@ and gives MathJax 3 the ``MathJax.Hub.Queue`` call that the widget manager still
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
 from sphinx.application import Sphinx
+from sphinx.config import Config
 from sphinx.errors import ConfigError
 
-PLOTLY_JS = "vendor/plotly.min.js"
+PLOTLY_JS = "vendor/plotly-cartesian.min.js"
+STATIC = Path(__file__).resolve().parent / "static"
+BOOK_CSS = "idn_book.css"
+BOOK_JS = "idn_book.js"
+# pydata-sphinx-theme's layout loads a 1.5 MB fontawesome.js on every page "so that users
+# can add custom icons"; the book has none, and its stylesheet already draws every icon from
+# the Font Awesome web fonts. Removed from the written pages (the theme's template, not
+# Sphinx's script list, adds it).
+FONTAWESOME_JS = re.compile(
+    r'\s*<script defer src="[^"]*_static/scripts/fontawesome\.js[^"]*"></script>'
+)
 FIGURE_MARKERS = ("Plotly.newPlot", "plotly-graph-div")
 WIDGET_MARKER = "application/vnd.jupyter.widget-view+json"
 WIDGETS_DIR = "_static/vendor/widgets"
@@ -66,7 +85,7 @@ def _add_plotly(
     if any(marker in body for marker in FIGURE_MARKERS):
         app.add_js_file(PLOTLY_JS, priority=100)
     if WIDGET_MARKER in body:
-        # Before require.js and embed-amd.js, which myst-nb adds with priority 500.
+        # Before require.js (loaded later by idn_widgets.js, which myst-nb adds at priority 500).
         widgets_dir = context["pathto"](WIDGETS_DIR, 1)
         app.add_js_file(None, body=REQUIRE_PATHS % {"dir": widgets_dir}, priority=499)
         if app.env.get_domain("math").has_equations(pagename):  # type: ignore[attr-defined]
@@ -90,9 +109,31 @@ def _drop_thebe(
         context["script_files"] = [s for s in context["script_files"] if not _is_thebe_script(s)]
 
 
+def _add_static(app: Sphinx, config: Config) -> None:
+    """Serve this extension's ``static/`` folder (``idn_book.css``, ``idn_book.js``)."""
+    config.html_static_path.append(str(STATIC))
+
+
+def _drop_fontawesome_js(app: Sphinx, exception: Exception | None) -> None:
+    """Remove the theme's ``fontawesome.js`` from every written page (see FONTAWESOME_JS)."""
+    if exception is not None or app.builder.format != "html":
+        return
+    for page in Path(app.outdir).rglob("*.html"):
+        if "_static" in page.relative_to(app.outdir).parts:
+            continue
+        text = page.read_text(encoding="utf-8")
+        lean = FONTAWESOME_JS.sub("", text)
+        if lean != text:
+            page.write_text(lean, encoding="utf-8")
+
+
 def setup(app: Sphinx) -> dict[str, Any]:
     """Register the hooks."""
+    app.connect("config-inited", _add_static)
+    app.add_css_file(BOOK_CSS)
+    app.add_js_file(BOOK_JS, priority=101)  # right after plotly.js where a page loads it
     app.connect("builder-inited", _check_assets)
+    app.connect("build-finished", _drop_fontawesome_js)
     app.connect("html-page-context", _add_plotly)
     app.connect("html-page-context", _drop_thebe, priority=900)
     return {"version": "0.1", "parallel_read_safe": True, "parallel_write_safe": True}

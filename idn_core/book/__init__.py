@@ -9,7 +9,10 @@ Modules, from the bottom up (each imports only those above it in this list):
 - ``cache``: the executed-notebook cache (its key, verified entries, prose merge);
 - ``runner``: one papermill run of one notebook (environment, time limits, failures);
 - ``execute``: every notebook executed or reused, the first alone, then in parallel;
-- ``stage``: the stage for jupyter-book and the Sphinx run;
+- ``downloads``: what a reader downloads (the ``idn_core`` wheel, the notebook archive)
+  and the commands that run a chapter from them;
+- ``stage``: the stage for jupyter-book (with the downloads, the "run this chapter
+  yourself" boxes, the notices at saved widgets) and the Sphinx run;
 - ``build``: the whole build; ``cli`` and ``__main__``: the command line.
 
 Notebooks never import this package, which is why its sources are not part of the
@@ -18,6 +21,7 @@ executed-notebook cache key.
 
 from idn_core.book.build import build_book
 from idn_core.book.cache import library_digest, merge_prose
+from idn_core.book.downloads import build_wheel, notebook_archive, run_commands
 from idn_core.book.execute import default_jobs, execute_all, execute_notebook
 from idn_core.book.glued import glued_values
 from idn_core.book.params import load_profiles
@@ -47,6 +51,7 @@ __all__ = [
     "ProfileError",
     "SphinxBuildError",
     "build_book",
+    "build_wheel",
     "cell_timeout_s",
     "default_jobs",
     "default_root",
@@ -55,7 +60,9 @@ __all__ = [
     "library_digest",
     "load_profiles",
     "merge_prose",
+    "notebook_archive",
     "plan",
+    "run_commands",
     "toc_files",
     "toc_notebooks",
 ]
