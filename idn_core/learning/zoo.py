@@ -62,16 +62,17 @@ _ZOO_SPECS: dict[str, list[ModelSpec]] = {
 
 
 #: A graded MNIST-1D zoo: the standard device and cloud models with two small 1-D CNNs
-#: between them, so that each tier's model beats the one below by several points and
+#: between them, so that each tier's model beats the one below by at least 3 points and
 #: only a memory budget near each model's size (see the graded scenario of
 #: :mod:`idn_core.network.suite`) keeps the next tier's model out. The middle models use
-#: the device's recipe (60 epochs at a higher learning rate: they train to convergence).
+#: the default recipe (30 epochs at lr 3e-3). Measured on the full data (20,000 signals,
+#: seed 0): 84.3 / 91.0 / 94.8 / 99.3 % test accuracy from device to cloud. Wider middle
+#: models close the last hop: channels [6, 12, 16] reach 96.8 % (97.4 % with the
+#: device's 60-epoch recipe), 2.5 points below the cloud.
 _GRADED_SPECS: list[ModelSpec] = [
     _ZOO_SPECS["mnist1d"][0],
-    ModelSpec("cnn-edge-small", "edge", "cnn1d", {"channels": [4, 6, 12]}, epochs=60, lr=1e-2),
-    ModelSpec(
-        "cnn-regional-small", "regional", "cnn1d", {"channels": [6, 12, 16]}, epochs=60, lr=1e-2
-    ),
+    ModelSpec("cnn-edge-small", "edge", "cnn1d", {"channels": [4, 6, 12]}),
+    ModelSpec("cnn-regional-small", "regional", "cnn1d", {"channels": [5, 10, 16]}),
     _ZOO_SPECS["mnist1d"][-1],
 ]
 
