@@ -167,3 +167,22 @@ def test_busy_network_headlines_hold() -> None:
     assert g["reference_rate"] > 0 and g["edge_capacity"] > 0
     assert g["simpy_max_diff"] <= 1e-9, "the engine equals SimPy"
     assert g["day_feedback"] >= g["day_fixed"]
+
+
+@pytest.mark.slow
+def test_busy_network_refuses_the_four_tier_path_by_name(tmp_path) -> None:
+    """Chapter 8 reads device, edge and cloud numbers: a scenario with a regional hop must
+    stop at the set-up with an error naming it, before anything is loaded or trained."""
+    import papermill as pm
+
+    from idn_core.book.toc import default_root
+
+    source = default_root() / book.toc_notebooks()[NOTEBOOKS.index("08_busy_network")].rel
+    with pytest.raises(pm.PapermillExecutionError, match="graded-four-tier"):
+        pm.execute_notebook(
+            str(source),
+            str(tmp_path / "out.ipynb"),
+            parameters={"scenario": "graded-four-tier"},
+            kernel_name="python3",
+            progress_bar=False,
+        )

@@ -1,4 +1,4 @@
-"""Every load-aware policy on the running scenario, from light load to overload.
+"""Every load-aware policy on a scenario, from light load to overload.
 
 :func:`prepare_load` fixes what the comparison needs from chapter 2's set-up: the
 scenario's network (service times from FLOPs and node speeds), the chapter's chosen
@@ -9,6 +9,11 @@ of 1.2 means 20 % more requests than the edge can serve under chapter 2's policy
 static thresholds chosen on a separate validation stream); :func:`tier_response` gives
 the response time per answering tier against load (the knee); :func:`varying_rate_run`
 follows a rate that changes during the run (a day, a burst).
+
+Nothing here assumes three tiers: the comparison runs on the path of whatever scenario
+``prepare_load`` is given (device -> edge -> cloud for the running scenario, with a
+regional hop for the graded four-tier one), and every per-tier result is labelled with
+that path's tier names (:attr:`LoadSetup.tiers`).
 """
 
 from __future__ import annotations
@@ -45,7 +50,11 @@ POLICIES_UNDER_LOAD = ("fixed", "best static", "feedback", "shedding", "deadline
 
 @dataclass(frozen=True)
 class LoadSetup:
-    """What the load comparison runs on (times in s, rates per device per s)."""
+    """What the load comparison runs on (times in s, rates per device per s).
+
+    ``tiers`` names the path's tiers from the device up (``K`` names, as in the
+    scenario's ``PathLatency.tiers``); it labels :func:`tier_response`'s rows.
+    """
 
     network: LoadNetwork
     val: OutputsTable
@@ -57,6 +66,13 @@ class LoadSetup:
     reference_rate: float
     feedback: FeedbackRule
     gain_rule: DeadlineGainRule
+    tiers: tuple[str, ...] = ("device", "edge", "cloud")
+
+    def __post_init__(self) -> None:
+        if len(self.tiers) != self.network.n_tiers:
+            raise ValueError(
+                f"tiers must name the network's {self.network.n_tiers} tiers, got {self.tiers}"
+            )
 
     def edge_capacity_per_s(self) -> float:
         """Requests per second one edge node serves: servers x speed / FLOPs."""
@@ -74,11 +90,22 @@ def prepare_load(
     feedback: FeedbackRule | None = None,
     gain_rule: DeadlineGainRule | None = None,
 ) -> LoadSetup:
-    """The comparison's set-up from chapter 2's ``setup`` and its chosen ``thresholds``."""
+    """The comparison's set-up from chapter 2's ``setup`` and its chosen ``thresholds``.
+
+    ``setup`` must come from ``scenario`` (:func:`~idn_core.delivery.experiments.prepare_delivery`):
+    ``ValueError`` if their paths differ. Any path length works; ``thresholds`` holds one
+    threshold per hop (``K - 1``).
+    """
+    check_type("scenario", scenario, Scenario)
     check_type("setup", setup, DeliverySetup)
     check_positive("deadline_s", deadline_s)
     k = setup.val.n_models
     net = scenario_network(scenario)
+    if net.n_tiers != k or scenario.val.n_models != k:
+        raise ValueError(
+            f"setup has {k} tiers ({setup.latency.tiers}) but the scenario's path has "
+            f"{net.n_tiers}: build setup from this scenario"
+        )
     conf_val, conf_test = setup.conf_val[family][: k - 1], setup.conf_test[family][: k - 1]
     t = np.asarray(thresholds, dtype=float)
     dec = cascade_decision(conf_test, t)
@@ -101,6 +128,7 @@ def prepare_load(
         rate,
         feedback or FeedbackRule(),
         gain_rule or DeadlineGainRule(),
+        tuple(setup.latency.tiers),
     )
 
 
@@ -204,15 +232,15 @@ def _best_static(ls: LoadSetup, val: TimedRequests, grid_steps: int) -> np.ndarr
 
 def tier_response(ls: LoadSetup, factors: np.ndarray, duration_s: float, seed: int = 0):
     """Fixed thresholds at each load factor: per answering tier the mean and p95 response
-    (s) and on-time rate, and per tier the busiest station's utilisation."""
+    (s) and on-time rate, and per tier the busiest station's utilisation; one row per load
+    factor and tier of the path (``ls.tiers``, e.g. four on a path with a regional hop)."""
     rows = []
     dec = cascade_decision(ls.conf_test, ls.thresholds)
-    tiers = ("device", "edge", "cloud")[: ls.network.n_tiers]
     for f in np.asarray(factors, dtype=float):
         req = stream_at(ls, float(f), duration_s, seed)
         out = evaluate_under_load(dec, ls.test, ls.network, req, ls.deadline_s)
         table = out.load.station_table(horizon_s=duration_s)
-        for k, tier in enumerate(tiers):
+        for k, tier in enumerate(ls.tiers):
             at = out.answer_tier == k
             util = table[(table.kind == "node") & (table.tier == k)].utilisation.max()
             rows.append(

@@ -40,9 +40,9 @@ def busy_state(
     ).outcome  # fmt: skip
 
 
-def _response_figure(out: LoadOutcome) -> go.Figure:
+def _response_figure(out: LoadOutcome, tiers: tuple[str, ...]) -> go.Figure:
     fig = go.Figure()
-    for k, tier in enumerate(("device", "edge", "cloud")):
+    for k, tier in enumerate(tiers):
         at = out.answer_tier == k
         if at.any():
             fig.add_trace(go.Histogram(x=1e3 * out.response_s[at], name=f"answered at {tier}"))
@@ -62,7 +62,7 @@ def load_dashboard(ls: LoadSetup, duration_s: float = 2.0):
 
     def view(factor: float, deadline_ms: float, policy: str) -> None:
         out = busy_state(ls, factor, deadline_ms, policy, duration_s)
-        show(_response_figure(out))
+        show(_response_figure(out, ls.tiers))
         m = out.metrics()
         display(pd.DataFrame({k: [np.round(v, 4)] for k, v in m.items()}))
 

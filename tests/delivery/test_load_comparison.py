@@ -1,5 +1,6 @@
 """The load comparison on the quick CI scenario: the reference rate fills the edge, and
-feedback beats fixed thresholds in overload."""
+feedback beats fixed thresholds in overload; on the graded four-tier scenario every tier
+of its path is labelled and the reference rate fills its busiest node."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from idn_core.delivery import (
     varying_rate_run,
 )
 from idn_core.delivery import experiments as dx
-from idn_core.network import load_scenario
+from idn_core.network import load_named_scenario, load_scenario
 
 
 @pytest.fixture(scope="module")
@@ -59,3 +60,39 @@ def test_varying_rate_run_reports_windows(quick_load):
     assert len(frame) == 4
     assert np.allclose(frame.factor, [0.6, 0.6, 1.4, 1.4])
     assert frame.feedback.iloc[-1] >= frame.fixed.iloc[-1]
+
+
+def test_tiers_come_from_the_scenario_and_the_running_scenario_is_unchanged(quick_load):
+    assert quick_load.tiers == ("device", "edge", "cloud")
+    frame = tier_response(quick_load, np.array([0.8]), duration_s=1.0, seed=2)
+    assert frame.tier.tolist() == ["device", "edge", "cloud"]
+    named = load_named_scenario(num_samples=3000, epochs=3, progress=False)
+    setup = dx.prepare_delivery(named, n_requests=2000, seed=1, learned=False)
+    again = prepare_load(named, setup, np.array([0.9, 0.9]), deadline_s=0.05)
+    assert again.reference_rate == quick_load.reference_rate
+    assert np.array_equal(again.conf_test, quick_load.conf_test)
+
+
+@pytest.fixture(scope="module")
+def graded():
+    scenario = load_named_scenario("graded-four-tier", num_samples=2000, epochs=3, progress=False)
+    return scenario, dx.prepare_delivery(scenario, n_requests=2000, seed=1, learned=False)
+
+
+def test_four_tier_path_labels_every_tier_and_fills_its_busiest_node(graded):
+    scenario, setup = graded
+    ls = prepare_load(scenario, setup, np.array([0.9, 0.9, 0.9]), deadline_s=0.05)
+    assert ls.tiers == ("device", "edge", "regional", "cloud")
+    frame = tier_response(ls, np.array([0.8]), duration_s=3.0, seed=2)
+    assert frame.tier.tolist() == ["device", "edge", "regional", "cloud"]
+    assert frame.utilisation.max() == pytest.approx(0.8, abs=0.05)
+
+
+def test_setup_of_another_scenario_is_refused(graded, quick_load):
+    scenario, _ = graded
+    three = load_scenario(num_samples=3000, epochs=3, progress=False)
+    setup = dx.prepare_delivery(three, n_requests=500, seed=1, learned=False)
+    with pytest.raises(ValueError, match="tiers"):
+        prepare_load(scenario, setup, np.array([0.9, 0.9]))
+    with pytest.raises(TypeError, match="scenario"):
+        prepare_load("published-noise", setup, np.array([0.9, 0.9]))
