@@ -103,13 +103,10 @@ def early_exit_row(name: str, s: dict) -> dict:
     return {"serving_gain_pp": round(served, 2), "serving_gain_sd": round(served_sd, 2)}
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--quick", action="store_true", help="the chapter's quick profile")
-    args = parser.parse_args()
+def scenario_table(profile: str = "full") -> dict:
+    """Every scenario's headline row at the chapter's ``profile`` settings, timed."""
     torch.set_num_threads(1)
-    s = SETTINGS["quick" if args.quick else "full"]
-    start = time.perf_counter()
+    s = SETTINGS[profile]
     final: dict = {}
     for name in scenario_names():
         t0, c0 = time.perf_counter(), time.process_time()
@@ -118,6 +115,15 @@ def main() -> None:
         row["cpu_seconds"] = round(time.process_time() - c0, 1)
         final[name] = row
         print(name, json.dumps(row), flush=True)
+    return final
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quick", action="store_true", help="the chapter's quick profile")
+    args = parser.parse_args()
+    start = time.perf_counter()
+    final = scenario_table("quick" if args.quick else "full")
     final["seconds"] = round(time.perf_counter() - start, 1)
     final["cpu_seconds"] = round(time.process_time(), 1)  # comparable on a loaded machine
     print("FINAL " + json.dumps(final))

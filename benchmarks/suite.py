@@ -75,8 +75,31 @@ def sweep_speedup() -> dict[str, float]:
     }
 
 
+def scenario_headlines() -> dict[str, float]:
+    """Every chapter's headline on every scenario (benchmarks/scenarios.py, chapter 9's
+    defaults), flattened to ``<scenario>.<figure>``."""
+    from scenarios import scenario_table  # the sibling script (benchmarks/ is on sys.path)
+
+    table = scenario_table("full")
+    return {f"{name}.{key}": value for name, row in table.items() for key, value in row.items()}
+
+
+def graded_hops() -> dict[str, float]:
+    """The graded four-tier scenario's test accuracy gain per hop on its full data (the
+    suite's >= 3 pp claim; trains the full graded zoo when it is not cached)."""
+    from idn_core.network import load_named_scenario
+
+    accuracy = list(
+        load_named_scenario("graded-four-tier", progress=False).test.accuracy().values()
+    )
+    hops = [round(100 * (b - a), 2) for a, b in zip(accuracy, accuracy[1:], strict=False)]
+    return {"graded_min_hop_pp": min(hops), "graded_hops_pp": hops}
+
+
 #: Every measurement of the suite by name, in the order :func:`main` runs them.
 MEASUREMENTS: dict[str, Callable[[], dict[str, float]]] = {
+    "scenario_headlines": scenario_headlines,
+    "graded_hops": graded_hops,
     "sweep_speedup": sweep_speedup,
 }
 

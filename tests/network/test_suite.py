@@ -1,5 +1,6 @@
 """Tests of the suite of named scenarios (idn_core.network.suite)."""
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -130,6 +131,11 @@ def test_graded_budgets_keep_each_model_out_of_the_tier_below():
 
 
 @pytest.mark.slow
+@pytest.mark.skipif(
+    os.environ.get("IDN_FULL_CHECKS") != "1",
+    reason="trains the full graded zoo (minutes) when not cached: set IDN_FULL_CHECKS=1;"
+    " benchmarks/suite.py --only graded_hops reports the same gaps",
+)
 def test_graded_tiers_are_three_points_apart():
     """Each tier's model beats the one below by >= 3 pp on test, on the full data (20,000
     signals, every model's own recipe: the setting the suite's claim is made for; chapter 1's
