@@ -223,7 +223,7 @@ def simpy_check_figure(engine_s: np.ndarray, simpy_s: np.ndarray) -> go.Figure:
         )
     diff = np.abs(e - s)
     fig = make_subplots(rows=1, cols=2, subplot_titles=("departure (s)", "|engine − SimPy| (s)"))
-    fig.add_trace(go.Scattergl(x=s, y=e, mode="markers", marker={"size": 3}, name="requests"), 1, 1)
+    fig.add_trace(go.Scatter(x=s, y=e, mode="markers", marker={"size": 3}, name="requests"), 1, 1)
     fig.add_trace(
         go.Scatter(x=np.arange(len(diff)), y=np.maximum(diff, 1e-18), mode="markers",
                    marker={"size": 3}, name="difference"),
