@@ -49,7 +49,7 @@ def default_cache_dir() -> Path:
     env = os.environ.get("IDN_CACHE_DIR")
     if env:
         return Path(env)
-    project = Path(__file__).resolve().parent.parent
+    project = Path(__file__).resolve().parents[2]  # idn_core/_util/cache.py -> the checkout
     if (project / "pyproject.toml").exists():
         return project / ".cache" / "idn_core"
     return Path.home() / ".cache" / "idn_core"

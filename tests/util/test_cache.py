@@ -183,3 +183,15 @@ def test_load_entry_of_a_missing_file_is_silent(tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert load_entry(tmp_path / "absent.pt", "k") is None
+
+
+def test_the_default_cache_lives_in_the_checkout(monkeypatch):
+    """Without ``IDN_CACHE_DIR`` a checkout keeps its cache in ``.cache/idn_core`` beside its
+    ``pyproject.toml`` (the README's promise), never silently in the home folder."""
+    monkeypatch.delenv("IDN_CACHE_DIR", raising=False)
+    checkout = Path(__file__).resolve().parents[2]
+    assert (checkout / "pyproject.toml").exists()
+
+    assert cache.default_cache_dir() == checkout / ".cache" / "idn_core"
+    monkeypatch.setenv("IDN_CACHE_DIR", "/somewhere/else")
+    assert cache.default_cache_dir() == Path("/somewhere/else")
