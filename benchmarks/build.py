@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import tempfile
 import time
 from dataclasses import replace
@@ -52,6 +53,7 @@ ZOOS = {
     "digits": [(2.6, 1.3e3, 0.93), (4.4, 2.2e3, 0.95), (17.0, 8.5e3, 0.97), (140.0, 7e4, 0.98)],
 }
 TIERS = ("device", "edge", "regional", "cloud")
+ROOT = Path(__file__).resolve().parents[1]
 DEMAND = {"rate": 2000.0, "task_exponent": 1.5, "device_exponent": 0.8}
 
 
@@ -66,40 +68,12 @@ def catalogue(n_tasks: int) -> list[CatalogueModel]:
     return out
 
 
-def old_depround(y, sizes, budgets, rng, *, order="smallest", fill=False):
-    """DepRound as it was: a column sweep vectorised over rows, then a column-sweep refill."""
-    eps = 1e-9
-    x, s, b = np.array(y, dtype=float), np.asarray(sizes, float), np.asarray(budgets, float)
-    x[x < eps], x[x > 1 - eps] = 0.0, 1.0
-    rows, survivor = np.arange(len(x)), np.full(len(x), -1)
-    u = rng.random((x.shape[1], len(x)))
-    sign = -1.0 if order == "largest" else 1.0
-    for step, c in enumerate(np.argsort(sign * s, kind="stable")):
-        xc = x[:, c]
-        frac = (xc > 0) & (xc < 1)
-        if not frac.any():
-            continue
-        pair = frac & (survivor >= 0)
-        survivor[frac & (survivor < 0)] = c
-        if not pair.any():
-            continue
-        r, i = rows[pair], survivor[pair]
-        xi, xj, si, sj = x[r, i], xc[pair], s[i], s[c]
-        up, down = np.minimum((1 - xi) * si, xj * sj), np.minimum(xi * si, (1 - xj) * sj)
-        move = np.where(u[step, pair] * (up + down) < down, up, -down)
-        xi, xj = xi + move / si, xj - move / sj
-        xi = np.where(xi < eps, 0.0, np.where(xi > 1 - eps, 1.0, xi))
-        xj = np.where(xj < eps, 0.0, np.where(xj > 1 - eps, 1.0, xj))
-        x[r, i], x[r, c] = xi, xj
-        survivor[r] = np.where((xi > 0) & (xi < 1), i, np.where((xj > 0) & (xj < 1), c, -1))
-    x[x < 1 - eps], x[x >= 1 - eps] = 0.0, 1.0
-    if fill:
-        free, yy = b - x @ s, np.asarray(y, float)
-        for col in np.argsort(-yy, axis=1, kind="stable").T:
-            add = (x[rows, col] == 0) & (yy[rows, col] > 0) & (s[col] <= free + 1e-9)
-            x[rows[add], col[add]] = 1.0
-            free[add] -= s[col[add]]
-    return x
+def old_depround():
+    """DepRound as it was (a column sweep), kept with the tests as their reference."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    from reference_depround import column_sweep_depround
+
+    return column_sweep_depround
 
 
 def cpu(fn, *args, **kwargs):
@@ -110,9 +84,9 @@ def cpu(fn, *args, **kwargs):
 
 
 def bench_depround(inst, y, n: int) -> dict[str, float]:
-    s, b = inst.sizes_kb, inst.budgets_kb
+    s, b, sweep = inst.sizes_kb, inst.budgets_kb, old_depround()
     old, t_old = cpu(
-        lambda: [old_depround(y, s, b, np.random.default_rng(i), fill=True) for i in range(n)]
+        lambda: [sweep(y, s, b, np.random.default_rng(i), fill=True) for i in range(n)]
     )
     new, t_new = cpu(
         lambda: [depround(y, s, b, np.random.default_rng(i), fill=True) for i in range(n)]
@@ -128,7 +102,7 @@ def run_infida(inst, loads):
 
 def bench_infida(inst, loads) -> tuple[dict[str, float], np.ndarray]:
     new_depround = infida.depround
-    infida.depround = old_depround
+    infida.depround = old_depround()
     try:
         (g_old, _), t_old = cpu(run_infida, inst, loads)
     finally:

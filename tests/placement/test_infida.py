@@ -8,6 +8,7 @@ import tracemalloc
 
 import numpy as np
 import pytest
+from reference_depround import column_sweep_depround
 from scipy.optimize import minimize
 
 from idn_core.placement import (
@@ -267,39 +268,6 @@ def test_fixed_share_out_of_range_is_refused(share: float) -> None:
         Infida(inst, 0.1, share=share)
 
 
-def column_sweep_depround(y, sizes, budgets, rng, order="smallest", fill=False):
-    """Reference: DepRound as a column sweep vectorised over rows (the earlier implementation)."""
-    eps = 1e-9
-    x, s, b = np.array(y, dtype=float), np.asarray(sizes, float), np.asarray(budgets, float)
-    x[x < eps], x[x > 1 - eps] = 0.0, 1.0
-    rows, survivor = np.arange(len(x)), np.full(len(x), -1)
-    u = rng.random((x.shape[1], len(x)))
-    sign = -1.0 if order == "largest" else 1.0
-    for step, c in enumerate(np.argsort(sign * s, kind="stable")):
-        frac = (x[:, c] > 0) & (x[:, c] < 1)
-        pair = frac & (survivor >= 0)
-        survivor[frac & (survivor < 0)] = c
-        if not pair.any():
-            continue
-        r, i = rows[pair], survivor[pair]
-        xi, xj, si, sj = x[r, i], x[pair, c], s[i], s[c]
-        up, down = np.minimum((1 - xi) * si, xj * sj), np.minimum(xi * si, (1 - xj) * sj)
-        move = np.where(u[step, pair] * (up + down) < down, up, -down)
-        xi, xj = xi + move / si, xj - move / sj
-        xi = np.where(xi < eps, 0.0, np.where(xi > 1 - eps, 1.0, xi))
-        xj = np.where(xj < eps, 0.0, np.where(xj > 1 - eps, 1.0, xj))
-        x[r, i], x[r, c] = xi, xj
-        survivor[r] = np.where((xi > 0) & (xi < 1), i, np.where((xj > 0) & (xj < 1), c, -1))
-    x[x < 1 - eps], x[x >= 1 - eps] = 0.0, 1.0
-    if fill:
-        free, yy = b - x @ s, np.asarray(y, float)
-        for col in np.argsort(-yy, axis=1, kind="stable").T:
-            add = (x[rows, col] == 0) & (yy[rows, col] > 0) & (s[col] <= free + 1e-9)
-            x[rows[add], col[add]] = 1.0
-            free[add] -= s[col[add]]
-    return x
-
-
 @pytest.mark.parametrize("seed", range(4))
 def test_depround_draws_equal_the_column_sweep_bit_for_bit(seed: int) -> None:
     rng = np.random.default_rng(seed)
@@ -313,5 +281,7 @@ def test_depround_draws_equal_the_column_sweep_bit_for_bit(seed: int) -> None:
     y[0] = 0.0  # a node holding nothing
     for order, fill in itertools.product(("smallest", "largest"), (False, True)):
         a = depround(y, sizes, budgets, np.random.default_rng(seed), order=order, fill=fill)
-        b = column_sweep_depround(y, sizes, budgets, np.random.default_rng(seed), order, fill)
+        b = column_sweep_depround(
+            y, sizes, budgets, np.random.default_rng(seed), order=order, fill=fill
+        )
         np.testing.assert_array_equal(a, b)
