@@ -1,37 +1,19 @@
 """Discrete-event reference of the queueing engine, in SimPy, one process per request.
 
-Used by ``tests/test_queues.py`` and ``benchmarks/load.py`` to check
-``idn_core.network.queues`` request by request. Each request is a SimPy process started
-at time 0 that waits until its arrival (so its arrival time is exact, ``0 + a``), then
-climbs its path: at every visited tier it requests one server of the node (a FIFO
-``simpy.Resource`` of ``servers`` capacity) and holds it for its service time; between
-tiers it requests a queued link's single server for the transmission time, then waits the
-pure link delay; finally the answer's way down is added.
-"""
+Used by ``tests/network/test_queues.py`` and ``benchmarks/load.py`` to check
+``idn_core.network.queues`` request by request on a whole network (one FIFO station's SimPy
+model is the library's own ``idn_core.network.simpy_fifo_departures``, which the tests use
+directly). Each request is a SimPy process started at time 0 that waits until its arrival
+(so its arrival time is exact, ``0 + a``), then climbs its path: at every visited tier it
+requests one server of the node (a FIFO ``simpy.Resource`` of ``servers`` capacity) and
+holds it for its service time; between tiers it requests a queued link's single server for
+the transmission time, then waits the pure link delay; finally the answer's way down is
+added."""
 
 from __future__ import annotations
 
 import numpy as np
 import simpy
-
-
-def simpy_fifo(arrival_s: np.ndarray, service_s: np.ndarray, servers: int = 1) -> np.ndarray:
-    """Departure times (s) of one FIFO queue with ``servers`` servers, by SimPy."""
-    env = simpy.Environment()
-    res = simpy.Resource(env, capacity=servers)
-    dep = np.empty(len(arrival_s))
-
-    def request(i: int, a: float, s: float):
-        yield env.timeout(a)
-        with res.request() as req:
-            yield req
-            yield env.timeout(s)
-        dep[i] = env.now
-
-    for i, (a, s) in enumerate(zip(arrival_s.tolist(), service_s.tolist(), strict=True)):
-        env.process(request(i, a, s))
-    env.run()
-    return dep
 
 
 def simpy_network(network, requests, visits: np.ndarray, service_s: np.ndarray):

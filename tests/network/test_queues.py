@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 import pytest
-from reference_queues import simpy_fifo, simpy_network
+from reference_queues import simpy_network
 
 from idn_core.delivery import Decision, evaluate
 from idn_core.learning import OutputsTable
@@ -30,6 +30,7 @@ from idn_core.network import (
     network_from_topology,
     path_latency,
     request_deadlines,
+    simpy_fifo_departures,
     timed_requests,
     tree_topology,
     utilisation,
@@ -61,7 +62,7 @@ def test_fifo_matches_simpy(servers, seed):
     arrival[100:110] = arrival[100]  # a batch: simultaneous arrivals keep their order
     service = rng.exponential(0.9 * servers, 3000)
     ours = fifo_departures(arrival, service, servers)
-    assert np.abs(ours - simpy_fifo(arrival, service, servers)).max() <= TOL
+    assert np.abs(ours - simpy_fifo_departures(arrival, service, servers)).max() <= TOL
 
 
 @pytest.mark.parametrize(
