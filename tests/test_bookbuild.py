@@ -540,6 +540,34 @@ def test_cli_list_only_and_errors(fake_book, monkeypatch, capsys) -> None:
     assert info.value.code == 2
 
 
+def test_command_status_shapes_help_errors_and_exit_codes(capsys) -> None:
+    import argparse
+
+    from idn_core.book import command_status
+
+    p = argparse.ArgumentParser(prog="toy")
+    p.add_argument("n", type=int)
+
+    def run(args: argparse.Namespace) -> int:
+        if args.n < 0:
+            raise ValueError(f"n must be >= 0, got {args.n}")
+        return args.n
+
+    assert command_status(p, [], run, ValueError, "toy") == 2
+    assert capsys.readouterr().err.startswith("usage: toy")
+    assert command_status(p, ["3"], run, ValueError, "toy") == 3
+    assert command_status(p, ["-5"], run, ValueError, "toy") == 1
+    assert capsys.readouterr().err == "[toy] ERROR: n must be >= 0, got -5\n"
+    with pytest.raises(ValueError, match="n must be"):
+        command_status(p, ["-5"], run, KeyError, "toy")  # not one of the listed errors
+    with pytest.raises(SystemExit):
+        command_status(p, ["x"], run, ValueError, "toy")
+    with pytest.raises(TypeError, match="p must be ArgumentParser"):
+        command_status(None, ["3"], run, ValueError, "toy")
+    with pytest.raises(TypeError, match="run must be callable"):
+        command_status(p, ["3"], 3, ValueError, "toy")
+
+
 def test_python_m_entry_point_prints_help() -> None:
     import subprocess
     import sys

@@ -21,6 +21,7 @@ executed-notebook cache key.
 
 from idn_core.book.build import build_book
 from idn_core.book.cache import library_digest, merge_prose
+from idn_core.book.cli import command_status
 from idn_core.book.downloads import build_wheel, notebook_archive, run_commands
 from idn_core.book.execute import default_jobs, execute_all, execute_notebook
 from idn_core.book.glued import glued_values
@@ -53,6 +54,7 @@ __all__ = [
     "build_book",
     "build_wheel",
     "cell_timeout_s",
+    "command_status",
     "default_jobs",
     "default_root",
     "execute_all",

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
+from idn_core._util.validation import check_type
 from idn_core.book import build as build_module
 from idn_core.book.build import build_book
 from idn_core.book.execute import execute_all
@@ -49,8 +51,8 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
-def run(args: argparse.Namespace) -> None:
-    """Carry out one parsed command."""
+def run(args: argparse.Namespace) -> int:
+    """Carry out one parsed command; 0 (failures raise ``BookBuildError``)."""
     if args.command == "list":
         for item in plan(args.profile, only=args.only):
             nb = item.notebook
@@ -59,19 +61,39 @@ def run(args: argparse.Namespace) -> None:
         execute_all(args.profile, force=args.force, only=args.only)
     else:
         build_book(args.profile, output=args.output, force=args.force, only=args.only)
+    return 0
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Parse ``argv`` (default: ``sys.argv[1:]``), run the command; return the exit status."""
+def command_status(
+    p: argparse.ArgumentParser,
+    argv: list[str] | None,
+    run: Callable[[argparse.Namespace], int],
+    errors: type[Exception] | tuple[type[Exception], ...],
+    tag: str,
+) -> int:
+    """Exit status of a command line: the shape shared by the book's and the sweep's ``main``.
+
+    Without arguments (``argv`` defaults to ``sys.argv[1:]``) print ``p``'s help to stderr
+    and return 2 (a usage error, as argparse does); else parse ``argv`` (argparse exits
+    with 2 on bad usage) and return ``run(args)``, or 1 after printing ``[tag] ERROR: ...``
+    to stderr when ``run`` raises one of ``errors``.
+    """
+    check_type("p", p, argparse.ArgumentParser)
+    check_type("tag", tag, str)
+    if not callable(run):
+        raise TypeError(f"run must be callable, got {type(run).__name__}")
     argv = sys.argv[1:] if argv is None else argv
-    p = parser()
     if not argv:
         p.print_help(sys.stderr)
         return 2
     args = p.parse_args(argv)
     try:
-        run(args)
-    except BookBuildError as exc:
-        print(f"[book] ERROR: {exc}", file=sys.stderr)
+        return run(args)
+    except errors as exc:
+        print(f"[{tag}] ERROR: {exc}", file=sys.stderr)
         return 1
-    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse ``argv`` (default: ``sys.argv[1:]``), run the command; return the exit status."""
+    return command_status(parser(), argv, run, BookBuildError, "book")

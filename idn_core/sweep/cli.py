@@ -12,7 +12,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from idn_core.book import BookBuildError, default_root
+from idn_core.book import BookBuildError, command_status, default_root
 from idn_core.book.params import notebook_parameters
 from idn_core.sweep.driver import run_sweep
 from idn_core.sweep.grid import axes_from_texts, merge_axes, read_grid
@@ -77,23 +77,18 @@ def report(result: SweepResult) -> None:
         print(f"[sweep] FAILED: {failure}\n", file=sys.stderr)
 
 
-def sweep_main(argv: list[str] | None = None) -> int:
-    """Parse ``argv`` (default: ``sys.argv[1:]``), run the sweep; return the exit status."""
-    argv = sys.argv[1:] if argv is None else argv
-    p = sweep_parser()
-    if not argv:
-        p.print_help(sys.stderr)
-        return 2
-    args = p.parse_args(argv)
-    try:
-        if not args.parameter and not args.grid:
-            raise SweepError("the grid is empty: give -p NAME VALUE [VALUE ...] or --grid FILE")
-        result = run_sweep(
-            args.notebook, grid_of(args), profile=args.profile, jobs=args.jobs,
-            ray_address=args.ray, out=args.out, force=args.force, progress=not args.no_progress,
-        )  # fmt: skip
-    except (BookBuildError, TypeError) as exc:
-        print(f"[sweep] ERROR: {exc}", file=sys.stderr)
-        return 1
+def sweep(args: argparse.Namespace) -> int:
+    """Run the parsed sweep and report it; 0 when every run succeeded, else 1."""
+    if not args.parameter and not args.grid:
+        raise SweepError("the grid is empty: give -p NAME VALUE [VALUE ...] or --grid FILE")
+    result = run_sweep(
+        args.notebook, grid_of(args), profile=args.profile, jobs=args.jobs,
+        ray_address=args.ray, out=args.out, force=args.force, progress=not args.no_progress,
+    )  # fmt: skip
     report(result)
     return 0 if result.ok else 1
+
+
+def sweep_main(argv: list[str] | None = None) -> int:
+    """Parse ``argv`` (default: ``sys.argv[1:]``), run the sweep; return the exit status."""
+    return command_status(sweep_parser(), argv, sweep, (BookBuildError, TypeError), "sweep")
