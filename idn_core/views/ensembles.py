@@ -53,19 +53,9 @@ def ensemble_tradeoff_figure(comp: EnsembleComparison, n_steps: int = 12) -> go.
     the oracle's accuracy at that budget. One panel and a legend without a scrollbar: the
     price in models queried is :func:`ensemble_load_figure`.
     """
-    fig = go.Figure()
-    for name, df in _curves(comp).items():
-        _add_curve(fig, name, df, "latency_ms")
-    for fam, df in comp.points.groupby("family", sort=False):
-        _add_points(fig, str(fam), df, "latency_ms")
+    fig = _accuracy_plane(comp, _curves(comp), "latency_ms", "mean latency (ms)")
     _budget_slider(fig, comp, n_steps)
-    fig.update_yaxes(title_text="test accuracy", range=_accuracy_range(comp), tickformat=".1%")
-    fig.update_xaxes(title_text="mean latency (ms)")
-    fig.update_layout(
-        height=560,
-        margin={"t": 50, "b": 110, "l": 10, "r": 10},
-        legend={"font": {"size": 11}, "tracegroupgap": 2},
-    )
+    fig.update_layout(height=560, margin={"t": 50, "b": 110, "l": 10, "r": 10})
     return fig
 
 
@@ -75,18 +65,24 @@ def ensemble_load_figure(comp: EnsembleComparison) -> go.Figure:
     The same fronts and points as :func:`ensemble_tradeoff_figure` (the oracle, which
     queries no model to decide, is left out), so the two figures read side by side.
     """
+    fig = _accuracy_plane(comp, comp.fronts, "models_queried", "models queried per request")
+    fig.update_layout(height=460, margin={"t": 20, "b": 10, "l": 10, "r": 10})
+    return fig
+
+
+def _accuracy_plane(
+    comp: EnsembleComparison, curves: dict[str, pd.DataFrame], x: str, x_title: str
+) -> go.Figure:
+    """Test accuracy against column ``x``: the ``curves`` (fronts, maybe the oracle) as
+    lines, then every family's single points; axes titled, compact legend."""
     fig = go.Figure()
-    for name, df in comp.fronts.items():
-        _add_curve(fig, name, df, "models_queried")
+    for name, df in curves.items():
+        _add_curve(fig, name, df, x)
     for fam, df in comp.points.groupby("family", sort=False):
-        _add_points(fig, str(fam), df, "models_queried")
+        _add_points(fig, str(fam), df, x)
     fig.update_yaxes(title_text="test accuracy", range=_accuracy_range(comp), tickformat=".1%")
-    fig.update_xaxes(title_text="models queried per request")
-    fig.update_layout(
-        height=460,
-        margin={"t": 20, "b": 10, "l": 10, "r": 10},
-        legend={"font": {"size": 11}, "tracegroupgap": 2},
-    )
+    fig.update_xaxes(title_text=x_title)
+    fig.update_layout(legend={"font": {"size": 11}, "tracegroupgap": 2})
     return fig
 
 

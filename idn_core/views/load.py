@@ -36,6 +36,20 @@ def _need(frame: pd.DataFrame, columns: tuple[str, ...], name: str) -> None:
         )
 
 
+def _line_trace(
+    x: pd.Series,
+    y: pd.Series,
+    name: str,
+    colour: str | None,
+    mode: str = "lines+markers",
+    dash: str | None = None,
+    **extra: object,
+) -> go.Scatter:
+    """A scatter trace of ``y`` against ``x`` in ``colour`` (dashed when ``dash`` is given)."""
+    line = {"color": colour} if dash is None else {"color": colour, "dash": dash}
+    return go.Scatter(x=x, y=y, name=name, mode=mode, line=line, **extra)
+
+
 def knee_figure(tiers: pd.DataFrame, deadline_s: float) -> go.Figure:
     """Mean and p95 response (ms) of the requests each tier answers, and each tier's
     busiest node's utilisation, against the load factor; the deadline dashed."""
@@ -47,40 +61,12 @@ def knee_figure(tiers: pd.DataFrame, deadline_s: float) -> go.Figure:
     )
     for tier, part in tiers.groupby("tier", sort=False):
         colour = TIER_COLOURS.get(tier)
-        fig.add_trace(
-            go.Scatter(
-                x=part.factor,
-                y=1e3 * part.mean_s,
-                name=f"{tier} (mean)",
-                mode="lines+markers",
-                line={"color": colour},
-            ),  # fmt: skip
-            row=1,
-            col=1,
-        )
-        fig.add_trace(
-            go.Scatter(
-                x=part.factor,
-                y=1e3 * part.p95_s,
-                name=f"{tier} (p95)",
-                mode="lines",
-                line={"color": colour, "dash": "dot"},
-            ),  # fmt: skip
-            row=1,
-            col=1,
-        )
-        fig.add_trace(
-            go.Scatter(
-                x=part.factor,
-                y=part.utilisation,
-                name=f"{tier} node",
-                mode="lines+markers",
-                line={"color": colour},
-                showlegend=False,
-            ),  # fmt: skip
-            row=1,
-            col=2,
-        )
+        mean = _line_trace(part.factor, 1e3 * part.mean_s, f"{tier} (mean)", colour)
+        fig.add_trace(mean, row=1, col=1)
+        p95 = _line_trace(part.factor, 1e3 * part.p95_s, f"{tier} (p95)", colour, "lines", "dot")
+        fig.add_trace(p95, row=1, col=1)
+        node = _line_trace(part.factor, part.utilisation, f"{tier} node", colour, showlegend=False)
+        fig.add_trace(node, row=1, col=2)
     fig.add_hline(y=1e3 * deadline_s, line_dash="dash", row=1, col=1, annotation_text="deadline")
     fig.update_yaxes(title_text="response time (ms)", type="log", row=1, col=1)
     fig.update_yaxes(title_text="utilisation", row=1, col=2)
@@ -95,15 +81,8 @@ def load_policy_figure(table: pd.DataFrame) -> go.Figure:
     _need(table, ("factor", "policy", "on_time_accuracy", "anytime_accuracy"), "table")
     fig = go.Figure()
     for policy, part in table.groupby("policy", sort=False):
-        fig.add_trace(
-            go.Scatter(
-                x=part.factor,
-                y=100 * part.on_time_accuracy,
-                name=policy,
-                mode="lines+markers",
-                line={"color": POLICY_COLOURS.get(policy)},
-            )  # fmt: skip
-        )
+        colour = POLICY_COLOURS.get(policy)
+        fig.add_trace(_line_trace(part.factor, 100 * part.on_time_accuracy, policy, colour))
     groups = [part for _, part in table.groupby("policy", sort=False)]
     buttons = [
         {
