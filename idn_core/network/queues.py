@@ -26,7 +26,10 @@ in their order of arrival at the devices). A single server is then a cumulative 
 ``D = C + maximum.accumulate(A - C + S)`` with ``C = cumsum(S)`` (the recursion
 ``D_n = max(A_n, D_{n-1}) + S_n`` without a loop); ``c`` servers follow the
 Kiefer-Wolfowitz recursion (request ``n`` starts at ``max(A_n, earliest free server)``),
-a plain-Python heap loop.
+a plain-Python heap loop, except when all service times at a station are equal (a
+node's model takes the same time for every request): then the earliest free server is the
+one request ``n - c`` used, and every ``c``-th request forms a single-server recursion
+that the cumulative maximum solves column by column.
 Dynamic batching (a batch starts when full or at a timeout) is not modelled: whether a
 request joins a batch depends on the queue it finds, which the cumulative maximum cannot
 express, so it would need its own sequential loop.
@@ -344,6 +347,8 @@ def _fifo(a: np.ndarray, s: np.ndarray, servers: int) -> tuple[np.ndarray | None
         np.maximum.accumulate(d, out=d)
         d += c
         return None, d
+    if len(s) and (s.strides == (0,) or (s == s[0]).all()):
+        return _fifo_constant_service(a, float(s[0]), servers)
     heap = [-math.inf] * servers
     starts, deps = [], []
     push = heapq.heapreplace
@@ -355,6 +360,27 @@ def _fifo(a: np.ndarray, s: np.ndarray, servers: int) -> tuple[np.ndarray | None
         starts.append(b)
         deps.append(d)
     return np.array(starts, dtype=float), np.array(deps, dtype=float)
+
+
+def _fifo_constant_service(a: np.ndarray, s0: float, servers: int) -> tuple[np.ndarray, np.ndarray]:
+    """``servers`` servers with one service time ``s0``: (service starts, departures).
+
+    With equal service times the departures follow the starts' order, so the earliest
+    free server at request ``n``'s arrival is the one request ``n - c`` left:
+    ``B_n = max(A_n, B_{n-c} + s0)``. Every ``c``-th request thus forms its own
+    single-server recursion, ``B = k s0 + maximum.accumulate(A - k s0)`` along each
+    column of the arrivals laid out ``c`` per row (the last row padded with ``+inf``).
+    """
+    n = len(a)
+    rows = -(-n // servers)
+    grid = np.full(rows * servers, np.inf)
+    grid[:n] = a
+    grid = grid.reshape(rows, servers)  # column r: requests r, r + c, r + 2c, ...
+    shift = np.arange(rows, dtype=float)[:, None] * s0
+    starts = np.maximum.accumulate(grid - shift, axis=0)
+    starts += shift
+    starts = np.maximum(starts.ravel()[:n], a)  # B_n >= A_n also after rounding
+    return starts, starts + s0
 
 
 @dataclass(frozen=True)

@@ -65,6 +65,32 @@ def test_fifo_matches_simpy(servers, seed):
     assert np.abs(ours - simpy_fifo_departures(arrival, service, servers)).max() <= TOL
 
 
+def heap_departures(arrival: np.ndarray, service: np.ndarray, servers: int) -> np.ndarray:
+    """Kiefer-Wolfowitz by brute force: each request takes the server free the earliest."""
+    free, out = [-math.inf] * servers, []
+    for a, s in zip(arrival.tolist(), service.tolist(), strict=True):
+        k = min(range(servers), key=free.__getitem__)
+        free[k] = max(a, free[k]) + s
+        out.append(free[k])
+    return np.array(out)
+
+
+@pytest.mark.parametrize("servers", [2, 3, 4, 7])
+@pytest.mark.parametrize("broadcast", [True, False])
+def test_equal_service_times_match_the_heap_and_simpy(servers, broadcast):
+    """The column-wise recursion for one service time (any count, bursts, ties, a tail
+    shorter than a row) gives the departures of the earliest-free-server rule."""
+    rng = np.random.default_rng(servers)
+    n = 1000 + servers - 1  # the last row of the layout is partial
+    arrival = np.cumsum(rng.exponential(0.2, n))
+    arrival[50:80] = arrival[50]  # a burst larger than the servers
+    service = np.broadcast_to(0.9 * servers * 0.2, n) if broadcast else np.full(n, 0.18 * servers)
+    ours = fifo_departures(arrival, service, servers)
+    assert np.abs(ours - heap_departures(arrival, np.asarray(service), servers)).max() <= TOL
+    assert np.abs(ours - simpy_fifo_departures(arrival, service, servers)).max() <= TOL
+    assert (ours - arrival >= np.asarray(service) - TOL).all()
+
+
 @pytest.mark.parametrize(
     "servers, queued, variability",
     [
