@@ -41,6 +41,8 @@ import time
 import urllib.parse
 from pathlib import Path
 
+from measure import reference
+
 REPO = Path(__file__).resolve().parents[1]
 IGNORE = shutil.ignore_patterns(
     ".venv", "_build", ".cache", ".git", "__pycache__", ".pytest_cache", ".ruff_cache",
@@ -124,8 +126,7 @@ def page_transfer(html: Path) -> tuple[dict[str, float], dict[str, float]]:
     """MB fetched by a cold Chromium to show each page of ``html``: once loaded (figures
     drawn), and after scrolling to every saved dashboard (whose widget manager is fetched
     only when one nears the screen) until its widgets are drawn."""
-    sys.path.insert(0, str(REPO / "tests"))
-    from browser_support import ALL_DRAWN, BROWSER_ARGS, WIDGETS_DRAWN, require_chromium, serve
+    support = reference("browser_support")
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
     from playwright.sync_api import sync_playwright
 
@@ -133,8 +134,10 @@ def page_transfer(html: Path) -> tuple[dict[str, float], dict[str, float]]:
                    if not {"_static", "_sources"} & set(p.relative_to(html).parts))  # fmt: skip
     loaded: dict[str, float] = {}
     scrolled: dict[str, float] = {}
-    with serve(html) as site, sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=require_chromium(), args=BROWSER_ARGS)
+    with support.serve(html) as site, sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=support.require_chromium(), args=support.BROWSER_ARGS
+        )
         try:
             for rel in pages:
                 context = browser.new_context(viewport={"width": 1280, "height": 900})
@@ -143,7 +146,7 @@ def page_transfer(html: Path) -> tuple[dict[str, float], dict[str, float]]:
                 page.on("requestfinished", lambda r, seen=fetched: seen.add(r.url))
                 page.goto(site + rel, wait_until="networkidle")
                 try:
-                    page.wait_for_function(ALL_DRAWN, timeout=90_000)
+                    page.wait_for_function(support.ALL_DRAWN, timeout=90_000)
                 except PlaywrightTimeout:
                     print(f"  {rel}: figures not drawn within 90 s", flush=True)
                 page.wait_for_timeout(2_000)  # lets the last responses' events arrive
@@ -153,7 +156,7 @@ def page_transfer(html: Path) -> tuple[dict[str, float], dict[str, float]]:
                     notices.nth(i).scroll_into_view_if_needed()
                 try:
                     if notices.count():
-                        page.wait_for_function(WIDGETS_DRAWN, timeout=90_000)
+                        page.wait_for_function(support.WIDGETS_DRAWN, timeout=90_000)
                 except PlaywrightTimeout:
                     print(f"  {rel}: saved widgets not drawn within 90 s", flush=True)
                 page.wait_for_timeout(2_000)  # lets the last responses' events arrive

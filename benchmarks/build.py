@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import tempfile
 import time
 from dataclasses import replace
@@ -28,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from measure import reference
 
 from idn_core.learning import load_dataset, train_models, zoo_specs
 from idn_core.placement import (
@@ -70,10 +70,7 @@ def catalogue(n_tasks: int) -> list[CatalogueModel]:
 
 def old_depround():
     """DepRound as it was (a column sweep), kept with the tests as their reference."""
-    sys.path.insert(0, str(ROOT / "tests"))
-    from reference_depround import column_sweep_depround
-
-    return column_sweep_depround
+    return reference("reference_depround").column_sweep_depround
 
 
 def cpu(fn, *args, **kwargs):

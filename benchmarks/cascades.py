@@ -34,15 +34,14 @@ Usage: ``.venv/bin/python benchmarks/cascades.py [--quick]`` (``--quick``: CI sc
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import time
 import tracemalloc
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import torch
+from measure import median_time, reference
 
 import idn_core
 from idn_core.delivery import (
@@ -61,27 +60,7 @@ from idn_core.delivery import (
 )
 from idn_core.views import DeliveryExplorer
 
-ROOT = Path(__file__).resolve().parents[1]
 TOLERANCE = 0.005
-
-
-def load_reference():
-    """The per-request reference implementation kept with the tests."""
-    spec = importlib.util.spec_from_file_location(
-        "reference_delivery", ROOT / "tests" / "reference_delivery.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def median_time(fn, repeats: int = 5) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return float(np.median(times))
 
 
 def speed(scenario, setup, thresholds: np.ndarray, loop_requests: int) -> dict:
@@ -90,7 +69,7 @@ def speed(scenario, setup, thresholds: np.ndarray, loop_requests: int) -> dict:
     req, lat, test = setup.requests, setup.latency, scenario.test
     evaluate(cascade_decision(conf, thresholds), test, req, lat)  # warm-up
     vec_s = median_time(lambda: evaluate(cascade_decision(conf, thresholds), test, req, lat))
-    ref = load_reference()
+    ref = reference("reference_delivery")
     sub = idn_core.RequestStream(
         req.sample[:loop_requests], req.device[:loop_requests], req.devices, req.n_samples
     )

@@ -41,14 +41,13 @@ Usage: ``.venv/bin/python benchmarks/load.py [--quick] [--synthetic]``.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import os
 import time
 from dataclasses import replace
-from pathlib import Path
 
 import numpy as np
+from measure import median_time, reference
 
 from idn_core.network import (
     LoadNetwork,
@@ -66,28 +65,8 @@ from idn_core.network import (
     visits_from_queried,
 )
 
-ROOT = Path(__file__).resolve().parents[1]
 UTILISATION = 0.8
 THRESHOLDS = (0.9, 0.9)  # chapter 2's fixed thresholds style: forward below 0.9 confidence
-
-
-def load_reference():
-    """The SimPy reference kept with the tests."""
-    spec = importlib.util.spec_from_file_location(
-        "reference_queues", ROOT / "tests" / "reference_queues.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def median_time(fn, repeats: int = 5, clock=time.perf_counter) -> float:
-    times = []
-    for _ in range(repeats):
-        start = clock()
-        fn()
-        times.append(clock() - start)
-    return float(np.median(times))
 
 
 def cascade_routes(args) -> tuple[LoadNetwork, np.ndarray, int, str]:
@@ -203,7 +182,7 @@ def main() -> None:
     parser.add_argument("--synthetic", action="store_true", help="seeded route mix, no zoo")
     args = parser.parse_args()
     start = time.perf_counter()
-    ref = load_reference()
+    ref = reference("reference_queues")
     net, queried, n_samples, label = cascade_routes(args)
     n_req, n_simpy = 1_000_000, 20_000 if args.quick else 100_000
     timed, rate = poisson_stream(net, queried, n_samples, n_req)
