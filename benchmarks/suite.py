@@ -3,6 +3,11 @@
 Each measurement is a named function returning a dict of figures; :func:`main` runs the
 ones asked for (all by default) and prints one JSON object as its last line. So far:
 
+- ``scenario_headlines``: every chapter's headline on every scenario at chapter 9's
+  defaults (benchmarks/scenarios.py over ``idn_core.headlines``), including chapter 8's
+  on-time figures at load factor 1.2 and carried evidence against the threshold choice.
+- ``graded_hops``: the graded four-tier scenario's accuracy gain per hop (full data).
+
 - ``sweep_speedup``: the wall time of a 6-run quick sweep of chapter 7 (the playground,
   ``n_requests`` from 2000 to 4500; the models come from the shared model cache, so each
   run only evaluates) run sequentially (``--jobs 1``), divided by the same sweep with
@@ -75,9 +80,15 @@ def sweep_speedup() -> dict[str, float]:
     }
 
 
-def scenario_headlines() -> dict[str, float]:
-    """Every chapter's headline on every scenario (benchmarks/scenarios.py, chapter 9's
-    defaults), flattened to ``<scenario>.<figure>``."""
+def scenario_headlines() -> dict[str, float | str | None]:
+    """Every chapter's headline on every scenario (benchmarks/scenarios.py, i.e.
+    ``idn_core.headlines.scenario_row`` at chapter 9's defaults), flattened to
+    ``<scenario>.<figure>``: the path's accuracies, chapter 2's captured share and latency
+    ratio, carried evidence (``evidence_captured``, ``evidence_gain`` over the threshold
+    choice), chapter 3's combination gain, chapter 4's INFIDA ratios, chapter 6's serving
+    gain, chapter 8's on-time accuracy at load factor 1.2 (``fixed_on_time_pct``,
+    ``best_static_on_time_pct``, ``feedback_on_time_pct``, ``feedback_gain_pp``,
+    ``busiest_tier``) and the seconds each scenario took."""
     from scenarios import scenario_table  # the sibling script (benchmarks/ is on sys.path)
 
     table = scenario_table("full")

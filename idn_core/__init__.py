@@ -5,6 +5,7 @@ The library behind the IDN Book, in layers; a package imports only from layers b
 
     5  book                  the papermill-first build of the book
     4  views                 plotly figures (static sliders) and ipywidgets dashboards
+       headlines             every chapter's headline on a scenario of the suite
     3  delivery  placement  ensembles  federated
     2  network               topology, deployment, path latency, the running scenario
     1  learning              data, models, training, zoo, outputs table, confidence

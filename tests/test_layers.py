@@ -31,11 +31,14 @@ LAYERS = {
     "ensembles": 3,
     "federated": 3,
     "views": 4,
+    "headlines": 4,
     "book": 5,
     "sweep": 5,
 }
 #: Same-layer imports that follow a natural arrow (importer -> imported).
 SIBLINGS = {("ensembles", "delivery"), ("federated", "delivery"), ("sweep", "book")}
+#: ``headlines`` (every chapter's headline per scenario) sits beside ``views`` in layer 4:
+#: neither imports the other (same layer, not in SIBLINGS), and both sit below book/sweep.
 #: Packages that may import ``views``.
 VIEW_USERS = {"views", "book", "sweep"}
 #: The top-level ``idn_core/__init__`` re-exports headline names from these only.
@@ -317,6 +320,11 @@ def test_faces_export_what_they_import() -> None:
         ("idn_core.ensembles.paths", "idn_core.delivery.policies", True),
         ("idn_core.delivery.policies", "idn_core.ensembles.paths", False),
         ("idn_core.placement.infida", "idn_core.federated.fedavg", False),
+        ("idn_core.headlines.table", "idn_core.delivery.experiments", True),
+        ("idn_core.headlines.table", "idn_core.views.suite", False),
+        ("idn_core.views.suite", "idn_core.headlines.table", False),
+        ("idn_core.headlines.table", "idn_core.book.build", False),
+        ("idn_core.book.build", "idn_core.headlines.table", True),
     ],
 )
 def test_the_rule_itself(source: str, target: str, allowed: bool) -> None:

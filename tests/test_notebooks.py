@@ -149,9 +149,17 @@ def test_across_scenarios_headlines_hold() -> None:
     assert g["captured_hi"] <= 1.0 + 1e-9 and 0.0 < g["ratio_lo"] <= g["ratio_hi"] <= 1.0 + 1e-9
     assert g["hop_min_pp"] <= g["hop_max_pp"] and g["infida_greedy_lo"] > 0.0
     assert g["infida_opt_lo"] >= ONE_MINUS_1_OVER_E, "INFIDA's guarantee on every scenario"
-    for key in ("combo_verdict", "exit_verdict", "gap_verdict", "infida_verdict"):
+    verdicts = ("combo_verdict", "exit_verdict", "gap_verdict", "infida_verdict")
+    verdicts += ("evidence_verdict", "evidence_gap_verdict", "feedback_verdict")
+    for key in (*verdicts, "best_static_verdict", "device_bound_verdict"):
         assert VERDICT.fullmatch(g[key]), (key, g[key])
     assert g["infida_opt_verdict"] == "on every scenario"
+    # carried evidence (a difference of captured shares) and delivery under load (pp)
+    assert -1.0 <= g["evidence_gain_lo"] <= g["evidence_gain_hi"] <= 1.0
+    assert -100.0 <= g["feedback_gain_lo"] <= g["feedback_gain_hi"] <= 100.0
+    assert g["load_factor"] == 1.2 and g["deadline_ms"] == 50.0
+    assert "digits" in g["device_bound_names"].split(", "), "digits' devices saturate first"
+    assert "digits" in g["device_bound_detail"]
 
 
 @pytest.mark.slow
