@@ -652,7 +652,8 @@ def evidence_headline(
     :func:`evidence_choices` of ``ev`` at the same ``tolerance`` if already computed
     (computed here otherwise; ``n_grid`` is then its grid). Both choices are made on
     validation and measured on the test requests; the oracle is the plain one (it carries
-    nothing). Keys: ``threshold_family``, ``threshold_captured``, ``evidence_rule``,
+    nothing). Keys: ``threshold_family``, ``threshold_captured``,
+    ``threshold_latency_ratio``, ``threshold_gap_pp``, ``evidence_rule``,
     ``evidence_captured``, ``evidence_variant`` (the chosen variant's label, ``"plain
     cascade"`` if no variant that uses the evidence is cheaper on validation),
     ``evidence_carries`` (1.0 if it carries outputs, else 0.0), ``captured_gain``
@@ -674,6 +675,8 @@ def evidence_headline(
     out: dict[str, float | str] = {
         "threshold_family": base["chosen_family"],
         "threshold_captured": float(base["oracle_savings_captured"]),
+        "threshold_latency_ratio": float(base["cascade_latency_ratio"]),
+        "threshold_gap_pp": float(base["test_acc_gap_pp"]),
         "evidence_rule": str(best.rule),
         "evidence_variant": str(best.variant),
         "evidence_carries": float(bool(best.carries)),
