@@ -81,6 +81,7 @@ from sklearn.preprocessing import StandardScaler
 
 from idn_core._util.validation import (
     check_choice,
+    check_finite,
     check_finite_array,
     check_fraction,
     check_non_negative,
@@ -118,6 +119,8 @@ COMPARED_RULES = ("product", "mean", "stacked")
 PREDICT_MODES = ("validated", "combined", "local")
 #: Bytes of one carried probability (float32).
 BYTES_PER_PROBABILITY = 4.0
+#: Label of the variant that uses no evidence (see :class:`EvidenceVariant`).
+PLAIN_VARIANT = "plain calibrated cascade"
 #: One-sided level of the test that a tier's combined class beats its own (5 %).
 PREDICT_Z = 1.645
 
@@ -282,14 +285,15 @@ class EvidenceVariant:
         return any(self.decide) or any(self.predict)
 
     def label(self, tiers: tuple[str, ...]) -> str:
-        """Readable description, e.g. ``"decides pooled at edge; returns pooled at cloud"``."""
+        """Readable description: ``"plain calibrated cascade"`` if it uses no evidence, else
+        where it uses which, e.g. ``"combined confidence at edge; combined class at cloud"``."""
         if not self.carries:
-            return "plain cascade"
+            return PLAIN_VARIANT
         parts = []
-        for verb, flags in (("decides", self.decide), ("returns", self.predict)):
+        for what, flags in (("confidence", self.decide), ("class", self.predict)):
             where = [t for t, f in zip(tiers, flags, strict=True) if f]
             if where:
-                parts.append(f"{verb} pooled at {', '.join(where)}")
+                parts.append(f"combined {what} at {', '.join(where)}")
         return "; ".join(parts)
 
 
@@ -654,8 +658,8 @@ def evidence_headline(
     validation and measured on the test requests; the oracle is the plain one (it carries
     nothing). Keys: ``threshold_family``, ``threshold_captured``,
     ``threshold_latency_ratio``, ``threshold_gap_pp``, ``evidence_rule``,
-    ``evidence_captured``, ``evidence_variant`` (the chosen variant's label, ``"plain
-    cascade"`` if no variant that uses the evidence is cheaper on validation),
+    ``evidence_captured``, ``evidence_variant`` (the chosen variant's label,
+    :data:`PLAIN_VARIANT` if no variant that uses the evidence is cheaper on validation),
     ``evidence_carries`` (1.0 if it carries outputs, else 0.0), ``captured_gain``
     (evidence minus threshold),
     ``evidence_latency_ratio``, ``evidence_gap_pp``, ``oracle_latency_ratio``,
@@ -692,6 +696,17 @@ def evidence_headline(
     return out
 
 
+def evidence_verdict(captured_gain: float, digits: int = 3) -> str:
+    """What carrying the evidence does to the captured share, in words for prose:
+    ``"gains 0.004"``, ``"loses 0.032"``, or ``"gains or loses less than 0.001"`` when the
+    difference rounds to zero at ``digits`` decimals."""
+    gain = check_finite("captured_gain", captured_gain)
+    check_positive_int("digits", digits)
+    if round(abs(gain), digits) == 0:
+        return f"gains or loses less than {10.0**-digits:.{digits}f}"
+    return f"{'gains' if gain > 0 else 'loses'} {abs(gain):.{digits}f}"
+
+
 def carried_evidence_headline(
     scenario: Scenario,
     tolerance: float = 0.005,
@@ -716,6 +731,7 @@ __all__ = [
     "BYTES_PER_PROBABILITY",
     "COMPARED_RULES",
     "EVIDENCE_RULES",
+    "PLAIN_VARIANT",
     "PREDICT_MODES",
     "PREDICT_Z",
     "EvidenceSetup",
@@ -730,6 +746,7 @@ __all__ = [
     "evidence_decision",
     "evidence_headline",
     "evidence_variants",
+    "evidence_verdict",
     "log_probabilities",
     "paired_gain_lcb",
     "prepare_evidence",

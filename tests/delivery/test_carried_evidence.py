@@ -13,6 +13,7 @@ from reference_delivery import (
 )
 
 from idn_core.delivery import (
+    PLAIN_VARIANT,
     DeliverySetup,
     EvidenceVariant,
     StackedEvidence,
@@ -29,6 +30,7 @@ from idn_core.delivery import (
     evidence_decision,
     evidence_headline,
     evidence_variants,
+    evidence_verdict,
     log_probabilities,
     paired_gain_lcb,
     prepare_evidence,
@@ -305,14 +307,16 @@ def test_variants_are_the_plain_cascade_and_every_decision_mask():
     four = evidence_variants(4, np.array([False, False, True, True]))
     masks = {v.decide for v in four[1:]}
 
-    assert not four[0].carries and four[0].label(("d", "e", "r", "c")) == "plain cascade"
+    assert not four[0].carries and four[0].label(("d", "e", "r", "c")) == PLAIN_VARIANT
     # brute force: tier 0 and the last tier never decide on evidence, tiers 1..2 do or not
     assert masks == {(False, a, b, False) for a in (False, True) for b in (False, True)}
     assert all(v.predict == (False, False, True, True) for v in four[1:])
     # nothing returned pooled: the all-own mask would be the plain cascade again, so it goes
     three = evidence_variants(3, np.zeros(3, bool))
     assert [v.decide for v in three] == [(False,) * 3, (False, True, False)]
-    assert three[1].label(("device", "edge", "cloud")) == "decides pooled at edge"
+    assert three[1].label(("device", "edge", "cloud")) == "combined confidence at edge"
+    both = EvidenceVariant((False, True, True, False), (False, False, True, True))
+    assert both.label(("d", "e", "r", "c")) == "combined confidence at e, r; combined class at r, c"
 
 
 def lucky_pooling_tables(seed: int, n: int = 2000) -> OutputsTable:
@@ -382,7 +386,7 @@ def test_the_family_contains_the_plain_cascade_and_never_loses_on_validation(syn
     for key in ("accuracy", "latency_ms", "val_latency_ms"):
         assert as_plain[key] == pytest.approx(plain[key], abs=1e-12)
     for _, row in rows.iterrows():
-        assert row.carries == (row.variant != "plain cascade")
+        assert row.carries == (row.variant != PLAIN_VARIANT)
 
 
 # --- chosen on validation, reported on test -------------------------------------------------
@@ -426,9 +430,26 @@ def test_headline_compares_with_the_threshold_families(synth):
     saving = 1 - head["oracle_latency_ratio"]
     assert head["evidence_captured"] == pytest.approx((1 - head["evidence_latency_ratio"]) / saving)
     assert head["carried_bytes"] == 4 * setup.val.n_classes
+    threshold = choices[choices.chosen].iloc[0]
+    assert head["threshold_latency_ratio"] == pytest.approx(threshold.latency_ratio)
+    assert head["threshold_gap_pp"] == pytest.approx(threshold.gap_pp)
     chosen = evidence_choices(ev, 0.01, n_grid=30).query("chosen").iloc[0]
     assert head["evidence_variant"] == chosen.variant
     assert head["evidence_carries"] == float(chosen.carries)
+
+
+@pytest.mark.parametrize(
+    ("gain", "words"),
+    [
+        (0.0041, "gains 0.004"),
+        (-0.0316, "loses 0.032"),
+        (0.0004, "gains or loses less than 0.001"),
+        (-0.0004, "gains or loses less than 0.001"),
+        (0.0, "gains or loses less than 0.001"),
+    ],
+)
+def test_verdict_words_follow_the_sign_and_size_of_the_gain(gain, words):
+    assert evidence_verdict(gain) == words
 
 
 # --- seeds and bad input --------------------------------------------------------------------
@@ -499,5 +520,7 @@ def test_bad_input_is_refused_with_named_arguments(synth):
         evidence_variants(3, np.array([0, 1, 1]))
     with pytest.raises(TypeError, match="bool"):
         paired_gain_lcb(np.array([1, 0]), np.array([True, False]))
+    with pytest.raises(ValueError, match="captured_gain"):
+        evidence_verdict(float("nan"))
     with pytest.raises(ValueError, match="N >= 2"):
         paired_gain_lcb(np.array([True]), np.array([False]))
