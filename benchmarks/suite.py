@@ -16,6 +16,14 @@ ones asked for (all by default) and prints one JSON object as its last line. So 
   processes on two cores can at best halve the time; the kernel start and the imports of
   each run are part of what is parallelised.
 
+- ``carried_evidence``: on every scenario, at chapter 2's full size (1,000,000 test
+  requests, 100 thresholds per hop, the scenario's default data), carried-evidence
+  forwarding against chapter 2's choice among the threshold families
+  (:func:`idn_core.delivery.carried_evidence_headline`): per scenario
+  ``<scenario>.evidence_captured`` / ``.threshold_captured`` (shares of the oracle's
+  saving), ``.evidence_rule``, ``.evidence_variant``, ``.threshold_family``, the latency
+  ratios to cloud-only and the test gaps (pp).
+
 Run: ``.venv/bin/python benchmarks/suite.py [--only NAME ...]``.
 """
 
@@ -107,10 +115,52 @@ def graded_hops() -> dict[str, float]:
     return {"graded_min_hop_pp": min(hops), "graded_hops_pp": hops}
 
 
+#: Figures of :func:`carried_evidence` per scenario (keys of its headline).
+EVIDENCE_FIGURES = (
+    "evidence_rule",
+    "evidence_variant",
+    "evidence_captured",
+    "evidence_latency_ratio",
+    "evidence_gap_pp",
+    "threshold_family",
+    "threshold_captured",
+    "threshold_latency_ratio",
+    "threshold_gap_pp",
+    "captured_gain",
+    "oracle_latency_ratio",
+)
+
+
+def carried_evidence() -> dict[str, float | str]:
+    """Carried evidence against the threshold families on every scenario, chapter 2's
+    full size, flattened to ``<scenario>.<figure>``."""
+    from idn_core.delivery import carried_evidence_headline
+    from idn_core.network import load_named_scenario, scenario_names
+
+    out: dict[str, float | str] = {}
+    for name in scenario_names():
+        start = time.perf_counter()
+        head = carried_evidence_headline(
+            load_named_scenario(name, progress=False), n_requests=1_000_000, n_grid=100
+        )
+        for key in EVIDENCE_FIGURES:
+            value = head[key]
+            out[f"{name}.{key}"] = value if isinstance(value, str) else round(float(value), 4)
+        print(
+            f"[suite] carried evidence on {name}: {head['evidence_rule']} "
+            f"({head['evidence_variant']}) {head['evidence_captured']:.3f} against "
+            f"{head['threshold_family']} {head['threshold_captured']:.3f} "
+            f"({time.perf_counter() - start:.0f} s)",
+            flush=True,
+        )
+    return out
+
+
 #: Every measurement of the suite by name, in the order :func:`main` runs them.
 MEASUREMENTS: dict[str, Callable[[], dict[str, float]]] = {
     "scenario_headlines": scenario_headlines,
     "graded_hops": graded_hops,
+    "carried_evidence": carried_evidence,
     "sweep_speedup": sweep_speedup,
 }
 

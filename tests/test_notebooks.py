@@ -12,6 +12,7 @@ import re
 import pytest
 
 from idn_core import book
+from idn_core.delivery import PLAIN_VARIANT, evidence_verdict
 
 PROFILE = "quick"
 NOTEBOOKS = [nb.stem for nb in book.toc_notebooks()]
@@ -90,6 +91,11 @@ def test_serve_or_forward_carried_evidence_is_compared_on_the_same_scale() -> No
     # compute and the carried bytes (microseconds on these links).
     assert 0.0 < g["ev_ratio"] <= 1.1 and 0.0 < g["ev_extra_us"] < 100.0
     assert g["ev_bytes"] > 0.0 and g["ev_bytes"] < g["payload_bytes"]
+    # The verdict is chosen from the measurement, and a variant that carries nothing is the
+    # plain calibrated cascade (one of every rule's variants).
+    assert g["ev_verdict"] == evidence_verdict(g["ev_gain"])
+    assert g["ev_carries"] in (0.0, 1.0)
+    assert (g["ev_carries"] == 0.0) == (g["ev_variant"] == PLAIN_VARIANT)
 
 
 @pytest.mark.slow

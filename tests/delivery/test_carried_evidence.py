@@ -13,7 +13,9 @@ from reference_delivery import (
 )
 
 from idn_core.delivery import (
+    PLAIN_VARIANT,
     DeliverySetup,
+    EvidenceVariant,
     StackedEvidence,
     carried_latency,
     cascade_choice,
@@ -27,11 +29,15 @@ from idn_core.delivery import (
     evidence_curve,
     evidence_decision,
     evidence_headline,
+    evidence_variants,
+    evidence_verdict,
     log_probabilities,
+    paired_gain_lcb,
     prepare_evidence,
     request_weights,
     summarize,
     uniform_weights,
+    variant_choice,
 )
 from idn_core.learning import OutputsTable, fit_temperatures, table_confidences
 from idn_core.network import PathLatency, make_requests, tree_topology
@@ -54,10 +60,16 @@ def tree_latency(topology, seed: int = 0) -> PathLatency:
 
 def synthetic_setup(n_samples: int = 400, n_requests: int = 3000, seed: int = 0):
     """A DeliverySetup on synthetic val/test tables (models better up the path) and a tree."""
-    topology = tree_topology(n_edges=2, devices_per_edge=2)
-    latency = tree_latency(topology, seed)
     val, _, _ = synthetic(seed, n_samples=n_samples, n_devices=4, low=0.2, high=3.0)
     test, _, _ = synthetic(seed + 100, n_samples=n_samples, n_devices=4, low=0.2, high=3.0)
+    return setup_from_tables(val, test, n_requests, seed)
+
+
+def setup_from_tables(val: OutputsTable, test: OutputsTable, n_requests: int, seed: int = 0):
+    """A DeliverySetup of three-model val/test tables on a two-edge tree."""
+    topology = tree_topology(n_edges=2, devices_per_edge=2)
+    latency = tree_latency(topology, seed)
+    n_samples = test.n_samples
     val = OutputsTable(val.models, val.logits, val.labels, "val")
     temps = fit_temperatures(val)
     conf_val = {"max_prob calibrated": table_confidences(val, "max_prob", temps)}
@@ -68,7 +80,7 @@ def synthetic_setup(n_samples: int = 400, n_requests: int = 3000, seed: int = 0)
         test,
         latency,
         requests,
-        uniform_weights(n_samples, latency),
+        uniform_weights(val.n_samples, latency),
         request_weights(requests, latency),
         temps,
         conf_val,
@@ -232,29 +244,149 @@ def test_what_each_tier_returns_is_chosen_on_validation(synth):
     np.testing.assert_array_equal(
         forced["local"].predictions("product", "test"), setup.test.predictions()
     )
-    val_combined = (ev.combined_val["product"].argmax(-1) == setup.val.labels).sum(1)
-    better = val_combined > setup.val.correct().sum(1)
+    better = [
+        reference_gain_lcb(c, o) > 0
+        for c, o in zip(
+            ev.combined_val["product"].argmax(-1) == setup.val.labels,
+            setup.val.correct(),
+            strict=True,
+        )
+    ]
+    better[0] = False
     np.testing.assert_array_equal(ev.predict_combined["product"], better)
     for k in range(3):
         expected = combined[k] if better[k] else setup.test.predictions()[k]
         np.testing.assert_array_equal(own[k], expected)
 
 
+@pytest.mark.parametrize("decide", [None, [False, False, False], [False, True, False]])
 @pytest.mark.parametrize("rule", ["product", "stacked"])
-def test_exact_sweep_metrics_match_the_evaluator(synth, rule):
+def test_exact_sweep_metrics_match_the_evaluator(synth, rule, decide):
     setup, _, ev = synth
     t = np.array([0.55, 0.35])
-    decision = evidence_decision(
-        ev.combined_test[rule], t, predictions=ev.predictions(rule, "test")
-    )
+    mask = None if decide is None else np.array(decide)
+    probs = ev.decision_probs(rule, "test", mask)
+    decision = evidence_decision(probs, t, predictions=ev.predictions(rule, "test"))
+    if decide == [False, False, False]:  # the tiers' own confidences, by an independent path
+        own = table_confidences(setup.test, "max_prob", setup.temperatures)
+        np.testing.assert_allclose(ev.confidences(rule, "test", mask), own, atol=1e-12)
 
     row = summarize(evaluate(decision, setup.test, setup.requests, ev.latency))
     exact = cascade_metrics(
-        ev.confidences(rule, "test")[:2], ev.correct(rule, "test"), ev.w_test, t
+        ev.confidences(rule, "test", mask)[:2], ev.correct(rule, "test"), ev.w_test, t
     ).iloc[0]
 
     assert row["accuracy"] == pytest.approx(exact.accuracy, abs=1e-12)
     assert row["latency_ms"] == pytest.approx(exact.latency_ms, rel=1e-9)
+
+
+# --- significance of a tier's pooled class, the variants --------------------------------------
+
+
+def reference_gain_lcb(better: np.ndarray, base: np.ndarray, z: float = 1.645) -> float:
+    """The paired bound from the discordant counts alone (McNemar's layout)."""
+    n = better.size
+    n10 = int(np.sum(better & ~base))  # only ``better`` right
+    n01 = int(np.sum(~better & base))  # only ``base`` right
+    mean = (n10 - n01) / n
+    var = ((n10 + n01) / n - mean**2) * n / (n - 1)
+    return mean - z * np.sqrt(var / n)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_paired_gain_bound_matches_the_discordant_count_formula(seed):
+    rng = np.random.default_rng(seed)
+    a, b = rng.random(500) < 0.8, rng.random(500) < 0.75
+
+    assert paired_gain_lcb(a, b) == pytest.approx(reference_gain_lcb(a, b), abs=1e-12)
+    assert paired_gain_lcb(a, a) == 0.0
+    assert paired_gain_lcb(a, b, z=0.0) == pytest.approx(a.mean() - b.mean(), abs=1e-12)
+
+
+def test_variants_are_the_plain_cascade_and_every_decision_mask():
+    four = evidence_variants(4, np.array([False, False, True, True]))
+    masks = {v.decide for v in four[1:]}
+
+    assert not four[0].carries and four[0].label(("d", "e", "r", "c")) == PLAIN_VARIANT
+    # brute force: tier 0 and the last tier never decide on evidence, tiers 1..2 do or not
+    assert masks == {(False, a, b, False) for a in (False, True) for b in (False, True)}
+    assert all(v.predict == (False, False, True, True) for v in four[1:])
+    # nothing returned pooled: the all-own mask would be the plain cascade again, so it goes
+    three = evidence_variants(3, np.zeros(3, bool))
+    assert [v.decide for v in three] == [(False,) * 3, (False, True, False)]
+    assert three[1].label(("device", "edge", "cloud")) == "combined confidence at edge"
+    both = EvidenceVariant((False, True, True, False), (False, False, True, True))
+    assert both.label(("d", "e", "r", "c")) == "combined confidence at e, r; combined class at r, c"
+
+
+def lucky_pooling_tables(seed: int, n: int = 2000) -> OutputsTable:
+    """Val/test tables where pooling at the cloud changes many classes for no gain.
+
+    80 % of the samples: every model confidently right. 10 %: the cloud right by a small
+    margin, the device and edge confidently agreeing on a wrong class (pooled: wrong).
+    10 % (plus a few on validation): the cloud wrong by a small margin, the lower models
+    confidently right (pooled: right). On validation the pooled cloud is right on 4 more
+    samples than the cloud alone, out of 400 that change: noise, not skill.
+    """
+    rng = np.random.default_rng(seed)
+    n_classes = 3
+    labels = rng.integers(0, n_classes, n)
+    wrong = (labels + 1 + rng.integers(0, 2, n)) % n_classes
+    group = np.repeat([0, 1, 2], [n - 2 * (n // 10), n // 10, n // 10])
+    rng.shuffle(group)
+    logits = rng.normal(0.0, 0.1, size=(3, n, n_classes))
+    rows = np.arange(n)
+    low_margin = np.where(group == 0, 4.0, 3.0)  # the lower models' confidence
+    low_class = np.where(group == 1, wrong, labels)
+    for k in (0, 1):
+        logits[k, rows, low_class] += low_margin
+    cloud_class = np.where(group == 2, wrong, labels)
+    logits[2, rows, cloud_class] += np.where(group == 0, 4.0, 1.0)
+    return OutputsTable(("dev", "edge", "cloud"), logits, labels, "test")
+
+
+def test_lucky_pooling_at_the_cloud_does_not_beat_the_plain_cascade():
+    # The raised-noise failure, built on purpose: returning the cloud's pooled class (right
+    # on 4 more of 2,000 validation samples) makes the gap to cloud-only so noisy that no
+    # setting passes the bound and the old rule forwarded everything, carried bytes added.
+    val = lucky_pooling_tables(0, 2004)
+    base = val.logits.copy()
+    extra = np.where(val.labels[:4, None] == np.arange(3), 1.0, 0.0)  # 4 more pooled-right
+    base[2, :4] = -extra  # the cloud alone is wrong on them...
+    base[0, :4] = base[1, :4] = 3.0 * extra  # ...the lower models right
+    val = OutputsTable(val.models, base, val.labels, "val")
+    test = lucky_pooling_tables(1, 2000)
+    setup, topology = setup_from_tables(val, test, n_requests=20_000)
+    ev = prepare_evidence(setup, topology, rules=("product",))
+    pooled_right = ev.combined_val["product"][2].argmax(-1) == val.labels
+    assert pooled_right.sum() > val.correct()[2].sum(), "pooling wins on raw counts"
+
+    forced = prepare_evidence(setup, topology, rules=("product",), predict="combined")
+    k3 = (False, True, True)
+    old = variant_choice(forced, "product", EvidenceVariant((False, True, False), k3), 0.005, 40)
+    row = evidence_choices(ev, 0.005, 40).iloc[0]
+    plain = cascade_choice(setup, "max_prob calibrated", 0.005, 40)
+
+    assert old["thresholds"] == [1.0, 1.0], "the old rule forwarded everything"
+    assert not ev.predict_combined["product"][2], "4 of 400 changed classes is not significant"
+    assert row.val_latency_ms <= plain["val_latency_ms"] + 1e-9
+    assert row.latency_ms < old["latency_ms"] and row.thresholds != [1.0, 1.0]
+
+
+def test_the_family_contains_the_plain_cascade_and_never_loses_on_validation(synth):
+    setup, _, ev = synth
+    plain = cascade_choice(setup, "max_prob calibrated", 0.01, 30)
+
+    rows = evidence_choices(ev, 0.01, n_grid=30)
+    none = (False, False, False)
+    as_plain = variant_choice(ev, "mean", EvidenceVariant(none, none), 0.01, 30)
+
+    assert (rows.val_latency_ms <= plain["val_latency_ms"] + 1e-9).all(), rows
+    assert as_plain["thresholds"] == plain["thresholds"] and not as_plain["carries"]
+    for key in ("accuracy", "latency_ms", "val_latency_ms"):
+        assert as_plain[key] == pytest.approx(plain[key], abs=1e-12)
+    for _, row in rows.iterrows():
+        assert row.carries == (row.variant != PLAIN_VARIANT)
 
 
 # --- chosen on validation, reported on test -------------------------------------------------
@@ -298,6 +430,26 @@ def test_headline_compares_with_the_threshold_families(synth):
     saving = 1 - head["oracle_latency_ratio"]
     assert head["evidence_captured"] == pytest.approx((1 - head["evidence_latency_ratio"]) / saving)
     assert head["carried_bytes"] == 4 * setup.val.n_classes
+    threshold = choices[choices.chosen].iloc[0]
+    assert head["threshold_latency_ratio"] == pytest.approx(threshold.latency_ratio)
+    assert head["threshold_gap_pp"] == pytest.approx(threshold.gap_pp)
+    chosen = evidence_choices(ev, 0.01, n_grid=30).query("chosen").iloc[0]
+    assert head["evidence_variant"] == chosen.variant
+    assert head["evidence_carries"] == float(chosen.carries)
+
+
+@pytest.mark.parametrize(
+    ("gain", "words"),
+    [
+        (0.0041, "gains 0.004"),
+        (-0.0316, "loses 0.032"),
+        (0.0004, "gains or loses less than 0.001"),
+        (-0.0004, "gains or loses less than 0.001"),
+        (0.0, "gains or loses less than 0.001"),
+    ],
+)
+def test_verdict_words_follow_the_sign_and_size_of_the_gain(gain, words):
+    assert evidence_verdict(gain) == words
 
 
 # --- seeds and bad input --------------------------------------------------------------------
@@ -360,3 +512,15 @@ def test_bad_input_is_refused_with_named_arguments(synth):
         log_probabilities(setup.val, np.array([1.0, -1.0, 1.0]))
     with pytest.raises(RuntimeError, match="fit"):
         StackedEvidence().predict_proba(lp)
+    with pytest.raises(ValueError, match="decide"):
+        ev.confidences("product", "val", np.array([True, False]))
+    with pytest.raises(ValueError, match="tier 0"):
+        EvidenceVariant((True, False, False), (False, False, False))
+    with pytest.raises(ValueError, match="predict"):
+        evidence_variants(3, np.array([0, 1, 1]))
+    with pytest.raises(TypeError, match="bool"):
+        paired_gain_lcb(np.array([1, 0]), np.array([True, False]))
+    with pytest.raises(ValueError, match="captured_gain"):
+        evidence_verdict(float("nan"))
+    with pytest.raises(ValueError, match="N >= 2"):
+        paired_gain_lcb(np.array([True]), np.array([False]))
