@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import asdict, replace
 
 import numpy as np
 import pandas as pd
@@ -501,6 +501,11 @@ def test_a_damaged_entry_is_rejected_and_retrained(digits, tmp_path, damage):
 
 
 def test_cache_argument_is_checked(digits):
+    cfg = EarlyExitConfig(**TINY)
+    with pytest.raises(TypeError, match="config"):
+        early_exit_key(digits, asdict(cfg), plan_early_exit(digits, cfg), 0)
+    with pytest.raises(TypeError, match="plan"):
+        early_exit_key(digits, cfg, None, 0)
     with pytest.raises(TypeError, match="cache"):
         run_early_exit(digits, EarlyExitConfig(**TINY), cache="yes")
     with pytest.raises(ValueError, match="cache=True"):

@@ -111,7 +111,7 @@ def run_early_exit(
     plan = plan_early_exit(dataset, config, seed=seed, topology=topology, node_data=node_data)
     plan_s = time.perf_counter() - start
     if cache:
-        return _cached_run(dataset, config, plan, seed, cache_dir)
+        return _cached_run(dataset, config, plan, seed, cache_dir, progress)
     if backend == "flower":
         show = progress_enabled() if progress is None else progress
         state, rows, timings = run_early_exit_flower(
@@ -172,6 +172,13 @@ def early_exit_key(dataset: Dataset, config: EarlyExitConfig, plan: ExitPlan, se
     :func:`idn_core._util.cache.cache_key` adds (cache format version, torch version).
     """
     check_seed(seed)
+    for name, value, kind in (
+        ("dataset", dataset, Dataset),
+        ("config", config, EarlyExitConfig),
+        ("plan", plan, ExitPlan),
+    ):
+        if not isinstance(value, kind):
+            raise TypeError(f"{name} must be a {kind.__name__}, got {type(value).__name__}")
     plan_arrays = [
         np.array([len(p) for p in plan.parts]),
         *plan.parts,
@@ -199,12 +206,13 @@ def _cached_run(
     plan: ExitPlan,
     seed: int,
     cache_dir: str | os.PathLike | None,
+    progress: bool | None,
 ) -> EarlyExitResult:
     """:func:`_run_inprocess` on one thread, through the disk cache (kind ``early_exit``)."""
 
     def build() -> dict[str, Any]:
         with torch_threads(1):
-            state, rows, _ = _run_inprocess(dataset, config, plan, seed, progress=False)
+            state, rows, _ = _run_inprocess(dataset, config, plan, seed, progress)
         return {"state": state, "history": rows}
 
     key = early_exit_key(dataset, config, plan, seed)
