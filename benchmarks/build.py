@@ -11,7 +11,10 @@ wall-clock times are noisy), except the parallel zoo training, whose point is wa
   per-slot gains are asserted equal;
 * ``milp_*``: the offline optimum solved, then asked for again (kept solution);
 * ``zoo_*``: four zoo models trained one after the other against ``train_models(jobs=2)``
-  (wall seconds; weights are asserted equal bit for bit).
+  (wall seconds; weights are asserted equal bit for bit);
+* ``early_exit_*``: a sweep of federated early-exit runs of chapter 6's shape (four
+  weightings, two serving splits, two seeds) into an empty model cache, then again from
+  it (wall seconds; the tables are asserted equal, and equal to an uncached sweep).
 
 Usage: ``.venv/bin/python benchmarks/build.py [--quick]``. Prints a table and a FINAL JSON line.
 """
@@ -19,7 +22,9 @@ Usage: ``.venv/bin/python benchmarks/build.py [--quick]``. Prints a table and a 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
 import tempfile
 import time
 from dataclasses import replace
@@ -29,6 +34,7 @@ import numpy as np
 import torch
 from measure import reference
 
+from idn_core.federated.early_exit import EarlyExitConfig, scenario_configs, sweep_early_exit
 from idn_core.learning import load_dataset, train_models, zoo_specs
 from idn_core.placement import (
     CatalogueModel,
@@ -136,6 +142,42 @@ def bench_zoo(num_samples: int, epochs: int) -> dict[str, float]:
     return {"zoo_sequential_wall_s": walls[1], "zoo_jobs2_wall_s": walls[2]}
 
 
+def bench_early_exit(num_samples: int, rounds: int, local_steps: int) -> dict[str, float]:
+    data = load_dataset("mnist1d", num_samples=num_samples, seed=0)
+    base = EarlyExitConfig(rounds=rounds, local_steps=local_steps)
+    configs = scenario_configs(["80-15-5", "5-15-80"], ["equal"], base=base)
+    seeds = [0, 1]
+    walls, tables = {}, {}
+    with tempfile.TemporaryDirectory() as tmp, _cache_dir(tmp):
+        for name in ("cold", "cached"):
+            start = time.perf_counter()
+            tables[name] = sweep_early_exit(data, configs, seeds, progress=False)
+            walls[name] = time.perf_counter() - start
+        runs = len(list(Path(tmp, "early_exit").glob("*.pt")))
+    plain = sweep_early_exit(data, configs, seeds, progress=False, cache=False)
+    for name in ("cached", "cold"):
+        assert tables[name].equals(plain), f"{name} early-exit sweep differs from the uncached one"
+    return {
+        "early_exit_cold_wall_s": walls["cold"],
+        "early_exit_cached_wall_s": walls["cached"],
+        "early_exit_runs": runs,
+    }
+
+
+@contextlib.contextmanager
+def _cache_dir(path: str):
+    """Point ``IDN_CACHE_DIR`` at ``path`` for the duration."""
+    before = os.environ.get("IDN_CACHE_DIR")
+    os.environ["IDN_CACHE_DIR"] = path
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("IDN_CACHE_DIR", None)
+        else:
+            os.environ["IDN_CACHE_DIR"] = before
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes (a smoke run)")
@@ -149,9 +191,15 @@ def main() -> None:
     results |= bench_depround(inst, y, 50 if args.quick else 300)
     results |= bench_milp(inst, loads)
     results |= bench_zoo(2000 if args.quick else 6000, 1 if args.quick else 3)
+    results |= bench_early_exit(
+        2000 if args.quick else 6000, 3 if args.quick else 10, 4 if args.quick else 10
+    )
     for key, unit in (("depround", "per_s"), ("infida", "slots_per_s")):
         results[f"{key}_speedup"] = results[f"{key}_new_{unit}"] / results[f"{key}_old_{unit}"]
     results["zoo_speedup"] = results["zoo_sequential_wall_s"] / results["zoo_jobs2_wall_s"]
+    results["early_exit_speedup"] = (
+        results["early_exit_cold_wall_s"] / results["early_exit_cached_wall_s"]
+    )
     for key, value in results.items():
         print(f"{key:>28}: {value:10.3f}")
     final = {k: round(v, 3) for k, v in results.items()}

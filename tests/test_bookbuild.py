@@ -798,6 +798,26 @@ def test_warm_up_lets_the_first_notebook_train_in_parallel(monkeypatch) -> None:
     assert seen == ["2", "1"] and os.environ["IDN_TRAIN_JOBS"] == "1"
 
 
+def test_the_later_notebooks_may_train_in_parallel_too(monkeypatch, tmp_path) -> None:
+    from idn_core.book import execute
+
+    monkeypatch.delenv("IDN_TRAIN_JOBS", raising=False)
+    monkeypatch.setattr(execute, "plan", lambda *a: ["first", "second", "third"])
+    monkeypatch.setattr(
+        execute, "run_or_error", lambda run, *a: (run, os.environ.get("IDN_TRAIN_JOBS"))
+    )
+    monkeypatch.setattr(execute, "failure_report", lambda runs, results: None)
+    monkeypatch.setattr(
+        execute,
+        "run_in_workers",
+        lambda runs, *a: [execute.run_or_error(r) for r in runs],
+    )
+    monkeypatch.setattr(execute, "NotebookRun", tuple)  # the fakes above return tuples
+    seen = execute.execute_all("quick", root=tmp_path, jobs=2)
+    assert seen == [("first", "2"), ("second", "2"), ("third", "2")]
+    assert "IDN_TRAIN_JOBS" not in os.environ
+
+
 # --- what a reader gets: downloads, run notes, widget notices, buttons -----------------------
 
 

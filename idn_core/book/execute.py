@@ -6,6 +6,9 @@ models at once (:func:`idn_core.learning.train_models`: same weights, the cores 
 otherwise idle). The others then run ``jobs`` at a time in worker processes (every
 notebook trains and infers on one thread, so two fit two cores), longest first by their
 last recorded run (:func:`longest_first`), so that the workers finish close together.
+They too may train independent models ``jobs`` at once (:func:`idn_core.learning.pretrain`:
+chapter 3's committees, a scenario's zoo): while two notebooks run this only shares the
+cores differently, but the notebook left running alone at the end uses both.
 Every notebook is attempted, and one :class:`NotebookError` at the end reports all the
 failures.
 """
@@ -216,7 +219,8 @@ def execute_all(
     runs = plan(profile, root, only)
     jobs = jobs or default_jobs()
     results = [warm_up(runs[0], root, force, jobs)] if runs else []
-    results += run_in_workers(runs[1:], root, force, jobs)
+    with training_jobs_env(jobs):  # the last notebook running alone trains on every core
+        results += run_in_workers(runs[1:], root, force, jobs)
     if error := failure_report(runs, results):
         raise error
     return [r for r in results if isinstance(r, NotebookRun)]

@@ -25,7 +25,13 @@ from idn_core.ensembles.combining import combine
 from idn_core.learning.data import Dataset, partition_dirichlet
 from idn_core.learning.models import ModelSpec
 from idn_core.learning.outputs import OutputsTable
-from idn_core.learning.training import TrainedModel, predict_logits, train_model
+from idn_core.learning.training import (
+    TrainedModel,
+    TrainingRequest,
+    predict_logits,
+    pretrain,
+    train_model,
+)
 
 #: Offset between a member's training seed and the ensemble seed (keeps them apart from the zoo's).
 SEED_OFFSET = 10
@@ -88,6 +94,35 @@ def outputs_of(
     return tables[0], tables[1]
 
 
+def member_parts(
+    dataset: Dataset, n_members: int, seed: int = 0, mode: str = "bootstrap", alpha: float = 1.0
+) -> list[np.ndarray]:
+    """Training indices of each of ``n_members`` members, as :func:`train_bagged` draws them.
+
+    Bootstrap resamples of the training split, or a Dirichlet(``alpha``) partition of it
+    (``mode="dirichlet"``, at least 20 samples per node).
+    """
+    check_seed(seed)
+    check_choice("mode", mode, ("bootstrap", "dirichlet"))
+    check_positive_int("number of specs", n_members)
+    if mode == "bootstrap":
+        return bootstrap_indices(len(dataset.y_train), n_members, seed)
+    return partition_dirichlet(dataset.y_train, n_members, check_positive("alpha", alpha), seed, 20)
+
+
+def member_requests(
+    specs: list[ModelSpec], parts: list[np.ndarray], seed: int = 0
+) -> list[TrainingRequest]:
+    """The trainings of :func:`train_bagged`: member ``i`` on ``parts[i]`` with seed ``seed + 10 + i``."""
+    check_seed(seed)
+    if len(specs) != len(parts):
+        raise ValueError(f"need one part per spec, got {len(parts)} parts for {len(specs)} specs")
+    return [
+        TrainingRequest(s, seed + SEED_OFFSET + i, p)
+        for i, (s, p) in enumerate(zip(specs, parts, strict=True))
+    ]
+
+
 def train_bagged(
     dataset: Dataset,
     specs: list[ModelSpec],
@@ -104,15 +139,12 @@ def train_bagged(
     specs : one spec per member (see :func:`member_specs`).
     seed : seeds the resamples or partition; member ``i`` trains with seed ``seed + 10 + i``.
     mode : ``"bootstrap"`` or ``"dirichlet"`` (label-skewed node data, concentration ``alpha``).
+
+    With ``IDN_TRAIN_JOBS`` > 1 the members missing from the model cache train at once
+    in worker processes (:func:`idn_core.learning.pretrain`; same weights bit for bit).
     """
-    check_seed(seed)
-    check_choice("mode", mode, ("bootstrap", "dirichlet"))
-    n, k = len(dataset.y_train), len(specs)
-    check_positive_int("number of specs", k)
-    if mode == "bootstrap":
-        parts = bootstrap_indices(n, k, seed)
-    else:
-        parts = partition_dirichlet(dataset.y_train, k, check_positive("alpha", alpha), seed, 20)
+    parts = member_parts(dataset, len(specs), seed, mode, alpha)
+    pretrain(member_requests(specs, parts, seed), dataset)  # at once if IDN_TRAIN_JOBS > 1
     models = [
         train_model(s, dataset, seed + SEED_OFFSET + i, train_indices=p, progress=progress)
         for i, (s, p) in enumerate(zip(specs, parts, strict=True))
@@ -201,6 +233,14 @@ def skew_sweep(
     accuracy of the soft, log and hard combinations of all members.
     """
     check_seed(seed)
+    requests = [
+        r
+        for a in alphas
+        for r in member_requests(
+            specs, member_parts(dataset, len(specs), seed, "dirichlet", a), seed
+        )
+    ]
+    pretrain(requests, dataset)  # every sweep point's members at once if IDN_TRAIN_JOBS > 1
     rows = []
     for a in alphas:
         mem = train_bagged(dataset, specs, seed, "dirichlet", a, progress)
@@ -255,6 +295,8 @@ __all__ = [
     "accuracy_vs_members",
     "bootstrap_indices",
     "boosting_rate_sweep",
+    "member_parts",
+    "member_requests",
     "outputs_of",
     "skew_sweep",
     "train_bagged",

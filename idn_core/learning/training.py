@@ -219,6 +219,60 @@ def train_models(
     }
 
 
+@dataclass(frozen=True)
+class TrainingRequest:
+    """One :func:`train_model` call to make: a spec, its seed and optional training subset.
+
+    ``train_indices`` (``None``: the whole training split) index the dataset's training
+    split, as in :func:`train_model`; sample weights are not part of a request (boosting's
+    weights depend on the members before, so those trainings cannot run ahead).
+    """
+
+    spec: ModelSpec
+    seed: int = 0
+    train_indices: np.ndarray | None = None
+
+
+def pretrain(
+    requests: Sequence[TrainingRequest],
+    dataset: Dataset,
+    *,
+    jobs: int | None = None,
+    cache_dir: str | os.PathLike | None = None,
+) -> int:
+    """Train the requested models missing from the disk cache in ``jobs`` worker processes.
+
+    Independent trainings (a zoo, the members of a committee) can run at once; each
+    worker trains one model on one thread exactly as :func:`train_model` would in this
+    process, so the weights are the same bit for bit and the caller then loads them from
+    the cache. Nothing happens with ``jobs == 1`` (default :func:`training_jobs`), without
+    a usable cache (``IDN_NO_CACHE=1``), with fewer than two missing models, or when the
+    models beside the largest cost less than :data:`PARALLEL_MIN_COST` (a worker's
+    start-up would cost more than it saves). Returns the number of models trained.
+    """
+    jobs = training_jobs() if jobs is None else check_positive_int("jobs", jobs)
+    for r in requests:
+        if not isinstance(r, TrainingRequest):
+            raise TypeError(f"requests must be TrainingRequest records, got {type(r).__name__}")
+        check_seed(r.seed)
+    if jobs < 2 or os.environ.get("IDN_NO_CACHE") == "1":
+        return 0
+    folder = Path(cache_dir or default_cache_dir()) / "models"
+    missing = [r for r in requests if not (folder / f"{_request_key(r, dataset)}.pt").exists()]
+    costs = sorted(
+        (_training_cost(r.spec, dataset, r.train_indices) for r in missing), reverse=True
+    )
+    if len(missing) < 2 or sum(costs[1:]) < PARALLEL_MIN_COST:
+        return 0
+    missing.sort(key=lambda r: -_training_cost(r.spec, dataset, r.train_indices))
+    context = multiprocessing.get_context("spawn")  # no fork of a process holding torch
+    with ProcessPoolExecutor(max_workers=min(jobs, len(missing)), mp_context=context) as pool:
+        futures = [pool.submit(_train_quietly, r, dataset, cache_dir) for r in missing]
+        for future in futures:
+            future.result()
+    return len(missing)
+
+
 def _pretrain(
     specs: list[ModelSpec],
     dataset: Dataset,
@@ -227,34 +281,38 @@ def _pretrain(
     cache_dir: str | os.PathLike | None,
 ) -> None:
     """Train the specs missing from the cache in ``jobs`` worker processes, largest first."""
-    folder = Path(cache_dir or default_cache_dir()) / "models"
-    missing = [
-        s for s in specs if not (folder / f"{_model_key(s, dataset, seed, None, None)}.pt").exists()
-    ]
-    costs = sorted((_training_cost(s, dataset) for s in missing), reverse=True)
-    if len(missing) < 2 or sum(costs[1:]) < PARALLEL_MIN_COST:
-        return  # a worker's start-up (~5 s of imports) would cost more than it saves
-    missing.sort(key=lambda s: -_training_cost(s, dataset))
-    context = multiprocessing.get_context("spawn")  # no fork of a process holding torch
-    with ProcessPoolExecutor(max_workers=min(jobs, len(missing)), mp_context=context) as pool:
-        futures = [pool.submit(_train_quietly, s, dataset, seed, cache_dir) for s in missing]
-        for future in futures:
-            future.result()
+    pretrain([TrainingRequest(s, seed) for s in specs], dataset, jobs=jobs, cache_dir=cache_dir)
 
 
-def _training_cost(spec: ModelSpec, dataset: Dataset) -> float:
+def _request_key(request: TrainingRequest, dataset: Dataset) -> str:
+    """The model-cache key :func:`train_model` uses for ``request`` (checked indices)."""
+    _, _, indices = _training_subset(dataset, request.spec, request.train_indices)
+    return _model_key(request.spec, dataset, request.seed, indices, None)
+
+
+def _training_cost(
+    spec: ModelSpec, dataset: Dataset, train_indices: np.ndarray | None = None
+) -> float:
     """Cost of training ``spec``: forward FLOPs per sample x epochs x training samples."""
     with torch.random.fork_rng(devices=[]):  # building draws initial weights
         module = spec.build(dataset.input_length, dataset.n_classes)
     flops = count_flops(module, dataset.input_length)
-    return float(flops * spec.epochs * len(dataset.y_train))
+    n = len(dataset.y_train) if train_indices is None else len(train_indices)
+    return float(flops * spec.epochs * n)
 
 
 def _train_quietly(
-    spec: ModelSpec, dataset: Dataset, seed: int, cache_dir: str | os.PathLike | None
+    request: TrainingRequest, dataset: Dataset, cache_dir: str | os.PathLike | None
 ) -> None:
-    """Worker process: train ``spec`` into the cache (the result is read back from it)."""
-    train_model(spec, dataset, seed, cache_dir=cache_dir, progress=False)
+    """Worker process: train ``request`` into the cache (the result is read back from it)."""
+    train_model(
+        request.spec,
+        dataset,
+        request.seed,
+        train_indices=request.train_indices,
+        cache_dir=cache_dir,
+        progress=False,
+    )
 
 
 def random_circular_shift(

@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
+import torch
 
-from idn_core.ensembles import member_specs, skew_sweep, train_bagged
-from idn_core.learning import load_dataset
+from idn_core.ensembles import (
+    member_parts,
+    member_requests,
+    member_specs,
+    skew_sweep,
+    train_bagged,
+)
+from idn_core.learning import load_dataset, training
 
 
 def test_skew_sweep_rows_recomputed_from_the_members() -> None:
@@ -38,3 +46,51 @@ def test_skew_sweep_rows_recomputed_from_the_members() -> None:
         assert strict.mean() <= row.ensemble_hard <= 1 - beaten.mean()
     # label skew (small alpha) leaves each member seeing a few classes: worse members
     assert sweep.member_mean.iloc[0] < sweep.member_mean.iloc[1]
+
+
+def _weights(members) -> list[torch.Tensor]:
+    return [t for m in members.models for t in m.module.state_dict().values()]
+
+
+def test_members_trained_in_parallel_have_the_sequential_weights(tmp_path, monkeypatch) -> None:
+    data = load_dataset("digits", seed=0)
+    specs = member_specs("digits", 3, epochs=2)
+    monkeypatch.setattr(training, "PARALLEL_MIN_COST", 0.0)  # tiny members: force the workers
+    runs = {}
+    for jobs in ("2", "1"):
+        monkeypatch.setenv("IDN_CACHE_DIR", str(tmp_path / jobs))  # the workers inherit it
+        monkeypatch.setenv(training.TRAIN_JOBS_ENV, jobs)
+        for mode in ("bootstrap", "dirichlet"):
+            expected = member_requests(specs, member_parts(data, 3, 4, mode, 0.5), 4)
+            trained = training.pretrain(expected, data)
+            assert trained == (3 if jobs == "2" else 0)  # jobs 1: train_bagged trains them
+            runs[jobs, mode] = train_bagged(data, specs, 4, mode, 0.5, progress=False)
+        assert len(list((tmp_path / jobs / "models").glob("*.pt"))) == 6
+    for mode in ("bootstrap", "dirichlet"):
+        parallel, sequential = runs["2", mode], runs["1", mode]
+        for a, b in zip(_weights(parallel), _weights(sequential), strict=True):
+            torch.testing.assert_close(a, b, rtol=0, atol=0)
+        np.testing.assert_array_equal(parallel.test.logits, sequential.test.logits)
+
+
+def test_skew_sweep_pretrains_every_point_and_gives_the_same_table(tmp_path, monkeypatch) -> None:
+    data = load_dataset("digits", seed=0)
+    specs = member_specs("digits", 2, epochs=1)
+    monkeypatch.setattr(training, "PARALLEL_MIN_COST", 0.0)
+    tables = {}
+    for jobs in ("2", "1"):
+        monkeypatch.setenv("IDN_CACHE_DIR", str(tmp_path / jobs))
+        monkeypatch.setenv(training.TRAIN_JOBS_ENV, jobs)
+        tables[jobs] = skew_sweep(data, [0.2, 5.0], specs, seed=1, progress=False)
+    pd.testing.assert_frame_equal(tables["2"], tables["1"])
+
+
+def test_member_requests_are_checked() -> None:
+    data = load_dataset("digits", seed=0)
+    specs = member_specs("digits", 2, epochs=1)
+    with pytest.raises(ValueError, match="one part per spec"):
+        member_requests(specs, member_parts(data, 3), 0)
+    with pytest.raises(ValueError, match="mode"):
+        member_parts(data, 2, mode="jackknife")
+    with pytest.raises(TypeError, match="TrainingRequest"):
+        training.pretrain([specs[0]], data, jobs=2)

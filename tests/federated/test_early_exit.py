@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import asdict, replace
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 
@@ -17,6 +18,7 @@ from idn_core.federated.early_exit import (
     check_participation,
     check_serving_split,
     draw_exits,
+    early_exit_key,
     evaluate_serving,
     exit_data_shares,
     exit_flops,
@@ -27,12 +29,14 @@ from idn_core.federated.early_exit import (
     node_exit_updates,
     normalised_entropy,
     participation_study,
+    plan_early_exit,
     run_early_exit,
     serve_on_tree,
     server_round,
     sweep_early_exit,
     variance_weights,
 )
+from idn_core.federated.early_exit import training as ee_training
 from idn_core.learning import load_dataset, module_state
 from idn_core.network import tree_topology
 
@@ -412,3 +416,108 @@ def test_participation_study_runs_each_participation_as_configured(digits):
     for key, value in expected.items():
         assert lower[key] == pytest.approx(value), key
     assert any(deepest[key] != pytest.approx(value) for key, value in expected.items())
+
+
+# ----------------------------------------------------------------------------- cached runs
+
+
+def _entries(folder) -> list:
+    return sorted((folder / "early_exit").glob("*.pt"))
+
+
+def _assert_same_run(a, b) -> None:
+    assert list(a.state) == list(b.state)
+    for k in a.state:
+        np.testing.assert_array_equal(a.state[k], b.state[k])
+    pd.testing.assert_frame_equal(a.history, b.history)
+    np.testing.assert_array_equal(a.node_sizes, b.node_sizes)
+    np.testing.assert_array_equal(a.flops, b.flops)
+
+
+def test_cached_run_is_the_run_and_a_hit_trains_nothing(digits, tmp_path, monkeypatch):
+    cfg = EarlyExitConfig(weighting="variance", **TINY)
+    plain = run_early_exit(digits, cfg, seed=2, progress=False)  # the uncached reference
+    first = run_early_exit(digits, cfg, seed=2, progress=False, cache=True, cache_dir=tmp_path)
+    _assert_same_run(first, plain)
+    assert len(_entries(tmp_path)) == 1 and first.timings == {"cached": True}
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("a cache hit must not train")
+
+    monkeypatch.setattr(ee_training, "_run_inprocess", no_training)
+    again = run_early_exit(digits, cfg, seed=2, progress=False, cache=True, cache_dir=tmp_path)
+    _assert_same_run(again, plain)
+    np.testing.assert_array_equal(again.logits(digits.x_test), plain.logits(digits.x_test))
+
+
+def test_every_input_of_a_cached_run_is_in_its_key(digits):
+    cfg = EarlyExitConfig(**TINY)
+    plan = plan_early_exit(digits, cfg, seed=0)
+    key = early_exit_key(digits, cfg, plan, 0)
+    assert key == early_exit_key(digits, cfg, plan_early_exit(digits, cfg, seed=0), 0)
+    other_cfg = replace(cfg, lr=0.05)
+    fewer = replace(digits, x_train=digits.x_train[:-10], y_train=digits.y_train[:-10])
+    nudged = replace(digits, x_train=digits.x_train.copy())
+    nudged.x_train[0, 0] += 1e-3
+    parts = [p[:-1] for p in plan.parts]
+    moved = plan_early_exit(digits, cfg, seed=0, node_data=parts)
+    keys = {
+        "seed (and its plan)": early_exit_key(digits, cfg, plan_early_exit(digits, cfg, seed=1), 1),
+        "seed only": early_exit_key(digits, cfg, plan, 1),
+        "config": early_exit_key(digits, other_cfg, plan, 0),
+        "dataset size": early_exit_key(fewer, cfg, plan_early_exit(fewer, cfg, seed=0), 0),
+        "dataset values": early_exit_key(nudged, cfg, plan, 0),
+        "generator settings": early_exit_key(
+            replace(digits, config={**digits.config, "seed": 99}), cfg, plan, 0
+        ),
+        "node data": early_exit_key(digits, cfg, moved, 0),
+    }
+    assert key not in keys.values() and len(set(keys.values())) == len(keys), keys
+
+
+def test_a_code_change_misses_the_cache(digits, tmp_path, monkeypatch):
+    cfg = EarlyExitConfig(**TINY)
+    run_early_exit(digits, cfg, progress=False, cache=True, cache_dir=tmp_path)
+    monkeypatch.setattr(ee_training, "_code_digest", lambda: "edited")
+    run_early_exit(digits, cfg, progress=False, cache=True, cache_dir=tmp_path)
+    assert len(_entries(tmp_path)) == 2
+
+
+@pytest.mark.parametrize("damage", ["truncate", "flip"])
+def test_a_damaged_entry_is_rejected_and_retrained(digits, tmp_path, damage):
+    cfg = EarlyExitConfig(**TINY)
+    good = run_early_exit(digits, cfg, seed=3, progress=False, cache=True, cache_dir=tmp_path)
+    (entry,) = _entries(tmp_path)
+    data = bytearray(entry.read_bytes())
+    if damage == "truncate":
+        data = data[: len(data) - 100]
+    else:
+        data[-50] ^= 0xFF
+    entry.write_bytes(bytes(data))
+    with pytest.warns(UserWarning, match="truncated" if damage == "truncate" else "sha256"):
+        again = run_early_exit(digits, cfg, seed=3, progress=False, cache=True, cache_dir=tmp_path)
+    _assert_same_run(again, good)
+    assert entry.read_bytes() != bytes(data)  # rewritten whole
+
+
+def test_cache_argument_is_checked(digits):
+    cfg = EarlyExitConfig(**TINY)
+    with pytest.raises(TypeError, match="config"):
+        early_exit_key(digits, asdict(cfg), plan_early_exit(digits, cfg), 0)
+    with pytest.raises(TypeError, match="plan"):
+        early_exit_key(digits, cfg, None, 0)
+    with pytest.raises(TypeError, match="cache"):
+        run_early_exit(digits, EarlyExitConfig(**TINY), cache="yes")
+    with pytest.raises(ValueError, match="cache=True"):
+        run_early_exit(digits, EarlyExitConfig(**TINY), backend="flower", cache=True)
+
+
+def test_sweep_with_and_without_cache_agree(digits, tmp_path, monkeypatch):
+    monkeypatch.setenv("IDN_CACHE_DIR", str(tmp_path))
+    configs = [EarlyExitConfig(weighting=w, **TINY) for w in ("equal", "serving")]
+    cold = sweep_early_exit(digits, configs, seeds=[0], progress=False)
+    assert len(_entries(tmp_path)) == 2
+    warm = sweep_early_exit(digits, configs, seeds=[0], progress=False)
+    plain = sweep_early_exit(digits, configs, seeds=[0], progress=False, cache=False)
+    pd.testing.assert_frame_equal(cold, warm)
+    pd.testing.assert_frame_equal(cold, plain)

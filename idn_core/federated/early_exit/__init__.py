@@ -55,6 +55,7 @@ from idn_core.federated.early_exit.serving import (
 )
 from idn_core.federated.early_exit.training import (
     EarlyExitResult,
+    early_exit_key,
     evaluate_serving,
     run_early_exit,
     sweep_early_exit,
@@ -86,6 +87,7 @@ __all__ = [
     "data_split_name",
     "draw_exits",
     "early_exit_client_app",
+    "early_exit_key",
     "evaluate_serving",
     "exit_data_shares",
     "exit_flops",

@@ -125,15 +125,22 @@ def exit_summary(
 
 
 def participation_study(
-    dataset, base: EarlyExitConfig, seeds: Sequence[int], progress: bool | None = None
+    dataset,
+    base: EarlyExitConfig,
+    seeds: Sequence[int],
+    progress: bool | None = None,
+    cache: bool = True,
 ) -> pd.DataFrame:
-    """Deepest-exit-only versus lower-exit participation (:data:`LOWER_EXITS`), per seed."""
+    """Deepest-exit-only versus lower-exit participation (:data:`LOWER_EXITS`), per seed.
+
+    ``cache``: keep each run in the model cache (:func:`run_early_exit` with ``cache=True``).
+    """
 
     rows = []
     for seed in seeds:
         for name, part in (("deepest exit only", DEEPEST_ONLY), ("lower exits too", LOWER_EXITS)):
             cfg = replace(base, participation=part)
-            res = run_early_exit(dataset, cfg, seed=seed, progress=progress)
+            res = run_early_exit(dataset, cfg, seed=seed, progress=progress, cache=cache)
             metrics = evaluate_serving(
                 res.logits(dataset.x_test), dataset.y_test, cfg.serving_split, seed=seed
             )

@@ -10,15 +10,20 @@ layers up to its exit. Serving then follows :mod:`idn_core.federated.early_exit.
 
 from __future__ import annotations
 
+import hashlib
+import os
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
+from idn_core._util.cache import cache_key, cached
+from idn_core._util.threads import torch_threads
 from idn_core._util.validation import (
     check_choice,
     check_seed,
@@ -78,6 +83,8 @@ def run_early_exit(
     progress: bool | None = None,
     backend: str = "inprocess",
     backend_config: dict[str, dict[str, Any]] | None = None,
+    cache: bool = False,
+    cache_dir: str | os.PathLike | None = None,
 ) -> EarlyExitResult:
     """Train the early-exit network federatedly over ``topology`` (default: the 7-node tree).
 
@@ -87,12 +94,24 @@ def run_early_exit(
     ``backend="flower"`` runs the same rounds on Flower's Ray simulation engine
     (:func:`idn_core.federated.early_exit.flower.run_early_exit_flower`, one virtual client per
     node; ``backend_config`` from :func:`idn_core.federated.flower_engine.backend_config`).
+
+    ``cache=True`` (in-process runs only) keeps the trained weights and the history in the
+    model cache (``IDN_CACHE_DIR``, or ``cache_dir``; :func:`idn_core._util.cache.cached`),
+    keyed by every input that determines them (:func:`early_exit_key`), and trains on one
+    thread so that the entry does not depend on the machine. Its ``timings`` are
+    ``{"cached": True}`` and nothing else, whether it was loaded or trained just now.
     """
     check_choice("backend", backend, ("inprocess", "flower"))
     check_seed(seed)
+    if not isinstance(cache, bool):
+        raise TypeError(f"cache must be True or False, got {cache!r}")
+    if cache and backend != "inprocess":
+        raise ValueError(f"cache=True keeps in-process runs only, not backend={backend!r}")
     start = time.perf_counter()
     plan = plan_early_exit(dataset, config, seed=seed, topology=topology, node_data=node_data)
     plan_s = time.perf_counter() - start
+    if cache:
+        return _cached_run(dataset, config, plan, seed, cache_dir, progress)
     if backend == "flower":
         show = progress_enabled() if progress is None else progress
         state, rows, timings = run_early_exit_flower(
@@ -111,6 +130,104 @@ def run_early_exit(
         dataset.n_classes,
         backend,
         timings,
+    )
+
+
+#: Sources whose code determines an early-exit run's weights and history (this
+#: subpackage, the data partitions and the weight states); an edit to any of them makes
+#: :func:`early_exit_key` change, so a cached run is never one of older code.
+_CODE_ROOT = Path(__file__).resolve().parents[2]  # idn_core/
+_CODE_FILES = (
+    *sorted(p.relative_to(_CODE_ROOT).as_posix() for p in Path(__file__).parent.glob("*.py")),
+    "learning/data.py",
+    "learning/state.py",
+)
+
+
+def _code_digest() -> str:
+    """sha256 of :data:`_CODE_FILES` (names and contents)."""
+    digest = hashlib.sha256()
+    for rel in _CODE_FILES:
+        digest.update(rel.encode() + b"\0" + (_CODE_ROOT / rel).read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def _array_digest(*arrays: np.ndarray) -> str:
+    """sha256 of arrays' dtypes, shapes and bytes, in order."""
+    digest = hashlib.sha256()
+    for a in arrays:
+        a = np.ascontiguousarray(a)
+        digest.update(f"{a.dtype.str}{a.shape}".encode())
+        digest.update(a.tobytes())
+    return digest.hexdigest()
+
+
+def early_exit_key(dataset: Dataset, config: EarlyExitConfig, plan: ExitPlan, seed: int) -> str:
+    """Cache key of an in-process early-exit run: everything that determines its result.
+
+    The dataset's generator settings and its training split (``x_train``, ``y_train``, and
+    so its size), every field of ``config``, ``seed``, the plan (each node's training
+    indices, which carry the topology and any ``node_data``; the participation, data shares
+    and initial weights) and the code that trains (:data:`_CODE_FILES`), on top of what
+    :func:`idn_core._util.cache.cache_key` adds (cache format version, torch version).
+    """
+    check_seed(seed)
+    for name, value, kind in (
+        ("dataset", dataset, Dataset),
+        ("config", config, EarlyExitConfig),
+        ("plan", plan, ExitPlan),
+    ):
+        if not isinstance(value, kind):
+            raise TypeError(f"{name} must be a {kind.__name__}, got {type(value).__name__}")
+    plan_arrays = [
+        np.array([len(p) for p in plan.parts]),
+        *plan.parts,
+        plan.participation,
+        plan.shares,
+        *plan.init_state.values(),
+    ]
+    return cache_key(
+        "early-exit",
+        dataset.config,
+        dataset.input_length,
+        dataset.n_classes,
+        _array_digest(dataset.x_train, dataset.y_train),
+        asdict(config),
+        seed,
+        list(plan.init_state),
+        _array_digest(*plan_arrays),
+        _code_digest(),
+    )
+
+
+def _cached_run(
+    dataset: Dataset,
+    config: EarlyExitConfig,
+    plan: ExitPlan,
+    seed: int,
+    cache_dir: str | os.PathLike | None,
+    progress: bool | None,
+) -> EarlyExitResult:
+    """:func:`_run_inprocess` on one thread, through the disk cache (kind ``early_exit``)."""
+
+    def build() -> dict[str, Any]:
+        with torch_threads(1):
+            state, rows, _ = _run_inprocess(dataset, config, plan, seed, progress)
+        return {"state": state, "history": rows}
+
+    key = early_exit_key(dataset, config, plan, seed)
+    directory = Path(cache_dir) if cache_dir is not None else None
+    entry = cached("early_exit", key, build, directory)
+    return EarlyExitResult(
+        config,
+        {k: np.asarray(v) for k, v in entry["state"].items()},
+        pd.DataFrame(entry["history"]),
+        plan.sizes,
+        plan.flops,
+        dataset.input_length,
+        dataset.n_classes,
+        "inprocess",
+        {"cached": True},
     )
 
 
@@ -170,11 +287,14 @@ def sweep_early_exit(
     *,
     split: str = "test",
     progress: bool | None = None,
+    cache: bool = True,
 ) -> pd.DataFrame:
     """Train and evaluate every config with every seed; one row per (config, seed).
 
     Runs whose training does not depend on the serving split (``equal`` and ``flops``
-    weightings) are trained once and evaluated under each split.
+    weightings) are trained once and evaluated under each split. With ``cache`` (the
+    default) each run is loaded from, or stored in, the model cache
+    (:func:`run_early_exit` with ``cache=True``): same numbers, no retraining.
     """
     x, y = dataset.split(split)
     trained: dict[tuple, np.ndarray] = {}
@@ -187,7 +307,8 @@ def sweep_early_exit(
             key_cfg = replace(config, serving_split=(1.0,) + (0.0,) * (len(config.channels) - 1))
         key = (key_cfg, seed)
         if key not in trained:
-            trained[key] = run_early_exit(dataset, config, seed=seed, progress=False).logits(x)
+            run = run_early_exit(dataset, config, seed=seed, progress=False, cache=cache)
+            trained[key] = run.logits(x)
         metrics = evaluate_serving(trained[key], y, config.serving_split, seed=seed)
         info = asdict(config)
         rows.append(
