@@ -6,6 +6,7 @@ copies are cached and reused by test_book.py and `make book PROFILE=quick`.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 
@@ -16,6 +17,23 @@ from idn_core.delivery import PLAIN_VARIANT, evidence_verdict
 
 PROFILE = "quick"
 NOTEBOOKS = [nb.stem for nb in book.toc_notebooks()]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def chapters_run_two_at_a_time(request: pytest.FixtureRequest) -> None:
+    """Execute the selected chapters with the book's own scheduler (the first alone, the
+    rest in parallel workers) before the checks below read their cached copies: on two
+    cores this takes about half the time of running them one by one. Only the chapters
+    whose ``test_notebook_runs`` is selected run here; a chapter that fails is left to its
+    own test, which runs it again and names the failing cell."""
+    stems = [
+        item.callspec.params["stem"]
+        for item in request.session.items
+        if item.path == request.path and item.originalname == "test_notebook_runs"
+    ]
+    if len(stems) > 1:
+        with contextlib.suppress(book.NotebookError):  # reported per chapter below
+            book.execute_all(PROFILE, only=stems)
 
 
 @pytest.mark.slow
