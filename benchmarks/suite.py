@@ -133,7 +133,9 @@ EVIDENCE_FIGURES = (
 
 def carried_evidence() -> dict[str, float | str]:
     """Carried evidence against the threshold families on every scenario, chapter 2's
-    full size, flattened to ``<scenario>.<figure>``."""
+    full size (the scenario's full data, 1,000,000 requests, 100 thresholds per hop),
+    flattened to ``full.<scenario>.<figure>`` (``scenario_headlines`` holds the suite-sized
+    ``<scenario>.evidence_*`` figures of chapter 9)."""
     from idn_core.delivery import carried_evidence_headline
     from idn_core.network import load_named_scenario, scenario_names
 
@@ -145,7 +147,7 @@ def carried_evidence() -> dict[str, float | str]:
         )
         for key in EVIDENCE_FIGURES:
             value = head[key]
-            out[f"{name}.{key}"] = value if isinstance(value, str) else round(float(value), 4)
+            out[f"full.{name}.{key}"] = value if isinstance(value, str) else round(float(value), 4)
         print(
             f"[suite] carried evidence on {name}: {head['evidence_rule']} "
             f"({head['evidence_variant']}) {head['evidence_captured']:.3f} against "
@@ -172,7 +174,10 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     args = parser.parse_args(argv)
     figures: dict[str, float] = {}
     for name in args.only or MEASUREMENTS:
-        figures.update(MEASUREMENTS[name]())
+        measured = MEASUREMENTS[name]()
+        if clash := sorted(set(measured) & set(figures)):
+            raise RuntimeError(f"{name} would overwrite the figures {clash[:5]}")
+        figures.update(measured)
     print(json.dumps(figures))
     return figures
 
