@@ -2,7 +2,7 @@
 #
 #   make book               execute every notebook of _toc.yml (papermill, PROFILE=full) and build _build/html
 #   make book PROFILE=quick the same with the small CI parameters of notebooks/profiles.yaml
-#   make test               ruff + pytest (runs every notebook once, quick profile, builds the book
+#   make test               ruff + pytest on two workers (runs every notebook once, quick profile, builds the book
 #                           into _build/html and checks every page in Debian's Chromium)
 #
 # Executed notebooks are cached in _build/executed/<profile>/: a rebuild re-executes nothing
@@ -23,6 +23,8 @@ PROFILE ?= full
 ONLY ?=
 BOOK_ARGS = --profile $(PROFILE)$(if $(ONLY), --only $(ONLY))
 PYTEST_ARGS ?=
+# make test's pytest worker processes (pytest-xdist; tests/conftest.py groups the book's tests)
+TEST_WORKERS ?= 2
 
 # Browser assets served by the book itself (never from a CDN), fetched once from the npm registry
 # (the tarballs stay in .cache/vendor/npm: later runs work offline).
@@ -110,7 +112,7 @@ test: venv vendor chromium
 	@status=0; \
 	$(PY) -m ruff check . || status=1; \
 	$(PY) -m ruff format --check . || status=1; \
-	$(PY) -m pytest $(PYTEST_ARGS) || status=1; \
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS) || status=1; \
 	exit $$status
 
 test-fast: venv lint

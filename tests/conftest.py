@@ -76,9 +76,23 @@ def quick_book() -> Path:
     return book.build_book("quick")
 
 
-BOOK_TESTS = ("test_book.py", "test_browser.py")
+#: The modules that execute the chapters and build and browse the book, in their order: the
+#: book build reuses the executed chapters, so a failing chapter is named by its own test.
+BOOK_GROUP = ("test_notebooks.py", "test_book.py", "test_browser.py")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Run the notebooks before the book build that reuses them, so a failure names its notebook."""
-    items.sort(key=lambda item: item.path.name in BOOK_TESTS)
+    """Put the book's tests first, in :data:`BOOK_GROUP` order, as one xdist group.
+
+    Under ``pytest -n 2 --dist loadgroup`` (``make test``) one worker then runs the book's
+    tests in order from the start, while the other takes every other test; the group's
+    long single-process stretches (the Sphinx build, the browser) overlap the rest of the
+    suite instead of following it. The Flower tests share one Ray head: one group too.
+    """
+    rank = {name: i for i, name in enumerate(BOOK_GROUP)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(BOOK_GROUP)))
+    for item in items:
+        if item.path.name in rank:
+            item.add_marker(pytest.mark.xdist_group("book"))
+        elif item.path.name == "test_flower.py":
+            item.add_marker(pytest.mark.xdist_group("ray"))
