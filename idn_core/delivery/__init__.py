@@ -5,7 +5,8 @@ the policies (:mod:`.policies`), threshold search (:mod:`.search`), exact per-sa
 (:mod:`.sample_weights`), the oracle bound (:mod:`.oracle_bound`), experiments and
 diagnostics over every policy family (:mod:`.experiments`, :mod:`.diagnostics`),
 carried-evidence forwarding (:mod:`.carried_evidence`: upstream tiers decide and predict
-with the outputs the request carries), the playground's configuration model
+with the outputs the request carries; :mod:`.evidence_choice`: its settings chosen on
+validation and judged against the thresholds), the playground's configuration model
 (:mod:`.playground`), and delivery under load: any
 decision through the network's queues with deadlines and shedding (:mod:`.under_load`),
 decentralised adaptive rules simulated exactly (:mod:`.feedback`) and their comparison
@@ -16,27 +17,17 @@ from idn_core.delivery.carried_evidence import (
     BYTES_PER_PROBABILITY,
     COMPARED_RULES,
     EVIDENCE_RULES,
-    PLAIN_VARIANT,
     PREDICT_MODES,
     PREDICT_Z,
     EvidenceSetup,
-    EvidenceVariant,
     StackedEvidence,
-    carried_evidence_headline,
     carried_latency,
     combine_evidence,
-    evidence_choice,
-    evidence_choices,
-    evidence_curve,
     evidence_decision,
-    evidence_headline,
-    evidence_variants,
-    evidence_verdict,
     log_probabilities,
     paired_gain_lcb,
     prepare_evidence,
     stacked_features,
-    variant_choice,
 )
 from idn_core.delivery.diagnostics import (
     random_halves,
@@ -50,6 +41,18 @@ from idn_core.delivery.evaluation import (
     evaluate,
     pareto_front,
     summarize,
+)
+from idn_core.delivery.evidence_choice import (
+    PLAIN_VARIANT,
+    EvidenceVariant,
+    carried_evidence_headline,
+    evidence_choice,
+    evidence_choices,
+    evidence_curve,
+    evidence_headline,
+    evidence_variants,
+    evidence_verdict,
+    variant_choice,
 )
 from idn_core.delivery.experiments import (
     DeliverySetup,
