@@ -2,7 +2,7 @@
 #
 #   make book               execute every notebook of _toc.yml (papermill, PROFILE=full) and build _build/html
 #   make book PROFILE=quick the same with the small CI parameters of notebooks/profiles.yaml
-#   make test               ruff + pytest on two workers (runs every notebook once, quick profile, builds the book
+#   make test               ruff + pytest in two processes (runs every notebook once, quick profile, builds the book
 #                           into _build/html and checks every page in Debian's Chromium)
 #
 # Executed notebooks are cached in _build/executed/<profile>/: a rebuild re-executes nothing
@@ -23,8 +23,11 @@ PROFILE ?= full
 ONLY ?=
 BOOK_ARGS = --profile $(PROFILE)$(if $(ONLY), --only $(ONLY))
 PYTEST_ARGS ?=
-# make test's pytest worker processes (pytest-xdist; tests/conftest.py groups the book's tests)
-TEST_WORKERS ?= 2
+# make test runs these (the chapters, the book build, the browser; in this order) in a second
+# pytest process beside the rest of the suite: their long single-process stretches (Sphinx,
+# Chromium) then overlap the other tests. Their report follows the other one's.
+BOOK_TESTS := tests/test_notebooks.py tests/test_book.py tests/test_browser.py
+BOOK_TEST_LOG := _build/test-book.log
 
 # Browser assets served by the book itself (never from a CDN), fetched once from the npm registry
 # (the tarballs stay in .cache/vendor/npm: later runs work offline).
@@ -112,7 +115,11 @@ test: venv vendor chromium
 	@status=0; \
 	$(PY) -m ruff check . || status=1; \
 	$(PY) -m ruff format --check . || status=1; \
-	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS) || status=1; \
+	mkdir -p _build; \
+	$(PY) -m pytest $(BOOK_TESTS) $(PYTEST_ARGS) > $(BOOK_TEST_LOG) 2>&1 & book=$$!; \
+	$(PY) -m pytest $(addprefix --ignore=,$(BOOK_TESTS)) $(PYTEST_ARGS) || status=1; \
+	wait $$book || status=1; \
+	echo "---- the book's tests ($(BOOK_TEST_LOG)) ----"; cat $(BOOK_TEST_LOG); \
 	exit $$status
 
 test-fast: venv lint

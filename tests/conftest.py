@@ -78,21 +78,11 @@ def quick_book() -> Path:
 
 #: The modules that execute the chapters and build and browse the book, in their order: the
 #: book build reuses the executed chapters, so a failing chapter is named by its own test.
-BOOK_GROUP = ("test_notebooks.py", "test_book.py", "test_browser.py")
+#: ``make test`` runs them in a pytest process of their own, beside the rest of the suite.
+BOOK_TESTS = ("test_notebooks.py", "test_book.py", "test_browser.py")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Put the book's tests first, in :data:`BOOK_GROUP` order, as one xdist group.
-
-    Under ``pytest -n 2 --dist loadgroup`` (``make test``) one worker then runs the book's
-    tests in order from the start, while the other takes every other test; the group's
-    long single-process stretches (the Sphinx build, the browser) overlap the rest of the
-    suite instead of following it. The Flower tests share one Ray head: one group too.
-    """
-    rank = {name: i for i, name in enumerate(BOOK_GROUP)}
-    items.sort(key=lambda item: rank.get(item.path.name, len(BOOK_GROUP)))
-    for item in items:
-        if item.path.name in rank:
-            item.add_marker(pytest.mark.xdist_group("book"))
-        elif item.path.name == "test_flower.py":
-            item.add_marker(pytest.mark.xdist_group("ray"))
+    """Run the book's tests after the others, in :data:`BOOK_TESTS` order."""
+    rank = {name: i for i, name in enumerate(BOOK_TESTS)}
+    items.sort(key=lambda item: rank.get(item.path.name, -1))
