@@ -57,20 +57,19 @@ def test_members_trained_in_parallel_have_the_sequential_weights(tmp_path, monke
     specs = member_specs("digits", 3, epochs=2)
     monkeypatch.setattr(training, "PARALLEL_MIN_COST", 0.0)  # tiny members: force the workers
     runs = {}
+    # One mode: workers cost a process start each, and the skewed (Dirichlet) members'
+    # parallel training is checked by the skew-sweep test below.
     for jobs in ("2", "1"):
         monkeypatch.setenv("IDN_CACHE_DIR", str(tmp_path / jobs))  # the workers inherit it
         monkeypatch.setenv(training.TRAIN_JOBS_ENV, jobs)
-        for mode in ("bootstrap", "dirichlet"):
-            expected = member_requests(specs, member_parts(data, 3, 4, mode, 0.5), 4)
-            trained = training.pretrain(expected, data)
-            assert trained == (3 if jobs == "2" else 0)  # jobs 1: train_bagged trains them
-            runs[jobs, mode] = train_bagged(data, specs, 4, mode, 0.5, progress=False)
-        assert len(list((tmp_path / jobs / "models").glob("*.pt"))) == 6
-    for mode in ("bootstrap", "dirichlet"):
-        parallel, sequential = runs["2", mode], runs["1", mode]
-        for a, b in zip(_weights(parallel), _weights(sequential), strict=True):
-            torch.testing.assert_close(a, b, rtol=0, atol=0)
-        np.testing.assert_array_equal(parallel.test.logits, sequential.test.logits)
+        expected = member_requests(specs, member_parts(data, 3, 4, "bootstrap", 0.5), 4)
+        trained = training.pretrain(expected, data)
+        assert trained == (3 if jobs == "2" else 0)  # jobs 1: train_bagged trains them
+        runs[jobs] = train_bagged(data, specs, 4, "bootstrap", 0.5, progress=False)
+        assert len(list((tmp_path / jobs / "models").glob("*.pt"))) == 3
+    for a, b in zip(_weights(runs["2"]), _weights(runs["1"]), strict=True):
+        torch.testing.assert_close(a, b, rtol=0, atol=0)
+    np.testing.assert_array_equal(runs["2"].test.logits, runs["1"].test.logits)
 
 
 def test_skew_sweep_pretrains_every_point_and_gives_the_same_table(tmp_path, monkeypatch) -> None:
