@@ -259,12 +259,12 @@ def pretrain(
         return 0
     folder = Path(cache_dir or default_cache_dir()) / "models"
     missing = [r for r in requests if not (folder / f"{_request_key(r, dataset)}.pt").exists()]
-    costs = sorted(
-        (_training_cost(r.spec, dataset, r.train_indices) for r in missing), reverse=True
-    )
-    if len(missing) < 2 or sum(costs[1:]) < PARALLEL_MIN_COST:
+    if len(missing) < 2:
         return 0
-    missing.sort(key=lambda r: -_training_cost(r.spec, dataset, r.train_indices))
+    costs = [_training_cost(r.spec, dataset, r.train_indices) for r in missing]
+    if sum(costs) - max(costs) < PARALLEL_MIN_COST:
+        return 0
+    missing = [missing[i] for i in sorted(range(len(missing)), key=lambda i: -costs[i])]
     context = multiprocessing.get_context("spawn")  # no fork of a process holding torch
     with ProcessPoolExecutor(max_workers=min(jobs, len(missing)), mp_context=context) as pool:
         futures = [pool.submit(_train_quietly, r, dataset, cache_dir) for r in missing]
