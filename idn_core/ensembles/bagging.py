@@ -144,10 +144,11 @@ def train_bagged(
     in worker processes (:func:`idn_core.learning.pretrain`; same weights bit for bit).
     """
     parts = member_parts(dataset, len(specs), seed, mode, alpha)
-    pretrain(member_requests(specs, parts, seed), dataset)  # at once if IDN_TRAIN_JOBS > 1
+    requests = member_requests(specs, parts, seed)
+    pretrain(requests, dataset)  # at once if IDN_TRAIN_JOBS > 1, then loaded from the cache
     models = [
-        train_model(s, dataset, seed + SEED_OFFSET + i, train_indices=p, progress=progress)
-        for i, (s, p) in enumerate(zip(specs, parts, strict=True))
+        train_model(r.spec, dataset, r.seed, train_indices=r.train_indices, progress=progress)
+        for r in requests
     ]
     val, test = outputs_of(models, dataset, [s.name for s in specs])
     return Members(models, val, test, list(parts))
