@@ -365,7 +365,8 @@ def test_every_chapter_has_a_summary_then_exercises(nb: book.Notebook) -> None:
 
 
 # Each notebook records the process that runs papermill (its kernel's parent), then waits
-# until both have started: only two processes running at once get past the barrier early.
+# until both have started: only two processes running at once get past the barrier early
+# (and print "met"; a notebook that waited alone until the deadline prints "alone").
 BARRIER = """import os, pathlib, time
 pids = pathlib.Path({root!r}) / "pids"
 pids.mkdir(exist_ok=True)
@@ -373,6 +374,7 @@ pids.mkdir(exist_ok=True)
 deadline = time.time() + 30
 while len(list(pids.iterdir())) < 2 and time.time() < deadline:
     time.sleep(0.05)
+print("met" if len(list(pids.iterdir())) >= 2 else "alone")
 print('{name}' * k)"""
 
 
@@ -404,6 +406,39 @@ def test_notebooks_after_the_first_run_in_parallel_workers(fake_book) -> None:
     (root / "_toc.yml").write_text(toc.replace("  - file: notebooks/d\n", ""))
     runs = book.execute_all("quick", root=root, jobs=2)
     assert [(r.notebook.stem, r.cached) for r in runs] == [("a", True), ("b", True), ("c", True)]
+
+
+def flag_alongside_first(path: Path, value: object = True) -> None:
+    nb = nbformat.read(path, as_version=4)
+    nb.metadata["idn_book"] = {"alongside_first": value}
+    nbformat.write(nb, path)
+
+
+@pytest.mark.slow
+def test_a_notebook_flagged_alongside_first_runs_beside_the_warm_up(fake_book) -> None:
+    root = fake_book()
+    for name in ("a", "b"):
+        write_notebook(
+            root / "notebooks" / f"{name}.ipynb",
+            "n = 1\nk = 1",  # the profile sets n; the barrier prints name * k
+            BARRIER.format(root=str(root), name=name),
+        )
+    flag_alongside_first(root / "notebooks" / "b.ipynb")
+
+    runs = book.execute_all("quick", root=root, jobs=2)
+
+    assert [r.notebook.stem for r in runs] == ["a", "b"]  # results keep the toc's order
+    parents = {p.name: int(p.read_text()) for p in (root / "pids").iterdir()}
+    assert parents["a"] == os.getpid() and parents["b"] != os.getpid()  # b in a side worker
+    for run in runs:  # each waited for the other: they ran at the same time
+        assert "met" in run.path.read_text(), run.notebook.stem
+
+
+def test_a_malformed_scheduling_hint_is_a_clear_error(fake_book) -> None:
+    root = fake_book()
+    flag_alongside_first(root / "notebooks" / "b.ipynb", "yes")
+    with pytest.raises(book.BookBuildError, match="alongside_first"):
+        book.execute_all("quick", root=root, jobs=2)
 
 
 @pytest.mark.parametrize("value", ["0", "two", "-1"])
@@ -807,6 +842,7 @@ def test_the_later_notebooks_may_train_in_parallel_too(monkeypatch, tmp_path) ->
         execute, "run_or_error", lambda run, *a: (run, os.environ.get("IDN_TRAIN_JOBS"))
     )
     monkeypatch.setattr(execute, "failure_report", lambda runs, results: None)
+    monkeypatch.setattr(execute, "runs_alongside_first", lambda run, root: False)
     monkeypatch.setattr(
         execute,
         "run_in_workers",
